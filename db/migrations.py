@@ -1,0 +1,110 @@
+"""Versioned schema migrations.
+
+Each migration is a function ``(database) -> None`` registered in
+``MIGRATIONS`` with a version number.  :func:`migrate` records applied
+versions in the ``schema_version`` table and runs the missing ones in order,
+each inside its own transaction.  Migrations never use the live models in
+:mod:`db.models` (those describe the *latest* schema); they use frozen
+snapshots or :mod:`playhouse.migrate` operations.
+
+To change the schema: edit the model in ``db/models.py`` *and* append a new
+migration here that brings an existing database to the same shape.
+"""
+from __future__ import annotations
+
+import logging
+
+import peewee as pw
+from playhouse import migrate as pwm
+
+from .models import SchemaVersion, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _v1_initial(database: pw.Database) -> None:
+    """Users and computations, as first released (frozen snapshot)."""
+
+    class Base(pw.Model):
+        class Meta:
+            pass
+
+    class User(Base):
+        username = pw.CharField(max_length=40, unique=True)
+        email = pw.CharField(max_length=254, unique=True)
+        password_hash = pw.CharField(max_length=255)
+        full_name = pw.CharField(max_length=100, default="")
+        organisation = pw.CharField(max_length=100, default="")
+        created_at = pw.DateTimeField(default=utcnow)
+        computation_count = pw.IntegerField(default=0)
+        auth_token = pw.CharField(max_length=64)
+
+        class Meta:
+            table_name = "users"
+
+    class Computation(Base):
+        owner = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+        kind = pw.CharField(max_length=16)
+        created_at = pw.DateTimeField(default=utcnow, index=True)
+        title = pw.CharField(max_length=200, default="")
+        exhibit = pw.CharField(max_length=200, default="")
+        notes = pw.TextField(default="")
+        consent = pw.BooleanField(default=False)
+        original_path = pw.CharField(max_length=500, default="")
+        annotated_path = pw.CharField(max_length=500, default="")
+        result_json = pw.TextField(default="{}")
+        faces_found = pw.IntegerField(default=0)
+        dominant_emotion = pw.CharField(max_length=32, null=True)
+        timings_json = pw.TextField(default="{}")
+        model_version = pw.CharField(max_length=100, default="")
+
+        class Meta:
+            table_name = "computations"
+
+    with database.bind_ctx([User, Computation]):
+        database.create_tables([User, Computation])
+    # Usernames are unique whatever their case ("Alice" and "alice" clash).
+    database.execute_sql(
+        "CREATE UNIQUE INDEX users_username_lower ON users (LOWER(username))")
+
+
+def _v2_last_login(database: pw.Database) -> None:
+    """Remember when each user last logged in (shown on the account page)."""
+    migrator = pwm.SchemaMigrator.from_database(database)
+    pwm.migrate(migrator.add_column("users", "last_login_at", pw.DateTimeField(null=True)))
+
+
+MIGRATIONS: list[tuple[int, str, callable]] = [
+    (1, "initial users and computations", _v1_initial),
+    (2, "users.last_login_at", _v2_last_login),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(database: pw.Database) -> int:
+    """Highest applied migration (0 for an empty database)."""
+    with database.bind_ctx([SchemaVersion]):
+        if not database.table_exists(SchemaVersion._meta.table_name):
+            return 0
+        return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar() or 0
+
+
+def migrate(database: pw.Database, target: int | None = None) -> int:
+    """Apply every migration newer than the database, up to ``target``.
+
+    Returns the version the database is at afterwards.
+    """
+    target = LATEST_VERSION if target is None else target
+    with database.bind_ctx([SchemaVersion]):
+        database.create_tables([SchemaVersion], safe=True)
+        version = current_version(database)
+        for number, name, func in MIGRATIONS:
+            if number <= version or number > target:
+                continue
+            log.info("applying schema migration %d: %s", number, name)
+            with database.atomic():
+                func(database)
+                SchemaVersion.create(version=number, name=name,
+                                     applied_at=utcnow())
+            version = number
+    return version

@@ -1,0 +1,132 @@
+"""Configuration, built once at the edge (run.py / tests) and passed in.
+
+:func:`load_config` reads the environment (and explicit overrides such as
+CLI flags); :func:`validate` refuses unsafe production settings.  Nothing
+else in the portal reads ``os.environ``.
+
+Environment variables:
+    APP_ENV         development (default) or production
+    DATA_DIR        data directory (default: <project>/var): SQLite file,
+                    secret key, uploads/results
+    DATABASE_URL    e.g. postgresql://user@127.0.0.1:5432/db (default: SQLite
+                    file DATA_DIR/app.sqlite3, WAL mode)
+    SECRET_KEY      session signing key (default: generated on first run and
+                    kept in DATA_DIR/secret_key; required in production)
+    LOG_FILE        rotating log file (default: <project>/logs/app.log)
+    LOG_LEVEL       INFO (default), DEBUG, WARNING...
+    DEBUG           1 to turn Flask debug on (refused in production)
+    COOKIE_SECURE   1 to always mark cookies Secure (they are anyway when
+                    the request came over HTTPS)
+    LOGIN_MAX_FAILURES / LOGIN_WINDOW_SECONDS   login rate limit (5 / 900)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
+                    "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or unusable; the message says why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str
+    secret_key: str = field(repr=False)
+    secret_key_source: str = "generated"  # "env", "file", "generated" or "given"
+    log_file: Path = PROJECT_ROOT / "logs" / "app.log"
+    log_level: str = "INFO"
+    app_env: str = "development"
+    debug: bool = False
+    cookie_secure: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    password_hash_method: str = "scrypt"
+    per_page: int = 10
+    testing: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    def with_(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(data_dir: Path) -> tuple[str, str]:
+    """Read DATA_DIR/secret_key, creating it (mode 0600) on first run."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip(), "file"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip(), "file"
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key, "generated"
+
+
+def load_config(env: dict | None = None, **overrides) -> Config:
+    """Build the configuration from ``env`` (default ``os.environ``) and
+    ``overrides`` (e.g. CLI flags: host, port, debug; tests: anything)."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(overrides.pop("data_dir", None) or env.get("DATA_DIR")
+                    or PROJECT_ROOT / "var").resolve()
+    database_url = (overrides.pop("database_url", None) or env.get("DATABASE_URL")
+                    or str(data_dir / "app.sqlite3"))
+    secret = overrides.pop("secret_key", None)
+    if secret is not None:
+        source = "given"
+    elif env.get("SECRET_KEY"):
+        secret, source = env["SECRET_KEY"], "env"
+    elif (env.get("APP_ENV") or "").lower() == "production":
+        secret, source = "", "missing"  # validate() refuses to start
+    else:
+        secret, source = load_secret_key(data_dir)
+    values = dict(
+        data_dir=data_dir, database_url=database_url, secret_key=secret,
+        secret_key_source=source,
+        log_file=Path(env.get("LOG_FILE") or PROJECT_ROOT / "logs" / "app.log"),
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        app_env=(env.get("APP_ENV") or "development").strip().lower(),
+        debug=_flag(env.get("DEBUG")),
+        cookie_secure=_flag(env.get("COOKIE_SECURE")),
+        login_max_failures=int(env.get("LOGIN_MAX_FAILURES") or 5),
+        login_window_seconds=int(env.get("LOGIN_WINDOW_SECONDS") or 900),
+    )
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Config(**values)
+
+
+def validate(config: Config) -> Config:
+    """Raise :class:`ConfigError` for settings that must not run."""
+    if config.app_env not in {"development", "production"}:
+        raise ConfigError(f"APP_ENV must be 'development' or 'production', not {config.app_env!r}")
+    if config.production:
+        if config.debug:
+            raise ConfigError("APP_ENV=production refuses to start with debug on (unset DEBUG)")
+        key = config.secret_key.strip()
+        if config.secret_key_source not in {"env", "given"} or not key:
+            raise ConfigError("APP_ENV=production needs SECRET_KEY set in the environment "
+                              "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+        if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SECRET_LENGTH or len(set(key)) < 8:
+            raise ConfigError(f"SECRET_KEY is not a real secret: use at least "
+                              f"{MIN_SECRET_LENGTH} random characters")
+    return config

@@ -1,0 +1,220 @@
+"""PDF report of one computation (fpdf2), used by History and the real-time app.
+
+    pdf_bytes = build_pdf(computation_dict, annotated_image_path, username="alice")
+
+``computation_dict`` is :func:`db.computation_to_dict` output (or the same
+keys): title, exhibit, notes, consent, kind, created_at, faces_found,
+dominant_emotion, model_version, timings_ms, and ``result`` in the real-time
+core's format (``faces[i].box/emotion/confidence/probabilities``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fpdf import FPDF
+
+log = logging.getLogger(__name__)
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+COLOURS = {  # same hue family as the web page legend
+    "angry": (214, 39, 40), "disgust": (107, 142, 35), "fear": (148, 103, 189),
+    "happy": (255, 170, 0), "sad": (31, 119, 180), "surprise": (23, 190, 207),
+    "neutral": (127, 127, 127)}
+MAX_CHART_FACES = 12
+
+
+def _unicode_font() -> tuple[str, str] | None:
+    """DejaVu Sans (regular, bold) as shipped with matplotlib, if installed."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"
+    regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+    return (str(regular), str(bold)) if regular.exists() and bold.exists() else None
+
+
+class _Report(FPDF):
+    footer_text = ""
+
+    def footer(self):
+        self.set_y(-12)
+        self.set_font(self.base_font, "", 8)
+        self.set_text_color(110)
+        self.cell(0, 6, self.text(f"{self.footer_text}   page {self.page_no()}/{{nb}}"), align="C")
+
+    def setup_fonts(self):
+        font = _unicode_font()
+        if font:
+            self.add_font("DejaVu", "", font[0])
+            self.add_font("DejaVu", "B", font[1])
+            self.base_font, self.unicode = "DejaVu", True
+        else:
+            self.base_font, self.unicode = "Helvetica", False
+
+    def text(self, value) -> str:
+        value = "" if value is None else str(value)
+        return value if self.unicode else value.encode("latin-1", "replace").decode("latin-1")
+
+
+def _probs(face: dict) -> list[float]:
+    probs = face.get("probabilities") or {}
+    return [float(probs.get(e, 0.0) or 0.0) for e in EMOTIONS]
+
+
+def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
+              username: str = "", generated_at: datetime | None = None) -> bytes:
+    """Render the report and return the PDF bytes."""
+    generated_at = generated_at or datetime.now(timezone.utc)
+    result = comp.get("result") or {}
+    faces = result.get("faces") or []
+    pdf = _Report(format="A4")
+    pdf.setup_fonts()
+    pdf.set_title(pdf.text(comp.get("title") or "Emotion analysis"))
+    pdf.set_author(pdf.text(username))
+    pdf.set_creator("emotion-classifier portal")
+    pdf.footer_text = f"Emotion classifier report · generated {generated_at:%Y-%m-%d %H:%M} UTC"
+    if not pdf.unicode:
+        pdf.footer_text = pdf.footer_text.replace("·", "-")
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.add_page()
+    f = pdf.base_font
+    width = pdf.epw
+
+    pdf.set_font(f, "B", 18)
+    pdf.multi_cell(width, 9, pdf.text(comp.get("title") or "Emotion analysis"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(f, "", 10)
+    pdf.set_text_color(90)
+    pdf.cell(width, 6, "Emotion analysis report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
+    pdf.ln(2)
+
+    dominant = comp.get("dominant_emotion") or "none (no face found)"
+    timings = comp.get("timings_ms") or result.get("timing_ms") or {}
+    total_ms = timings.get("total")
+    info = [
+        ("Date", (comp.get("created_at") or "").replace("T", " ").replace("Z", " UTC")),
+        ("User", username),
+        ("Source", {"upload": "Uploaded photo", "webcam": "Webcam capture"}.get(
+            comp.get("kind"), comp.get("kind") or "")),
+        ("Exhibit / location", comp.get("exhibit") or "-"),
+        ("Consent of the people pictured", "yes" if comp.get("consent") else "not confirmed"),
+        ("Faces found", str(comp.get("faces_found", len(faces)))),
+        ("Dominant emotion", dominant),
+        ("Model version", comp.get("model_version") or "-"),
+        ("Processing time", f"{float(total_ms):.1f} ms" if total_ms is not None else "-"),
+    ]
+    for label, value in info:
+        pdf.set_font(f, "B", 10)
+        pdf.cell(62, 6, pdf.text(label))
+        pdf.set_font(f, "", 10)
+        pdf.multi_cell(width - 62, 6, pdf.text(value), new_x="LMARGIN", new_y="NEXT")
+    if comp.get("notes"):
+        pdf.set_font(f, "B", 10)
+        pdf.cell(width, 6, "Notes", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(f, "", 10)
+        pdf.multi_cell(width, 5, pdf.text(comp["notes"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    _image(pdf, annotated_image, width)
+    if faces:
+        _table(pdf, faces, width)
+        _chart(pdf, faces, width)
+    else:
+        pdf.set_font(f, "", 11)
+        pdf.multi_cell(width, 6, pdf.text(result.get("message") or "No face was found in this image."),
+                       new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _image(pdf: _Report, path, width: float) -> None:
+    f = pdf.base_font
+    if path is None or not Path(path).is_file():
+        pdf.set_font(f, "", 10)
+        pdf.cell(width, 8, "(Annotated image not available.)", new_x="LMARGIN", new_y="NEXT")
+        return
+    try:
+        from PIL import Image
+        with Image.open(path) as img:
+            img.load()
+            w_px, h_px = img.size
+            image = img.convert("RGB")
+        max_h = 110.0
+        w = min(width, max_h * w_px / h_px)
+        h = w * h_px / w_px
+        if pdf.get_y() + h > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.image(image, x=pdf.l_margin + (width - w) / 2, y=pdf.get_y(), w=w, h=h,
+                  alt_text="Annotated image")
+        pdf.set_y(pdf.get_y() + h + 4)
+    except Exception:
+        log.warning("could not put the image into the PDF", exc_info=True)
+        pdf.set_font(f, "", 10)
+        pdf.cell(width, 8, "(Annotated image could not be read.)", new_x="LMARGIN", new_y="NEXT")
+
+
+def _table(pdf: _Report, faces: list, width: float) -> None:
+    f = pdf.base_font
+    pdf.set_font(f, "B", 12)
+    pdf.cell(width, 8, "Faces and probabilities (%)", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(f, "", 8)
+    headings = ["Face", "Emotion", "Conf."] + [e.capitalize() for e in EMOTIONS]
+    widths = (12, 22, 14) + (((width - 48) / 7),) * 7
+    with pdf.table(col_widths=widths, text_align="CENTER", line_height=5,
+                   headings_style=None) as table:
+        row = table.row()
+        pdf.set_font(f, "B", 8)
+        for heading in headings:
+            row.cell(heading)
+        for i, face in enumerate(faces, 1):
+            row = table.row()
+            row.cell(str(i))
+            row.cell(pdf.text(face.get("emotion") or "-"))
+            row.cell(f"{100 * float(face.get('confidence') or 0):.0f}")
+            for p in _probs(face):
+                row.cell(f"{100 * p:.1f}")
+    pdf.ln(4)
+
+
+def _chart(pdf: _Report, faces: list, width: float) -> None:
+    f = pdf.base_font
+    shown = faces[:MAX_CHART_FACES]
+    block_h, bar_h, label_w = 7 * 4.2 + 9, 3.2, 22
+    col_w = (width - 6) / 2
+    pdf.set_font(f, "B", 12)
+    if pdf.get_y() + 8 + block_h > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.cell(width, 8, "Probability chart", new_x="LMARGIN", new_y="NEXT")
+    for i, face in enumerate(shown):
+        col = i % 2
+        if col == 0 and pdf.get_y() + block_h > pdf.page_break_trigger:
+            pdf.add_page()
+        x0 = pdf.l_margin + col * (col_w + 6)
+        y0 = pdf.get_y()
+        pdf.set_xy(x0, y0)
+        pdf.set_font(f, "B", 9)
+        pdf.cell(col_w, 5, pdf.text(f"Face {i + 1}: {face.get('emotion') or '-'}"))
+        bar_max = col_w - label_w - 14
+        for j, (emotion, p) in enumerate(zip(EMOTIONS, _probs(face))):
+            y = y0 + 6 + j * 4.2
+            pdf.set_font(f, "", 8)
+            pdf.set_xy(x0, y - 0.4)
+            pdf.cell(label_w, 4, emotion)
+            pdf.set_fill_color(235, 235, 235)
+            pdf.rect(x0 + label_w, y, bar_max, bar_h, style="F")
+            pdf.set_fill_color(*COLOURS[emotion])
+            if p > 0:
+                pdf.rect(x0 + label_w, y, max(0.3, bar_max * min(p, 1.0)), bar_h, style="F")
+            pdf.set_xy(x0 + label_w + bar_max + 1, y - 0.4)
+            pdf.cell(13, 4, f"{100 * p:.0f}%")
+        if col == 1 or i == len(shown) - 1:
+            pdf.set_xy(pdf.l_margin, y0 + block_h)
+        else:
+            pdf.set_xy(pdf.l_margin, y0)
+    if len(faces) > len(shown):
+        pdf.set_font(f, "", 9)
+        pdf.multi_cell(width, 5, f"Chart shows the first {len(shown)} of {len(faces)} faces; "
+                                 "the table lists them all.", new_x="LMARGIN", new_y="NEXT")

@@ -1,0 +1,117 @@
+"""Face detection backends. A detector takes an RGB uint8 image and returns boxes in pixels."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DetectorSpec, detector_spec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[float, float, float, float]  # x, y, w, h in pixels, clipped to the image
+    score: float
+    keypoints: tuple[tuple[float, float], ...] = ()  # eyes, nose, mouth, ear tragions (mediapipe order)
+
+
+class MediaPipeDetector:
+    """``mediapipe.solutions.face_detection``; the tflite models ship inside the wheel.
+
+    A MediaPipe graph is not re-entrant, so calls are serialised with a lock.
+    """
+
+    def __init__(self, spec: DetectorSpec):
+        import mediapipe as mp  # imported lazily: it is slow to import
+
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._mp = mp.solutions.face_detection.FaceDetection(
+            model_selection=spec.model_selection, min_detection_confidence=spec.min_score
+        )
+        log.info("face detector %s ready (model_selection=%d, min_score=%.2f)",
+                 spec.name, spec.model_selection, spec.min_score)
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        if self.spec.tiles < 2:
+            return self._detect(rgb)
+        H, W = rgb.shape[:2]
+        found = self._detect(rgb)
+        n, overlap = self.spec.tiles, 0.25
+        tw, th = W / (n - (n - 1) * overlap), H / (n - (n - 1) * overlap)
+        for i in range(n):
+            for j in range(n):
+                x0, y0 = int(j * tw * (1 - overlap)), int(i * th * (1 - overlap))
+                x1, y1 = min(W, int(round(x0 + tw))), min(H, int(round(y0 + th)))
+                for d in self._detect(rgb[y0:y1, x0:x1]):
+                    bx, by, bw, bh = d.box
+                    # a box cut by the tile's inner edge is a partial face: the other tile has it whole
+                    cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
+                        or (by + bh > y1 - y0 - 1 and y1 < H)
+                    if not cut:
+                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score,
+                                               tuple((kx + x0, ky + y0) for kx, ky in d.keypoints)))
+        return nms(found)
+
+    def _detect(self, rgb: np.ndarray) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        with self._lock:
+            result = self._mp.process(np.ascontiguousarray(rgb))
+        out: list[Detection] = []
+        for det in result.detections or []:
+            # the solution graph does not apply min_detection_confidence reliably: filter here
+            if float(det.score[0]) < self.spec.min_score:
+                continue
+            rel = det.location_data.relative_bounding_box
+            x0, y0 = rel.xmin * w, rel.ymin * h
+            x1, y1 = x0 + rel.width * w, y0 + rel.height * h
+            x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
+            if x1 - x0 < 1 or y1 - y0 < 1:
+                continue
+            kps = tuple((kp.x * w, kp.y * h) for kp in det.location_data.relative_keypoints)
+            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0]), kps))
+        out.sort(key=lambda d: -d.score)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._mp.close()
+
+
+def nms(dets: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
+    """Keep the best-scoring box of each overlapping group (also drops a box mostly inside another)."""
+    from .crop import iou
+
+    keep: list[Detection] = []
+    for d in sorted(dets, key=lambda d: -d.score):
+        if all(iou(d.box, k.box) < iou_threshold and _inside(d.box, k.box) < 0.7 for k in keep):
+            keep.append(d)
+    return keep
+
+
+def _inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Fraction of box a's area inside box b."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / max(a[2] * a[3], 1e-9)
+
+
+_cache: dict[DetectorSpec, MediaPipeDetector] = {}
+_cache_lock = threading.Lock()
+
+
+def get_detector(spec: DetectorSpec | str | None = None) -> MediaPipeDetector:
+    """One shared detector per spec (name + threshold), created on first use."""
+    if not isinstance(spec, DetectorSpec):
+        spec = detector_spec(spec)
+    with _cache_lock:
+        det = _cache.get(spec)
+        if det is None:
+            if spec.backend != "mediapipe":
+                raise ValueError(f"unknown detector backend {spec.backend!r}")
+            det = _cache[spec] = MediaPipeDetector(spec)
+        return det

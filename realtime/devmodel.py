@@ -1,0 +1,59 @@
+"""A tiny stand-in emotion model (Flatten -> Gemm -> Softmax) with valid metadata.
+
+For development and tests where the trained ``onnx/emotion.onnx`` isn't needed
+or doesn't exist yet. Its weights are smooth random patterns, so its answers are
+stable under small shifts of the crop -- they mean nothing about emotions.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+
+
+def write_standin_model(directory: str | Path, name: str = "standin", size: int = 48, seed: int = 0) -> Path:
+    """Write ``<directory>/<name>.onnx`` and ``<name>.json``; return the ONNX path."""
+    import cv2
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    patterns = []
+    for _ in CLASSES:
+        noise = rng.standard_normal((size, size)).astype(np.float32)
+        smooth = cv2.GaussianBlur(noise, (0, 0), sigmaX=size / 8)
+        patterns.append((smooth / (np.abs(smooth).max() + 1e-6)).ravel())
+    weight = (np.stack(patterns, axis=1) * (0.4 / size)).astype(np.float32)  # (size*size, 7)
+    bias = np.zeros(len(CLASSES), np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
+            helper.make_node("Gemm", ["flat", "W", "b"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "standin",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, size, size])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(CLASSES)])],
+        [numpy_helper.from_array(weight, "W"), numpy_helper.from_array(bias, "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = directory / f"{name}.onnx"
+    onnx.save(model, str(path))
+    meta = {
+        "format_version": 1, "name": f"{name}-gemm", "version": "0.0.0-standin", "file": path.name,
+        "classes": CLASSES,
+        "input": {"name": "input", "height": size, "width": size, "channels": 1, "color": "gray",
+                  "layout": "NCHW", "dtype": "float32", "scale": 1 / 255, "mean": [0.5], "std": [0.5]},
+        "output": {"name": "probabilities", "kind": "probabilities"},
+        "tta": {"hflip": True},
+        "architecture": "stand-in: Flatten -> Gemm -> Softmax (smooth random weights)",
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    return path

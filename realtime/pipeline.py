@@ -1,0 +1,184 @@
+"""analyze(image) -> Analysis: every face in an image, found, cropped like FER2013, classified."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .classifier import EmotionClassifier, load_classifier
+from .config import DetectorSpec, PipelineConfig, detector_spec
+from .crop import crop_square, extract, square_to_box
+from .detect import Detection, get_detector
+from .io import DecodedImage, ImageSource, load_image
+
+log = logging.getLogger(__name__)
+
+NO_FACE_MESSAGE = "no face found"
+
+
+@dataclass
+class Face:
+    box: tuple[int, int, int, int]  # x, y, w, h of the detector box, pixels of the (orientation-corrected) image
+    detection_score: float
+    emotion: str
+    confidence: float
+    probabilities: dict[str, float]  # all classes, in the model's order (smoothed in streams)
+    crop_box: tuple[int, int, int, int]  # the FER2013-framed square that was classified
+    track_id: int | None = None  # set by Stream
+    raw_probabilities: dict[str, float] | None = None  # Stream: this frame's unsmoothed output
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "box": [int(v) for v in self.box],
+            "detection_score": round(float(self.detection_score), 4),
+            "emotion": self.emotion,
+            "confidence": round(float(self.confidence), 4),
+            "probabilities": {k: round(float(v), 4) for k, v in self.probabilities.items()},
+        }
+
+
+@dataclass
+class Analysis:
+    width: int
+    height: int
+    faces: list[Face]
+    classes: list[str]
+    model: dict[str, str]  # {"name": .., "version": ..}
+    detector: str
+    timing_ms: dict[str, float]
+    image: np.ndarray | None = field(default=None, repr=False)  # RGB uint8, orientation-corrected
+
+    @property
+    def message(self) -> str | None:
+        return None if self.faces else NO_FACE_MESSAGE
+
+    @property
+    def dominant_emotion(self) -> str | None:
+        """The emotion with the highest summed probability over all faces (None without faces)."""
+        if not self.faces:
+            return None
+        totals = {c: sum(f.probabilities[c] for f in self.faces) for c in self.classes}
+        return max(totals, key=totals.get)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of docs/realtime.md ("message" only when no face was found)."""
+        timing = dict(self.timing_ms)
+        timing.setdefault("draw", 0.0)
+        timing["total"] = sum(timing[k] for k in ("decode", "detect", "classify", "draw"))
+        out: dict[str, Any] = {
+            "image": {"width": self.width, "height": self.height},
+            "faces": [f.to_dict() for f in self.faces],
+            "model": dict(self.model),
+            "detector": self.detector,
+            "timing_ms": {k: round(float(v), 2) for k, v in timing.items()},
+        }
+        if not self.faces:
+            out["message"] = NO_FACE_MESSAGE
+        return out
+
+    def draw(self, image: np.ndarray | None = None, style: "Any | None" = None) -> np.ndarray:
+        """The annotated RGB image (boxes, labels, probability bars); records timing_ms['draw']."""
+        from .draw import draw_analysis
+
+        base = self.image if image is None else image
+        if base is None:
+            raise ValueError("this Analysis keeps no image; pass image=")
+        t0 = time.perf_counter()
+        out = draw_analysis(base, self.faces, self.classes, style=style)
+        self.timing_ms["draw"] = (time.perf_counter() - t0) * 1000.0
+        return out
+
+    def save(self, path: str | Path, image: np.ndarray | None = None, quality: int = 92) -> Path:
+        """Draw and write PNG or JPEG (chosen by the suffix)."""
+        from .draw import encode
+
+        path = Path(path)
+        path.write_bytes(encode(self.draw(image), path.suffix, quality=quality))
+        return path
+
+
+class Analyzer:
+    """Detector + classifier + config. Thread-safe; share one per configuration."""
+
+    def __init__(self, config: PipelineConfig | None = None,
+                 classifier: EmotionClassifier | None = None, detector: Any = None):
+        self.config = config or PipelineConfig()
+        self.spec: DetectorSpec = detector_spec(self.config.detector)
+        self.detector = detector or get_detector(self.spec)
+        self.classifier = classifier or load_classifier(self.config.model_path)
+        tta = self.config.tta
+        if tta is None:
+            tta = bool(self.classifier.metadata.get("tta", {}).get("hflip", False))
+        self.tta = tta
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        dets = [d for d in self.detector.detect(rgb) if min(d.box[2], d.box[3]) >= self.config.min_face_px]
+        dets = sorted(dets, key=lambda d: -d.score)[: self.config.max_faces]
+        return sorted(dets, key=lambda d: (d.box[0], d.box[1]))  # left to right: stable numbering
+
+    def classify_detections(self, rgb: np.ndarray, dets: list[Detection]) -> tuple[list[Face], float]:
+        if not dets:
+            return [], 0.0
+        t0 = time.perf_counter()
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        size = self.classifier.input_size
+        squares = [crop_square(d.box, self.spec.crop) for d in dets]
+        crops = np.stack([extract(gray, cx, cy, s, size) for cx, cy, s in squares])
+        probs = self.classifier.predict(crops, tta=self.tta)
+        classes = self.classifier.classes
+        faces = []
+        for det, sq, p in zip(dets, squares, probs):
+            k = int(np.argmax(p))
+            faces.append(Face(
+                box=tuple(int(round(v)) for v in det.box),
+                detection_score=det.score,
+                emotion=classes[k],
+                confidence=float(p[k]),
+                probabilities={c: float(v) for c, v in zip(classes, p)},
+                crop_box=tuple(int(round(v)) for v in square_to_box(*sq)),
+            ))
+        return faces, (time.perf_counter() - t0) * 1000.0
+
+    def analyze(self, image: ImageSource | DecodedImage) -> Analysis:
+        t0 = time.perf_counter()
+        decoded = image if isinstance(image, DecodedImage) else load_image(image, self.config.max_pixels)
+        t1 = time.perf_counter()
+        rgb = decoded.rgb
+        dets = self.detect(rgb)
+        t2 = time.perf_counter()
+        faces, classify_ms = self.classify_detections(rgb, dets)
+        timing = {"decode": (t1 - t0) * 1000.0, "detect": (t2 - t1) * 1000.0, "classify": classify_ms}
+        log.debug("analyzed %dx%d: %d faces in %.1f ms", decoded.width, decoded.height, len(faces), sum(timing.values()))
+        return Analysis(
+            width=decoded.width, height=decoded.height, faces=faces, classes=list(self.classifier.classes),
+            model={"name": self.classifier.name, "version": self.classifier.version},
+            detector=self.spec.name, timing_ms=timing, image=rgb,
+        )
+
+
+_analyzers: dict[PipelineConfig, Analyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+def get_analyzer(config: PipelineConfig | None = None) -> Analyzer:
+    """The shared Analyzer for ``config`` (created once)."""
+    config = config or PipelineConfig()
+    with _analyzers_lock:
+        analyzer = _analyzers.get(config)
+        if analyzer is None:
+            analyzer = _analyzers[config] = Analyzer(config)
+        return analyzer
+
+
+def analyze(image: ImageSource, config: PipelineConfig | None = None) -> Analysis:
+    """Find, crop and classify every face in ``image`` (path, bytes, file, PIL image or RGB array).
+
+    Raises ``realtime.io.ImageError`` (a ValueError) for unusable input.
+    """
+    return get_analyzer(config).analyze(image)

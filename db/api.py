@@ -223,6 +223,9 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
             result_json=json.dumps(result), faces_found=int(faces_found),
             dominant_emotion=dominant_emotion, timings_json=json.dumps(timings or {}),
             model_version=model_version or "")
+    log.info("computation recorded user_id=%d computation_id=%d kind=%s faces=%d "
+             "dominant=%s timings_ms=%s", owner_id, comp.id, kind, int(faces_found),
+             dominant_emotion, json.dumps(timings or {}))
     return comp
 
 

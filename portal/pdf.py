@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,10 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
     pdf.set_font(f, "", 8)
     headings = ["Face", "Emotion", "Conf."] + [e.capitalize() for e in EMOTIONS]
     widths = (12, 22, 14) + (((width - 48) / 7),) * 7
+    style = FontFace(emphasis="BOLD", fill_color=(232, 236, 245))
     with pdf.table(col_widths=widths, text_align="CENTER", line_height=5,
-                   headings_style=None) as table:
+                   headings_style=style) as table:
         row = table.row()
-        pdf.set_font(f, "B", 8)
         for heading in headings:
             row.cell(heading)
         for i, face in enumerate(faces, 1):

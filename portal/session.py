@@ -8,6 +8,7 @@ the same cookies, so it can identify the user without a second login.
                         auth_dependency=auth_dependency(flask_app))
     ...
     user_id = current_user_id(request, flask_app)   # int or None
+    # inside a Gradio event handler: int(request.username) is the same id
 
 The Flask session cookie is verified with the same secret key and maximum
 age Flask uses; failing that, Flask-Login's "remember me" cookie is honoured
@@ -83,8 +84,13 @@ def current_username(request, flask_app: Flask) -> str | None:
 
 
 def auth_dependency(flask_app: Flask):
-    """A callable for ``gr.mount_gradio_app(..., auth_dependency=...)``:
-    returns the username of the portal user, or None (access refused)."""
+    """A callable for ``gr.mount_gradio_app(..., auth_dependency=...)``.
+
+    It returns the logged-in user's id *as a string* (Gradio then exposes it
+    as ``gr.Request.username``; ``int(request.username)`` is the owner id for
+    :func:`db.record_computation`), or None, which makes Gradio answer 401.
+    """
     def dependency(request) -> str | None:
-        return current_username(request, flask_app)
+        user_id = current_user_id(request, flask_app)
+        return None if user_id is None else str(user_id)
     return dependency

@@ -11,7 +11,7 @@ TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 
 def csrf_token(client, url):
     page = client.get(url)
-    match = TOKEN_RE.search(page.get_data(as_text=True))
+    match = TOKEN_RE.search(page.text)
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1) or match.group(2)
 

@@ -1,0 +1,90 @@
+"""The one server: the Flask portal at /, the real-time Gradio app at /app.
+
+    python run.py [--host 127.0.0.1] [--port 8000]
+
+Configuration comes from the environment (see portal/config.py: DATA_DIR,
+DATABASE_URL, SECRET_KEY, LOG_FILE, APP_ENV, ...) and these flags; it is
+built once here and passed to everything else.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI
+
+from portal import create_app
+from portal.config import Config, ConfigError, load_config, validate
+from portal.logs import configure_logging
+from portal.session import auth_dependency
+
+log = logging.getLogger("run")
+REALTIME_PATH = "/app"
+
+
+def mount_realtime(app: FastAPI, config: Config, flask_app) -> bool:
+    """Mount the Gradio real-time app (issue 6) at ``/app``, if it exists.
+
+    Contract for ``realtime/webapp.py``: a function
+    ``build_blocks(config, flask_app) -> gr.Blocks``.  It is mounted with
+    :func:`portal.session.auth_dependency`, so only users logged in to the
+    portal reach it (anonymous requests get 401), and its event handlers see
+    the user's id as ``int(request.username)``.
+    """
+    try:
+        found = importlib.util.find_spec("realtime.webapp") is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        log.warning("realtime.webapp not found: %s is not served", REALTIME_PATH)
+        return False
+    import gradio as gr
+
+    from realtime import webapp
+    blocks = webapp.build_blocks(config, flask_app)
+    gr.mount_gradio_app(app, blocks, path=REALTIME_PATH,
+                        auth_dependency=auth_dependency(flask_app))
+    log.info("real-time app mounted at %s", REALTIME_PATH)
+    return True
+
+
+def build_app(config: Config, realtime: bool = True) -> FastAPI:
+    """The root ASGI app.  Routes match in order: /app first, then Flask."""
+    validate(config)
+    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    flask_app = create_app(config)
+    root.state.flask_app = flask_app
+    if realtime:
+        mount_realtime(root, config, flask_app)
+    root.mount("/", WSGIMiddleware(flask_app))
+    return root
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the Emotion Classifier server.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    config = load_config(host=args.host, port=args.port)
+    configure_logging(config.log_file, config.log_level)
+    try:
+        app = build_app(config)
+    except ConfigError as exc:
+        log.error("refusing to start: %s", exc)
+        return 2
+    import uvicorn
+    log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
+    uvicorn.run(app, host=config.host, port=config.port, log_config=None,
+                proxy_headers=True, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

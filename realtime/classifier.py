@@ -1,0 +1,174 @@
+"""The emotion classifier: an ONNX model driven by the metadata JSON beside it.
+
+The model travels with its preprocessing (CLIP style): class names, input size,
+colour, scale, mean and std all come from ``<model>.json``; nothing about the
+model is hard-coded here. ``train evaluate`` and the app both classify through
+this module, so offline numbers and the product use the same code path.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "onnx" / "emotion.onnx"
+
+_cache: dict[str, "EmotionClassifier"] = {}
+_cache_lock = threading.Lock()
+
+
+class ModelError(RuntimeError):
+    """The model file or its metadata is missing or unusable."""
+
+
+def metadata_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def _gpu_present() -> bool:
+    """An NVIDIA driver is loaded (cheap check; CUDA libraries may still be missing)."""
+    import os
+
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
+
+
+def _providers() -> list[str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if not _gpu_present():
+        # onnxruntime-gpu lists CUDA even without a GPU, then logs an error when it fails to load
+        available = [p for p in available if p not in ("CUDAExecutionProvider", "TensorrtExecutionProvider")]
+    wanted = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+    return wanted or available
+
+
+class EmotionClassifier:
+    """Classifies aligned gray faces. Thread-safe (onnxruntime sessions are)."""
+
+    def __init__(self, model_path: str | Path, threads: int = 0):
+        import onnxruntime as ort
+
+        self.model_path = Path(model_path)
+        meta_file = metadata_path(self.model_path)
+        if not self.model_path.is_file():
+            raise ModelError(f"model file not found: {self.model_path} (export one with `python -m train export`)")
+        if not meta_file.is_file():
+            raise ModelError(f"metadata not found: {meta_file} (it must sit beside the ONNX file)")
+        try:
+            self.metadata = json.loads(meta_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{meta_file}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        for key in ("classes", "input", "output"):
+            if key not in self.metadata:
+                raise ModelError(f"{meta_file}: missing field '{key}'")
+        inp = self.metadata["input"]
+        self.classes: list[str] = list(self.metadata["classes"])
+        self.input_size: tuple[int, int] = (int(inp["height"]), int(inp["width"]))
+        self.channels = int(inp.get("channels", 1))
+        self._scale = np.float32(inp.get("scale", 1.0 / 255.0))
+        self._mean = np.asarray(inp.get("mean", [0.0]), dtype=np.float32).reshape(1, -1, 1, 1)
+        self._std = np.asarray(inp.get("std", [1.0]), dtype=np.float32).reshape(1, -1, 1, 1)
+        self._softmax = self.metadata["output"].get("kind", "probabilities") == "logits"
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(self.model_path), sess_options=opts, providers=_providers())
+        self._input_name = self.session.get_inputs()[0].name
+        log.info("loaded model %s (%s) with %s", self.model_path.name, self.version, self.session.get_providers())
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", self.model_path.stem))
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unknown"))
+
+    def preprocess(self, faces: np.ndarray) -> np.ndarray:
+        """uint8 faces (N,H,W) at the model's input size -> normalised NCHW float32."""
+        faces = np.asarray(faces)
+        if faces.ndim == 2:
+            faces = faces[None]
+        if faces.ndim != 3 or faces.shape[1:] != self.input_size:
+            raise ValueError(f"faces must have shape (N, {self.input_size[0]}, {self.input_size[1]}), got {faces.shape}")
+        x = faces.astype(np.float32)[:, None] * self._scale
+        if self.channels != 1:
+            x = np.repeat(x, self.channels, axis=1)
+        return np.ascontiguousarray((x - self._mean) / self._std, dtype=np.float32)
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self._input_name: x})[0].astype(np.float32)
+        if self._softmax:
+            out = np.exp(out - out.max(axis=1, keepdims=True))
+            out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def predict(self, faces: np.ndarray, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+        """Probabilities (N, len(classes)) for uint8 gray faces (N,H,W).
+
+        ``tta`` averages the prediction on each face and its mirror image.
+        """
+        x = self.preprocess(faces)
+        out = np.empty((len(x), len(self.classes)), dtype=np.float32)
+        for start in range(0, len(x), batch_size):
+            chunk = x[start:start + batch_size]
+            probs = self._run(chunk)
+            if tta:
+                probs = 0.5 * (probs + self._run(np.ascontiguousarray(chunk[..., ::-1])))
+            out[start:start + batch_size] = probs
+        return out
+
+
+def load_classifier(model_path: str | Path | None = None, threads: int = 0) -> EmotionClassifier:
+    """The classifier for ``model_path`` (default ``onnx/emotion.onnx``), loaded once per path."""
+    path = str(Path(model_path or DEFAULT_MODEL).resolve())
+    with _cache_lock:
+        clf = _cache.get(path)
+        if clf is None:
+            clf = _cache[path] = EmotionClassifier(path, threads=threads)
+        return clf
+
+
+ENSEMBLE_FILE = "ensemble.json"
+
+
+class Ensemble:
+    """Averages the probabilities of several classifiers (same classes and input size)."""
+
+    def __init__(self, members: list[EmotionClassifier]):
+        if not members:
+            raise ModelError("an ensemble needs at least one model")
+        first = members[0]
+        for m in members[1:]:
+            if m.classes != first.classes or m.input_size != first.input_size:
+                raise ModelError(f"{m.model_path.name}: classes/input size differ from {first.model_path.name}")
+        self.members = members
+        self.classes, self.input_size, self.metadata = first.classes, first.input_size, first.metadata
+
+    @property
+    def names(self) -> list[str]:
+        return [m.model_path.name for m in self.members]
+
+    def predict(self, faces: np.ndarray, tta: bool = False) -> np.ndarray:
+        return np.mean([m.predict(faces, tta=tta) for m in self.members], axis=0)
+
+
+def load_ensemble(model_path: str | Path | None = None, tta_ensemble: bool = False) -> Ensemble:
+    """The default model alone, or (``tta_ensemble``) every model listed in ``onnx/ensemble.json``.
+
+    ``ensemble.json`` sits beside the default model: ``{"members": ["emotion.onnx", "other.onnx"]}``.
+    An explicitly given ``model_path`` other than the default is always used alone.
+    """
+    path = Path(model_path or DEFAULT_MODEL)
+    listing = path.parent / ENSEMBLE_FILE
+    if tta_ensemble and listing.is_file() and path.resolve() == DEFAULT_MODEL.resolve():
+        members = json.loads(listing.read_text()).get("members", [])
+        return Ensemble([load_classifier(path.parent / m) for m in members])
+    return Ensemble([load_classifier(path)])

@@ -1,0 +1,156 @@
+"""``python -m train <command>``: audit, preview, fit, bench, evaluate, export, report."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .logsetup import DEFAULT_LOG, setup_logging
+
+log = logging.getLogger("train")
+
+
+def cmd_audit(args) -> int:
+    from .audit import audit, format_report
+    from .cache import load_faces
+    from .splits import split_indices
+
+    faces = load_faces(args.path, skip_invalid=args.skip_invalid)
+    rep = audit(faces, split_indices(faces, args.val_fraction, args.test_fraction, args.seed))
+    print(format_report(rep))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(rep, indent=1))
+        print(f"\nFindings written to {args.json}")
+    return 0
+
+
+def cmd_preview(args) -> int:
+    from .preview import write_preview
+
+    write_preview(args.path, Path(args.out), n=args.n, seed=args.seed)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_fit(args) -> int:
+    from .config import build_config
+    from .engine import fit
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.yaml").is_file():
+            raise SystemExit(f"error: --resume {run_dir}: no config.yaml there (is it a run folder made by `fit`?)")
+        cfg = build_config(str(run_dir / "config.yaml"), args.set)
+        cfg.out_dir, cfg.name = str(run_dir.parent), run_dir.name
+    else:
+        cfg = build_config(args.config, args.set)
+    best = fit(cfg, resume=Path(args.resume) if args.resume else None)
+    print(json.dumps(best, indent=1))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    rows = run_bench(args.models.split(","), args.epochs, args.limit_train, Path(args.out), args.set)
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export_checkpoint
+
+    onnx_file, meta = export_checkpoint(Path(args.checkpoint), Path(args.out_dir), args.name)
+    print(f"wrote {onnx_file} and {meta}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import run_evaluate
+
+    run_evaluate(args)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    print(f"wrote {write_report(Path(args.out))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m train", description="FER2013 data, training, evaluation and export.")
+    p.add_argument("--log-file", default=str(DEFAULT_LOG), help="log file (default: %(default)s); '' for none")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_opts(sp):
+        sp.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (reported) instead of failing")
+        sp.add_argument("--val-fraction", type=float, default=0.1, help="validation share when there is no Usage column")
+        sp.add_argument("--test-fraction", type=float, default=0.1, help="test share when there is no Usage column")
+        sp.add_argument("--seed", type=int, default=0)
+
+    a = sub.add_parser("audit", help="class counts per split and data-quality findings")
+    a.add_argument("path", help="fer2013.csv[.gz], train.csv, test.csv or an image folder")
+    a.add_argument("--json", help="write the findings to this JSON file")
+    data_opts(a)
+    a.set_defaults(func=cmd_audit)
+
+    pr = sub.add_parser("preview", help="grid of original vs augmented faces")
+    pr.add_argument("path")
+    pr.add_argument("--out", default="grid.png")
+    pr.add_argument("--n", type=int, default=8, help="faces per grid")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.set_defaults(func=cmd_preview)
+
+    f = sub.add_parser("fit", help="train a model (resumable; a checkpoint every epoch)")
+    f.add_argument("--config", help="YAML config (see train/configs/)")
+    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    f.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    f.set_defaults(func=cmd_fit)
+
+    b = sub.add_parser("bench", help="compare backbones under the same short budget")
+    b.add_argument("--models", default="vgg_small,mobilenet_v3_small,resnet18,vgg")
+    b.add_argument("--epochs", type=int, default=3)
+    b.add_argument("--limit-train", type=int, default=10000)
+    b.add_argument("--out", default="runs/bench")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    b.set_defaults(func=cmd_bench)
+
+    e = sub.add_parser("export", help="checkpoint -> onnx/<name>.onnx + metadata JSON")
+    e.add_argument("checkpoint", help="a best.pt written by fit")
+    e.add_argument("--out-dir", default=str(Path(__file__).resolve().parent.parent / "onnx"))
+    e.add_argument("--name", default="emotion")
+    e.set_defaults(func=cmd_export)
+
+    ev = sub.add_parser("evaluate", help="evaluate the exported ONNX model through onnxruntime")
+    ev.add_argument("--data", required=True, help="any layout the loader reads")
+    ev.add_argument("--model", help="ONNX file (default: onnx/emotion.onnx)")
+    ev.add_argument("--usage", help="only rows of this Usage (Training, PublicTest, PrivateTest)")
+    ev.add_argument("--tta", action="store_true", help="the best configuration: flip TTA (+ ensemble if shipped)")
+    ev.add_argument("--json", help="write the metrics JSON here")
+    ev.add_argument("--cm-png", help="confusion-matrix PNG (default: beside --json)")
+    ev.add_argument("--skip-invalid", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("report", help="regenerate docs/REPORT.md from saved results")
+    r.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "REPORT.md"))
+    r.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_file or None, args.log_level)
+    from .config import ConfigError
+    from .data import DataError
+    try:
+        return args.func(args)
+    except (DataError, ConfigError, FileNotFoundError) as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

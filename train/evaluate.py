@@ -1,0 +1,91 @@
+"""Evaluate the exported ONNX model through onnxruntime: the same code path as the app (realtime.classifier)."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from realtime.classifier import DEFAULT_MODEL, load_ensemble
+
+from .cache import load_faces
+from .data import CLASS_LABELS, CLASSES, DataError
+from .metrics import confusion_matrix, most_confused, summarize
+
+log = logging.getLogger(__name__)
+
+
+def plot_confusion(cm: np.ndarray, out: Path, title: str = "") -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, mat, fmt, name in ((axes[0], cm, "d", "counts"), (axes[1], norm, ".2f", "row-normalised (recall)")):
+        ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        for i in range(len(cm)):
+            for j in range(len(cm)):
+                ax.text(j, i, format(mat[i, j], fmt), ha="center", va="center", fontsize=8,
+                        color="white" if norm[i, j] > 0.5 else "black")
+        ax.set_xticks(range(len(cm)), CLASS_LABELS, rotation=45, ha="right")
+        ax.set_yticks(range(len(cm)), CLASS_LABELS)
+        ax.set_xlabel("predicted"); ax.set_ylabel("true"); ax.set_title(name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def evaluate_faces(images: np.ndarray, labels: np.ndarray, model_path=None, tta: bool = False) -> dict:
+    clf = load_ensemble(model_path, tta_ensemble=tta)
+    t = time.perf_counter()
+    probs = clf.predict(images, tta=tta)
+    seconds = time.perf_counter() - t
+    pred = probs.argmax(1)
+    cm = confusion_matrix(labels, pred, len(CLASSES))
+    result = summarize(cm, CLASSES)
+    result.update({"most_confused": most_confused(cm, CLASSES), "tta": tta, "models": clf.names,
+                   "ms_per_face": 1000 * seconds / max(len(images), 1)})
+    return result, probs
+
+
+def format_metrics(m: dict) -> str:
+    lines = [f"n = {m['n']}   accuracy = {m['accuracy']:.4f}   macro-F1 = {m['macro_f1']:.4f}", "",
+             f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for name, c in m["per_class"].items():
+        lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1']:>10.3f}{c['support']:>10}")
+    return "\n".join(lines)
+
+
+def run_evaluate(args) -> dict:
+    faces = load_faces(args.data, skip_invalid=args.skip_invalid)
+    if args.usage:
+        faces = faces.select_usage(args.usage)
+    if not faces.has_labels:
+        raise DataError(f"{args.data}: has no labels, so it cannot be evaluated; "
+                        "use `python -m realtime predict` to classify unlabelled faces")
+    if len(faces) == 0:
+        raise DataError(f"{args.data}: no rows to evaluate" + (f" with Usage {args.usage}" if args.usage else ""))
+    model = Path(args.model) if args.model else DEFAULT_MODEL
+    result, _ = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
+    result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model)})
+    print(format_metrics(result))
+    if args.json:
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1))
+        print(f"\nmetrics written to {out}")
+    cm_png = Path(args.cm_png) if args.cm_png else (Path(args.json).with_suffix(".png") if args.json else None)
+    if cm_png:
+        plot_confusion(np.array(result["confusion_matrix"]), cm_png,
+                       f"{Path(model).name} on {Path(args.data).name} ({result['usage']}, n={result['n']}"
+                       f"{', TTA' if args.tta else ''}): acc {result['accuracy']:.3f}")
+        print(f"confusion matrix written to {cm_png}")
+    return result

@@ -1,0 +1,93 @@
+"""Export a trained checkpoint to ONNX (softmax included) with its metadata JSON beside it."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .data import CLASSES, SIDE
+from .engine import MEAN, STD
+from .models import count_params, create_model
+
+log = logging.getLogger(__name__)
+
+ONNX_DIR = Path(__file__).resolve().parent.parent / "onnx"
+MAX_BYTES = 25 * 1024 * 1024
+
+
+class WithSoftmax(nn.Module):
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x).softmax(dim=1)
+
+
+def load_checkpoint_model(ckpt_path: Path) -> tuple[nn.Module, dict]:
+    ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    cfg = ck["config"]
+    model = create_model(cfg["model"], len(CLASSES), **cfg.get("model_kwargs", {}))
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck
+
+
+def export_onnx(model: nn.Module, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wrapped = WithSoftmax(model.float().eval())
+    dummy = torch.randn(2, 1, SIDE, SIDE)
+    torch.onnx.export(wrapped, (dummy,), str(out), input_names=["input"], output_names=["probabilities"],
+                      dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
+                      dynamo=False)
+    size = out.stat().st_size
+    if size > MAX_BYTES:
+        out.unlink()
+        raise ValueError(f"{out.name}: {size / 1e6:.1f} MB exceeds the 25 MB limit for a model file")
+    return out
+
+
+def metadata(model: nn.Module, ck: dict, onnx_file: Path, name: str, version: str, metrics: dict | None = None) -> dict:
+    cfg = ck["config"]
+    return {
+        "format_version": 1,
+        "name": name,
+        "version": version,
+        "file": onnx_file.name,
+        "sha256": hashlib.sha256(onnx_file.read_bytes()).hexdigest(),
+        "size_bytes": onnx_file.stat().st_size,
+        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "classes": list(CLASSES),
+        "input": {"name": "input", "height": SIDE, "width": SIDE, "channels": 1, "color": "gray", "layout": "NCHW",
+                  "dtype": "float32", "scale": 1 / 255.0, "mean": [MEAN], "std": [STD]},
+        "output": {"name": "probabilities", "kind": "probabilities"},
+        "tta": {"hflip": True},
+        "architecture": {"name": cfg["model"], "kwargs": cfg.get("model_kwargs", {}), "parameters": count_params(model)},
+        "training": cfg,
+        "epoch": ck.get("epoch"),
+        "data": {"file": Path(cfg["data"]).name, "sha256": ck.get("data_sha256"), "dropped_from_training": ck.get("dropped")},
+        "metrics": metrics or {"PublicTest": _short(ck.get("metrics")), "PublicTest_flip_tta": _short(ck.get("metrics_tta"))},
+    }
+
+
+def _short(m: dict | None) -> dict | None:
+    if not m:
+        return None
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+
+
+def export_checkpoint(ckpt_path: Path, out_dir: Path = ONNX_DIR, name: str = "emotion", model_name: str | None = None,
+                      version: str | None = None) -> tuple[Path, Path]:
+    """``ckpt_path`` -> ``out_dir/name.onnx`` + ``out_dir/name.json``."""
+    model, ck = load_checkpoint_model(Path(ckpt_path))
+    onnx_file = export_onnx(model, Path(out_dir) / f"{name}.onnx")
+    version = version or dt.date.today().isoformat() + f"-e{ck.get('epoch')}"
+    meta = metadata(model, ck, onnx_file, model_name or f"emotion-{ck['config']['model']}", version)
+    meta_file = onnx_file.with_suffix(".json")
+    meta_file.write_text(json.dumps(meta, indent=1))
+    log.info("exported %s (%.2f MB) and %s", onnx_file, onnx_file.stat().st_size / 1e6, meta_file)
+    return onnx_file, meta_file

@@ -102,7 +102,7 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
         ("Source", {"upload": "Uploaded photo", "webcam": "Webcam capture"}.get(
             comp.get("kind"), comp.get("kind") or "")),
         ("Exhibit / location", comp.get("exhibit") or "-"),
-        ("Consent of the people pictured", "yes" if comp.get("consent") else "not confirmed"),
+        ("Consent", "the people pictured agreed" if comp.get("consent") else "not confirmed"),
         ("Faces found", str(comp.get("faces_found", len(faces)))),
         ("Dominant emotion", dominant),
         ("Model version", comp.get("model_version") or "-"),
@@ -143,7 +143,7 @@ def _image(pdf: _Report, path, width: float) -> None:
             img.load()
             w_px, h_px = img.size
             image = img.convert("RGB")
-        max_h = 110.0
+        max_h = 95.0
         w = min(width, max_h * w_px / h_px)
         h = w * h_px / w_px
         if pdf.get_y() + h > pdf.page_break_trigger:

@@ -16,26 +16,35 @@ def fer_csv_path() -> Path:
 
 
 def load_fer_faces(usage: str = "PublicTest", limit: int = 100, path: str | Path | None = None,
-                   skip: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``limit`` faces (after ``skip``) of split ``usage``: (N,48,48) uint8 and labels (N,)."""
+                   balanced: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``limit`` faces of split ``usage``: (N,48,48) uint8 and labels (N,), in file order.
+
+    The shared CSV is sorted by emotion, so ``balanced`` (default) takes the first
+    ceil(limit/7) faces of each class instead of the first ``limit`` rows.
+    """
     path = Path(path) if path else fer_csv_path()
     if not path.is_file():
         raise FileNotFoundError(f"FER2013 CSV not found: {path} (set FER2013_CSV)")
     opener = gzip.open if path.suffix == ".gz" else open
-    faces, labels = [], []
-    seen = 0
+    per_class = -(-limit // 7) if balanced else limit
+    counts: dict[int, int] = {}
+    rows: list[tuple[int, int, np.ndarray]] = []
     with opener(path, "rt", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for n, row in enumerate(csv.DictReader(fh)):
             if row["Usage"] != usage:
                 continue
-            seen += 1
-            if seen <= skip:
+            label = int(row["emotion"])
+            if counts.get(label, 0) >= per_class:
                 continue
             px = np.array(row["pixels"].split(), dtype=np.uint8)
             if px.size != 48 * 48:
                 continue
-            faces.append(px.reshape(48, 48))
-            labels.append(int(row["emotion"]))
-            if len(faces) >= limit:
+            counts[label] = counts.get(label, 0) + 1
+            rows.append((counts[label], label, px.reshape(48, 48)))
+            if not balanced and len(rows) >= limit:
                 break
-    return np.stack(faces) if faces else np.zeros((0, 48, 48), np.uint8), np.array(labels, dtype=np.int64)
+    rows.sort(key=lambda r: (r[0], r[1]))  # interleave classes: 0,1,..,6,0,1,..
+    rows = rows[:limit]
+    if not rows:
+        return np.zeros((0, 48, 48), np.uint8), np.zeros(0, np.int64)
+    return np.stack([r[2] for r in rows]), np.array([r[1] for r in rows], dtype=np.int64)

@@ -128,7 +128,7 @@ def _open_encoded(fp: IO[bytes], max_pixels: int | None, what: str) -> DecodedIm
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp, formats=list(ALLOWED_FORMATS) + ["GIF", "TIFF", "ICO", "PPM"])
+            img = Image.open(fp)
     except UnidentifiedImageError as exc:
         raise UnsupportedImageError(
             f"{what} is not a recognised image (accepted: JPEG, PNG, WebP, BMP)"

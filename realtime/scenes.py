@@ -83,7 +83,7 @@ def background(name: str, size: tuple[int, int] = SCENE_SIZE) -> np.ndarray:
     return np.ascontiguousarray(img[:h, :w])
 
 
-def _with_context(face: np.ndarray, s: int, context: float) -> tuple[np.ndarray, np.ndarray, int]:
+def _with_context(face: np.ndarray, s: int, context: float, fade: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Upscale a 48x48 face to s px and extend it by ``context`` of its size on each side with
     replicated edges (a head does not end at the FER frame); returns (patch, alpha, offset).
     Inside the frame the pixels are the face's own (alpha 1); the border fades out."""
@@ -96,15 +96,17 @@ def _with_context(face: np.ndarray, s: int, context: float) -> tuple[np.ndarray,
     ramp = np.clip(d / max(m, 1), 0.0, 1.0)
     alpha = np.minimum(ramp[:, None], ramp[None, :])
     alpha[m:m + s, m:m + s] = 1.0
+    if not fade:
+        alpha[:] = 1.0
     return patch, alpha, m
 
 
 def composite(faces: np.ndarray, sizes: list[int], bg: np.ndarray, seed: int = 0,
-              indices: list[int] | None = None, name: str = "composite", context: float = 0.0) -> Scene:
+              indices: list[int] | None = None, name: str = "composite", context: float = 0.0, fade: bool = True) -> Scene:
     """Paste gray 48x48 faces (resized to ``sizes``) at random non-overlapping places.
 
     The 48x48 frame itself is pasted exactly (its crop gives back the FER face); around it
-    ``context`` of the size is filled with replicated edges fading into the background.
+    ``context`` of the size is filled with replicated edges (fading into the background if ``fade``).
     """
     rng = np.random.default_rng(seed)
     canvas = bg.copy()
@@ -121,7 +123,7 @@ def composite(faces: np.ndarray, sizes: list[int], bg: np.ndarray, seed: int = 0
                 break
         else:
             raise ValueError(f"no room for a {s}px face in {W}x{H}")
-        patch, alpha, m = _with_context(faces[k], s, context)
+        patch, alpha, m = _with_context(faces[k], s, context, fade)
         region = canvas[y - m:y + s + m, x - m:x + s + m].astype(np.float32)
         blended = alpha[:, :, None] * patch[:, :, None].astype(np.float32) + (1 - alpha[:, :, None]) * region
         canvas[y - m:y + s + m, x - m:x + s + m] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
@@ -163,7 +165,8 @@ def shrunk_group(face_px: list[int], size: tuple[int, int] = SCENE_SIZE, seed: i
 def labelled_set(fer_faces: np.ndarray | None = None, seed: int = 0) -> list[Scene]:
     """The detector-choice set. ``fer_faces``: (N,48,48) uint8; without it, no composites."""
     scenes = [Scene(f"photo:{n}", real_photo(n), list(REAL_FACES[n])) for n in REAL_FACES]
-    for i, sizes in enumerate(([25, 30, 35, 40, 45, 50], [30, 35, 40, 50, 70], [35, 35, 35, 35, 35, 35, 35, 35])):
+    for i, sizes in enumerate(([25, 30, 35, 40, 45, 50], [30, 35, 40, 50, 70], [35] * 8, [35] * 12, [40] * 12,
+                               [45] * 12)):
         scenes.append(shrunk_group(sizes, seed=i))
     if fer_faces is not None and len(fer_faces):
         bgs = ["gray", "brick", "grass", "coffee", "rocket", "gravel"]

@@ -1,0 +1,101 @@
+"""Per-stream state: faces tracked across frames by box overlap, probabilities smoothed (EMA)."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .config import PipelineConfig, StreamConfig
+from .crop import iou
+from .io import ImageSource
+from .pipeline import Analysis, Analyzer, Face, get_analyzer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Track:
+    id: int
+    box: tuple[float, float, float, float]
+    probs: np.ndarray
+    missed: int = 0
+    hits: int = 1
+
+
+class Stream:
+    """One per video stream (webcam session, camera). ``process(frame)`` analyses a frame and
+    returns its Analysis with each face's ``track_id`` set, its probabilities smoothed over the
+    track's history (``raw_probabilities`` keeps this frame's own), and emotion/confidence from
+    the smoothed values. Thread-safe; frames of one stream are processed one at a time."""
+
+    def __init__(self, config: PipelineConfig | None = None, stream_config: StreamConfig | None = None,
+                 analyzer: Analyzer | None = None):
+        self.analyzer = analyzer or get_analyzer(config)
+        self.config = stream_config or StreamConfig()
+        if not 0.0 < self.config.alpha <= 1.0 or not 0.0 < self.config.box_alpha <= 1.0:
+            raise ValueError("alpha and box_alpha must be in (0, 1]")
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks (new video, camera switched)."""
+        with self._lock:
+            self.tracks: list[Track] = []
+            self._next_id = 1
+            self.frames = 0
+
+    def process(self, frame: ImageSource) -> Analysis:
+        analysis = self.analyzer.analyze(frame)
+        with self._lock:
+            analysis.faces = self._update(analysis.faces, analysis.classes)
+            self.frames += 1
+        return analysis
+
+    def _update(self, faces: list[Face], classes: list[str]) -> list[Face]:
+        cfg = self.config
+        pairs = sorted(((iou(t.box, f.box), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
+                       reverse=True)
+        assigned: dict[int, int] = {}  # face index -> track index
+        used_tracks: set[int] = set()
+        for v, ti, fi in pairs:
+            if v < cfg.iou_threshold:
+                break
+            if ti in used_tracks or fi in assigned:
+                continue
+            assigned[fi] = ti
+            used_tracks.add(ti)
+        out: list[Face] = []
+        for fi, face in enumerate(faces):
+            raw = np.array([face.probabilities[c] for c in classes], dtype=np.float64)
+            if fi in assigned:
+                tr = self.tracks[assigned[fi]]
+                tr.probs = cfg.alpha * raw + (1.0 - cfg.alpha) * tr.probs
+                b = cfg.box_alpha
+                tr.box = tuple(b * n + (1.0 - b) * o for n, o in zip(face.box, tr.box))
+                tr.missed = 0
+                tr.hits += 1
+            else:
+                tr = Track(self._next_id, tuple(float(v) for v in face.box), raw)
+                self._next_id += 1
+                self.tracks.append(tr)
+                used_tracks.add(len(self.tracks) - 1)
+            k = int(np.argmax(tr.probs))
+            out.append(replace(
+                face,
+                box=tuple(int(round(v)) for v in tr.box),
+                emotion=classes[k],
+                confidence=float(tr.probs[k]),
+                probabilities={c: float(p) for c, p in zip(classes, tr.probs)},
+                raw_probabilities=dict(face.probabilities),
+                track_id=tr.id,
+            ))
+        for ti, tr in enumerate(self.tracks):
+            if ti not in used_tracks:
+                tr.missed += 1
+        self.tracks = [t for t in self.tracks if t.missed <= cfg.max_missed]
+        return out
+
+
+StreamState = Stream

@@ -32,6 +32,7 @@ class DetectorSpec:
     model_selection: int = 0  # mediapipe: 0 short-range, 1 full-range
     min_score: float = 0.7
     tiles: int = 0  # >1: also run on a tiles x tiles grid of overlapping tiles (finds small faces)
+    tile_overlap: float = 0.25  # fraction of a tile shared with its neighbour
     crop: CropCalibration = field(default_factory=CropCalibration)
     description: str = ""
 
@@ -69,7 +70,8 @@ DETECTORS: dict[str, DetectorSpec] = {
         description="MediaPipe short-range on the whole image + 2x2 overlapping tiles",
     ),
     "short-tiled3": DetectorSpec(
-        "short-tiled3", "mediapipe", model_selection=0, min_score=0.75, tiles=3, crop=SHORT_TILED3_CROP,
+        "short-tiled3", "mediapipe", model_selection=0, min_score=0.75, tiles=3, tile_overlap=0.4,
+        crop=SHORT_TILED3_CROP,
         description="MediaPipe short-range on the whole image + 3x3 overlapping tiles",
     ),
 }

@@ -41,7 +41,7 @@ class MediaPipeDetector:
             return self._detect(rgb)
         H, W = rgb.shape[:2]
         found = self._detect(rgb)
-        n, overlap = self.spec.tiles, 0.25
+        n, overlap = self.spec.tiles, self.spec.tile_overlap
         tw, th = W / (n - (n - 1) * overlap), H / (n - (n - 1) * overlap)
         for i in range(n):
             for j in range(n):

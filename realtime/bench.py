@@ -42,8 +42,8 @@ def _median_ms(fn, n: int) -> tuple[float, float]:
 
 
 def three_face_photo() -> np.ndarray:
-    """500x375 photo with three real faces (60-80 px wide)."""
-    return shrunk_group([60, 70, 80], seed=0).rgb
+    """500x375 photo with three real faces (50-70 px wide)."""
+    return shrunk_group([50, 60, 70], seed=0).rgb
 
 
 def stream_frames(n: int = 60, size: tuple[int, int] = (480, 640)) -> list[np.ndarray]:

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "detectors":
             from .detector_eval import run
 
-            names = args.names or [f"{n}@{t}" for n in DETECTORS for t in (0.5, 0.7)]
+            names = args.names or [f"{n}@{t:g}" for n, spec in DETECTORS.items()
+                                   for t in sorted({0.5, 0.7, spec.min_score})]
             print(run(names))
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

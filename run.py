@@ -25,14 +25,17 @@ log = logging.getLogger("run")
 REALTIME_PATH = "/app"
 
 
-def mount_realtime(app: FastAPI, config: Config, flask_app) -> bool:
+def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bool:
     """Mount the Gradio real-time app (issue 6) at ``/app``, if it exists.
 
-    Contract for ``realtime/webapp.py``: a function
-    ``build_blocks(config, flask_app) -> gr.Blocks``.  It is mounted with
-    :func:`portal.session.auth_dependency`, so only users logged in to the
-    portal reach it (anonymous requests get 401), and its event handlers see
-    the user's id as ``int(request.username)``.
+    Contract for ``realtime/webapp.py``: ``build_blocks(config, flask_app, settings=...)
+    -> gr.Blocks`` and ``mount_options(settings) -> dict`` (extra ``mount_gradio_app``
+    arguments).  ``settings`` (``realtime.app_settings.AppSettings``) defaults to the
+    environment's (EMOTION_MODEL, LIVE_DETECTOR, ...).  It is mounted with
+    :func:`portal.session.auth_dependency`, so its event handlers see the user's id as
+    ``int(request.username)``, and behind :class:`realtime.app_guard.RequireUser`, so
+    *every* route under ``/app`` (API, uploads, queue, assets) refuses anonymous
+    requests: 401, or a redirect to the login page for page navigations.
     """
     try:
         found = importlib.util.find_spec("realtime.webapp") is not None
@@ -44,21 +47,28 @@ def mount_realtime(app: FastAPI, config: Config, flask_app) -> bool:
     import gradio as gr
 
     from realtime import webapp
-    blocks = webapp.build_blocks(config, flask_app)
+    from realtime.app_guard import RequireUser
+    from realtime.app_settings import settings_from_env
+    settings = settings or settings_from_env()
+    blocks = webapp.build_blocks(config, flask_app, settings=settings)
     gr.mount_gradio_app(app, blocks, path=REALTIME_PATH,
-                        auth_dependency=auth_dependency(flask_app))
-    log.info("real-time app mounted at %s", REALTIME_PATH)
+                        auth_dependency=auth_dependency(flask_app),
+                        **webapp.mount_options(settings))
+    app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=auth_dependency(flask_app))
+    log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
+             REALTIME_PATH, settings.upload_detector, settings.live_detector)
     return True
 
 
-def build_app(config: Config, realtime: bool = True) -> FastAPI:
-    """The root ASGI app.  Routes match in order: /app first, then Flask."""
+def build_app(config: Config, realtime: bool = True, realtime_settings=None) -> FastAPI:
+    """The root ASGI app.  Routes match in order: /app first, then Flask.
+    ``realtime_settings``: the real-time app's settings (default: from the environment)."""
     validate(config)
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     flask_app = create_app(config)
     root.state.flask_app = flask_app
     if realtime:
-        mount_realtime(root, config, flask_app)
+        mount_realtime(root, config, flask_app, realtime_settings)
     root.mount("/", WSGIMiddleware(flask_app))
     return root
 

@@ -1,0 +1,304 @@
+"""The web app's event functions, plain and testable (no Gradio here).
+
+    ctx = AppContext(data_dir=config.data_dir, settings=AppSettings())
+    out = run_upload(ctx, user_id, "photo.jpg", title="Visitors", exhibit="Room 3",
+                     notes="", consent=True)            # -> Outcome (computation recorded)
+    live = LiveSession(ctx)                              # one per browser session
+    frame_out = stream_frame(ctx, live, rgb_frame)       # -> annotated RGB frame
+    out = capture(ctx, user_id, live, title="", exhibit="", notes="", consent=False)
+
+Problems the user can fix (no photo, bad file, too large, nothing to capture, no model)
+raise :class:`AppError` with a message meant for them; ``webapp`` shows it as a warning.
+Privacy: live frames stay in memory (only the latest one, for Capture); nothing is
+written to disk unless the user runs an upload or captures a frame.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import db
+
+from .app_report import write_downloads
+from .app_settings import AppSettings
+from .classifier import ModelError
+from .io import ImageError, ImageTooLargeError, load_image
+from .pipeline import Analysis, Analyzer, get_analyzer
+from .stream import Stream
+
+log = logging.getLogger(__name__)
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+class AppError(Exception):
+    """Something the user can fix; the message is shown to them as is."""
+
+
+@dataclass
+class AppContext:
+    data_dir: Path
+    settings: AppSettings = field(default_factory=AppSettings)
+
+    @property
+    def download_dir(self) -> Path:
+        return Path(self.data_dir) / "downloads"
+
+    def analyzer(self, live: bool) -> Analyzer:
+        config = self.settings.live_pipeline() if live else self.settings.upload_pipeline()
+        try:
+            return get_analyzer(config)
+        except ModelError as exc:
+            log.error("emotion model unavailable: %s", exc)
+            raise AppError("The emotion model is not available on the server yet "
+                           "(an administrator has to export it). Please try again later.") from exc
+
+
+@dataclass
+class Outcome:
+    """A recorded computation: what the page shows and offers for download."""
+
+    computation: dict  # db.computation_to_dict(...)
+    annotated: np.ndarray  # RGB
+    rows: list[list]  # per-face table
+    summary: str  # markdown
+    pdf_path: Path
+    json_path: Path
+
+
+# ------------------------------------------------------------------ helpers
+def face_rows(result: dict) -> list[list]:
+    """One row per face: number, emotion, confidence %, the 7 probabilities in %."""
+    rows = []
+    for i, face in enumerate(result.get("faces") or [], 1):
+        probs = face.get("probabilities") or {}
+        rows.append([i, face.get("emotion"), round(100 * float(face.get("confidence") or 0), 1)]
+                    + [round(100 * float(probs.get(e, 0.0)), 1) for e in EMOTIONS])
+    return rows
+
+
+TABLE_HEADERS = ["Face", "Emotion", "Confidence %"] + [f"{e.capitalize()} %" for e in EMOTIONS]
+
+
+def summary_markdown(comp: dict) -> str:
+    result = comp.get("result") or {}
+    timing = comp.get("timings_ms") or {}
+    n = int(comp.get("faces_found") or 0)
+    parts = [f"**Saved as computation #{comp['id']}** "
+             f"([open it in History](/history/{comp['id']}))."]
+    if n:
+        parts.append(f"**{n} face{'s' if n != 1 else ''} found** · dominant emotion: "
+                     f"**{comp.get('dominant_emotion')}**")
+    else:
+        parts.append("**No face was found.** Faces should be at least about 35 pixels wide, "
+                     "facing the camera and not hidden; try a sharper or closer photo.")
+    stages = ", ".join(f"{k} {float(timing[k]):.0f}" for k in ("decode", "detect", "classify", "draw")
+                       if k in timing)
+    if "total" in timing:
+        parts.append(f"Processing time: **{float(timing['total']):.0f} ms** ({stages} ms)")
+    model = result.get("model") or {}
+    parts.append(f"Model: {model.get('name', '?')} version {model.get('version', '?')} · "
+                 f"detector: {result.get('detector', '?')}")
+    return "\n\n".join(parts)
+
+
+def _encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def _username(user_id: int) -> str:
+    with db.connection():
+        user = db.get_user(user_id)
+    if user is None:
+        raise AppError("Your account no longer exists. Please log in again.")
+    return user.username
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return (text or "").strip()[:limit]
+
+
+def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, original: np.ndarray,
+            annotated: np.ndarray, title: str, exhibit: str, notes: str, consent: bool) -> Outcome:
+    """Store both images, record the computation, write the downloads."""
+    from portal.storage import new_image_paths, remove_files
+
+    username = _username(user_id)
+    result = analysis.to_dict()
+    q = ctx.settings.saved_jpeg_quality
+    original_rel, annotated_rel = new_image_paths(ctx.data_dir, user_id, suffix=".jpg")
+    data_dir = Path(ctx.data_dir)
+    (data_dir / original_rel).write_bytes(_encode_jpeg(original, q))  # re-encoded: no EXIF/GPS kept
+    (data_dir / annotated_rel).write_bytes(_encode_jpeg(annotated, q))
+    try:
+        with db.connection():
+            comp = db.record_computation(
+                user_id, kind, _clean(title, 200), _clean(exhibit, 200), _clean(notes, 4000),
+                bool(consent), original_rel, annotated_rel, result, len(analysis.faces),
+                analysis.dominant_emotion, result["timing_ms"],
+                f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
+            comp_dict = db.computation_to_dict(comp)
+    except LookupError as exc:
+        remove_files(ctx.data_dir, [original_rel, annotated_rel])
+        raise AppError("Your account no longer exists. Please log in again.") from exc
+    except Exception:
+        remove_files(ctx.data_dir, [original_rel, annotated_rel])
+        raise
+    log.info("%s computation user_id=%d computation_id=%d faces=%d dominant=%s total_ms=%.1f",
+             kind, user_id, comp_dict["id"], comp_dict["faces_found"], comp_dict["dominant_emotion"],
+             float(result["timing_ms"].get("total", 0.0)))
+    pdf_path, json_path = write_downloads(ctx.download_dir, comp_dict, data_dir / annotated_rel,
+                                          username, ctx.settings.download_max_age_s)
+    return Outcome(comp_dict, annotated, face_rows(result), summary_markdown(comp_dict),
+                   pdf_path, json_path)
+
+
+# ------------------------------------------------------------------ upload
+def run_upload(ctx: AppContext, user_id: int, file_path: str | Path | None, title: str,
+               exhibit: str = "", notes: str = "", consent: bool = False) -> Outcome:
+    """Analyse an uploaded photo and record it (kind 'upload')."""
+    if not file_path:
+        raise AppError("Choose a photo to analyse first.")
+    if not (title or "").strip():
+        raise AppError("Please give the photo a title (it names the result in your History).")
+    path = Path(file_path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AppError("The uploaded file could not be read; please upload it again.") from exc
+    limit = ctx.settings.max_upload_bytes
+    if size > limit:
+        raise AppError(f"The file is too large ({size / 1048576:.1f} MB); the limit is "
+                       f"{limit / 1048576:.0f} MB.")
+    analyzer = ctx.analyzer(live=False)
+    t0 = time.perf_counter()
+    try:
+        decoded = load_image(path, ctx.settings.max_pixels)
+    except ImageTooLargeError as exc:
+        log.info("upload refused user_id=%d: %s", user_id, exc)
+        raise AppError(f"The image is too large: {_plain(exc)}.") from exc
+    except ImageError as exc:
+        log.info("upload refused user_id=%d: %s", user_id, exc)
+        raise AppError(f"This file cannot be analysed: {_plain(exc)}. "
+                       "Please upload a JPEG, PNG, WebP or BMP photo.") from exc
+    decode_ms = (time.perf_counter() - t0) * 1000.0
+    analysis = analyzer.analyze(decoded)
+    analysis.timing_ms["decode"] = decode_ms
+    annotated = analysis.draw()
+    return _record(ctx, user_id, "upload", analysis, decoded.rgb, annotated, title, exhibit,
+                   notes, consent)
+
+
+def _plain(exc: Exception) -> str:
+    """The core's message without the server-side file name."""
+    text = str(exc)
+    for prefix in ("file '",):
+        if text.startswith(prefix) and "' " in text:
+            text = "the file " + text.split("' ", 1)[1]
+    return text.rstrip(".")
+
+
+# ------------------------------------------------------------------ live webcam
+class LiveSession:
+    """One browser session's webcam stream: tracking/smoothing state, the latest frame and
+    its analysis (kept in memory for Capture only), and frame statistics."""
+
+    def __init__(self, ctx: AppContext):
+        self.stream = Stream(analyzer=ctx.analyzer(live=True))
+        self._lock = threading.Lock()
+        self.frame: np.ndarray | None = None
+        self.analysis: Analysis | None = None
+        self.annotated: np.ndarray | None = None
+        self.frames = 0
+        self._times: list[float] = []
+
+    def update(self, frame: np.ndarray, analysis: Analysis, annotated: np.ndarray) -> None:
+        with self._lock:
+            self.frame, self.analysis, self.annotated = frame, analysis, annotated
+            self.frames += 1
+            now = time.perf_counter()
+            self._times = [t for t in self._times if now - t < 2.0] + [now]
+
+    @property
+    def fps(self) -> float:
+        """Frames processed per second over the last two seconds."""
+        with self._lock:
+            times = list(self._times)
+        if len(times) < 2:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+
+    def latest(self) -> tuple[np.ndarray | None, Analysis | None, np.ndarray | None]:
+        with self._lock:
+            return self.frame, self.analysis, self.annotated
+
+    def reset(self) -> None:
+        self.stream.reset()
+        with self._lock:
+            self.frame = self.analysis = self.annotated = None
+            self.frames = 0
+            self._times = []
+
+
+def stream_frame(ctx: AppContext, live: LiveSession | None,
+                 frame: np.ndarray | None) -> tuple[np.ndarray | None, LiveSession | None]:
+    """Analyse one webcam frame (RGB) with tracking and smoothing; return it annotated.
+
+    Nothing is stored: the frame and its result replace the previous ones in memory.
+    """
+    if frame is None:
+        return None, live
+    if live is None:
+        live = LiveSession(ctx)
+    analysis = live.stream.process(frame)
+    annotated = analysis.draw()
+    live.update(analysis.image if analysis.image is not None else frame, analysis, annotated)
+    return annotated, live
+
+
+def live_caption(live: LiveSession | None) -> str:
+    if live is None or live.analysis is None:
+        return "Waiting for the webcam…"
+    a = live.analysis
+    n = len(a.faces)
+    t = a.timing_ms
+    ms = sum(float(t.get(k, 0.0)) for k in ("decode", "detect", "classify", "draw"))
+    faces = f"{n} face{'s' if n != 1 else ''}"
+    if n:
+        faces += ": " + ", ".join(f"{f.emotion} {100 * f.confidence:.0f}%" for f in a.faces[:6])
+    return f"{faces} · {ms:.0f} ms per frame on the server · {live.fps:.1f} frames/s"
+
+
+def capture(ctx: AppContext, user_id: int, live: LiveSession | None, title: str = "",
+            exhibit: str = "", notes: str = "", consent: bool = False) -> Outcome:
+    """Record the latest live frame and its (smoothed) result as a computation (kind 'webcam')."""
+    frame, analysis, annotated = live.latest() if live is not None else (None, None, None)
+    if frame is None or analysis is None or annotated is None:
+        raise AppError("There is no webcam frame to capture yet: start the webcam first.")
+    return _record(ctx, user_id, "webcam", analysis, frame, annotated, title, exhibit, notes,
+                   consent)
+
+
+# ------------------------------------------------------------------ downloads
+def downloads_for(ctx: AppContext, user_id: int, comp_id: int) -> tuple[Path, Path]:
+    """PDF and JSON of one of the user's computations (None-safe: AppError if not theirs)."""
+    from portal.storage import resolve
+
+    with db.connection():
+        comp = db.get_computation(user_id, comp_id)
+        if comp is None:
+            raise AppError("That result does not exist (or is not yours).")
+        comp_dict = db.computation_to_dict(comp)
+        annotated = resolve(ctx.data_dir, comp.annotated_path or comp.original_path)
+    return write_downloads(ctx.download_dir, comp_dict, annotated, _username(user_id),
+                           ctx.settings.download_max_age_s)

@@ -1,0 +1,66 @@
+"""Settings of the web app (live webcam + upload), built once at the edge and passed in.
+
+Environment variables (read only by :func:`settings_from_env`, called from ``run.py``):
+
+    EMOTION_MODEL        ONNX model path (default onnx/emotion.onnx; its .json beside it)
+    UPLOAD_DETECTOR      face detector for uploaded photos (default: the core's default,
+                         chosen for small faces in group photos)
+    LIVE_DETECTOR        face detector for webcam frames (default "full": one pass, ~5 ms)
+    UPLOAD_MAX_MB        largest accepted upload in megabytes (default 15)
+    UPLOAD_MAX_PIXELS    largest accepted image in pixels (default 40,000,000)
+    LIVE_STREAM_EVERY    seconds between webcam frames sent by the browser (default 0.04)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .config import DEFAULT_DETECTOR, PipelineConfig, detector_spec
+from .io import DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    model_path: str | None = None  # None: onnx/emotion.onnx
+    upload_detector: str = DEFAULT_DETECTOR
+    live_detector: str = "full"
+    max_upload_bytes: int = 15 * 1024 * 1024
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    stream_every: float = 0.04  # the browser sends a frame this often unless one is in flight
+    stream_time_limit: int = 30 * 60  # seconds one webcam stream may run before it must be restarted
+    live_jpeg_quality: int = 80  # frames sent back to the browser
+    saved_jpeg_quality: int = 92  # images kept for a computation
+    download_max_age_s: int = 600  # generated PDF/JSON files older than this are removed
+
+    def upload_pipeline(self) -> PipelineConfig:
+        return PipelineConfig(detector=self.upload_detector, model_path=self.model_path,
+                              max_pixels=self.max_pixels)
+
+    def live_pipeline(self) -> PipelineConfig:
+        return PipelineConfig(detector=self.live_detector, model_path=self.model_path,
+                              max_pixels=self.max_pixels)
+
+    @property
+    def max_upload_mb(self) -> float:
+        return self.max_upload_bytes / (1024 * 1024)
+
+
+def settings_from_env(env: dict | None = None) -> AppSettings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    if env.get("EMOTION_MODEL"):
+        values["model_path"] = env["EMOTION_MODEL"]
+    if env.get("UPLOAD_DETECTOR"):
+        values["upload_detector"] = env["UPLOAD_DETECTOR"]
+    if env.get("LIVE_DETECTOR"):
+        values["live_detector"] = env["LIVE_DETECTOR"]
+    if env.get("UPLOAD_MAX_MB"):
+        values["max_upload_bytes"] = int(float(env["UPLOAD_MAX_MB"]) * 1024 * 1024)
+    if env.get("UPLOAD_MAX_PIXELS"):
+        values["max_pixels"] = int(env["UPLOAD_MAX_PIXELS"])
+    if env.get("LIVE_STREAM_EVERY"):
+        values["stream_every"] = float(env["LIVE_STREAM_EVERY"])
+    settings = AppSettings(**values)
+    for name in (settings.upload_detector, settings.live_detector):
+        detector_spec(name)  # unknown names fail here, at start-up, with the list of valid ones
+    return settings

@@ -1,0 +1,247 @@
+"""The Gradio app mounted by ``run.py`` at ``/app``: Live webcam and Upload photo.
+
+    blocks = build_blocks(config, flask_app)           # config: portal.config.Config
+    gr.mount_gradio_app(app, blocks, "/app", auth_dependency=..., **mount_options(config))
+
+Only logged-in portal users reach it (``run.py`` guards every ``/app`` route); inside the
+handlers ``int(request.username)`` is the user's id. The work happens in
+:mod:`realtime.app_events`; this module is layout and wiring only.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from .app_events import (TABLE_HEADERS, AppContext, AppError, LiveSession, capture,
+                         live_caption, run_upload, stream_frame)
+from .app_portal import header_html, logout_token, username_for
+from .app_settings import AppSettings
+from .io import ImageError
+
+log = logging.getLogger(__name__)
+
+TABS = ("live", "upload")
+PRIVACY_NOTE = (
+    "**Privacy:** webcam frames are analysed in memory and then discarded. "
+    "No frame is stored unless you press **Capture**; a captured frame and its result are "
+    "saved to your History, where you can delete them.")
+
+CSS = """
+:root, .gradio-container { --ec-fg: #1d2433; --ec-muted: #5b6478; --ec-line: #d9deea; --ec-accent: #2f5fd0; }
+.gradio-container { max-width: 1150px !important; margin: 0 auto !important; }
+.portal-header { display: flex; align-items: center; justify-content: space-between; flex-wrap: wrap;
+  gap: .5rem 1.5rem; padding: .6rem .2rem; border-bottom: 1px solid var(--ec-line); margin-bottom: .4rem; }
+.portal-header .brand { display: inline-flex; align-items: center; gap: .5rem; font-weight: 700;
+  font-size: 1.15rem; color: var(--ec-fg); text-decoration: none; }
+.portal-nav { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; align-items: center;
+  gap: .25rem 1.1rem; }
+.portal-nav li { margin: 0; }
+.portal-nav a, .portal-nav .link-button { text-decoration: none; color: var(--ec-fg); background: none;
+  border: 0; font: inherit; padding: .3rem .1rem; cursor: pointer; }
+.portal-nav a:hover, .portal-nav .link-button:hover { color: var(--ec-accent); }
+.portal-nav .who { color: var(--ec-muted); }
+.portal-nav form.inline { display: inline; margin: 0; }
+#live-view { min-height: 300px; }
+.live-figure { margin: 0; }
+.live-figure img { width: 100%; height: auto; border-radius: 8px; display: block; background: #111; }
+.live-figure figcaption { color: var(--ec-muted); font-size: .92rem; margin-top: .35rem; }
+.live-placeholder { border: 2px dashed var(--ec-line); border-radius: 8px; padding: 3rem 1rem;
+  text-align: center; color: var(--ec-muted); }
+.privacy-note { border-left: 4px solid var(--ec-accent); background: #e8eefc; padding: .2rem .9rem;
+  border-radius: 6px; }
+footer { display: none !important; }
+"""
+
+LIVE_PLACEHOLDER = ('<div class="live-placeholder">Start the webcam on the left (allow the browser '
+                    'to use it); annotated frames appear here.</div>')
+
+
+def mount_options(settings: AppSettings | None = None) -> dict:
+    """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer)."""
+    settings = settings or AppSettings()
+    return dict(
+        css=CSS,
+        theme=gr.themes.Default(primary_hue="blue", font=["system-ui", "Segoe UI", "Roboto", "Arial",
+                                                           "sans-serif"],
+                                font_mono=["ui-monospace", "monospace"]),
+        footer_links=[],
+        run_history=False,
+        max_file_size=settings.max_upload_bytes,
+        show_error=False,
+    )
+
+
+def frame_html(annotated: np.ndarray, caption: str, quality: int = 80) -> str:
+    """The annotated frame as an inline JPEG (nothing written to disk) with a caption."""
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        return LIVE_PLACEHOLDER
+    data = base64.b64encode(buf.tobytes()).decode("ascii")
+    return (f'<figure class="live-figure"><img id="live-frame" alt="Annotated webcam frame" '
+            f'src="data:image/jpeg;base64,{data}"><figcaption id="live-caption">'
+            f'{html.escape(caption)}</figcaption></figure>')
+
+
+def _user_id(request: gr.Request | None) -> int:
+    try:
+        return int(request.username)  # set by the portal's auth dependency
+    except (AttributeError, TypeError, ValueError):
+        raise AppError("You are not logged in. Please log in to the portal again.") from None
+
+
+def build_blocks(config, flask_app=None, settings: AppSettings | None = None) -> gr.Blocks:
+    """The Blocks app. ``config`` is the portal's Config (its data_dir holds the images);
+    ``settings`` the app's own (default: :class:`AppSettings` defaults)."""
+    settings = settings or AppSettings()
+    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings)
+    no_change = gr.skip
+
+    # ---------------------------------------------------------------- handlers
+    def on_load(request: gr.Request):
+        user_id = _user_id(request)
+        token = logout_token(flask_app, dict(request.cookies)) if flask_app is not None else None
+        tab = (request.query_params.get("tab") or "live") if request else "live"
+        tab = tab if tab in TABS else "live"
+        return header_html(username_for(user_id), token), gr.Tabs(selected=tab)
+
+    def on_frame(frame, live, request: gr.Request):
+        try:
+            annotated, live = stream_frame(ctx, live, frame)
+        except AppError as exc:
+            gr.Warning(str(exc))
+            return no_change(), live
+        except ImageError as exc:
+            log.warning("unusable webcam frame: %s", exc)
+            return no_change(), live
+        if annotated is None:
+            return no_change(), live
+        return frame_html(annotated, live_caption(live), settings.live_jpeg_quality), live
+
+    def on_stop(live):
+        if live is not None:
+            live.reset()
+        return LIVE_PLACEHOLDER, live
+
+    def on_capture(live, title, exhibit, notes, consent, request: gr.Request):
+        try:
+            out = capture(ctx, _user_id(request), live, title, exhibit, notes, consent)
+        except AppError as exc:
+            gr.Warning(str(exc))
+            return (f"⚠️ {exc}", no_change(), gr.DownloadButton(visible=False),
+                    gr.DownloadButton(visible=False))
+        except Exception:
+            log.exception("capture failed")
+            gr.Warning("Something went wrong while saving the frame; it has been logged.")
+            return ("⚠️ The frame could not be saved.", no_change(),
+                    gr.DownloadButton(visible=False), gr.DownloadButton(visible=False))
+        return (out.summary, out.annotated,
+                gr.DownloadButton(value=str(out.pdf_path), visible=True),
+                gr.DownloadButton(value=str(out.json_path), visible=True))
+
+    def on_upload(file, title, exhibit, notes, consent, request: gr.Request):
+        hidden = gr.DownloadButton(visible=False)
+        try:
+            out = run_upload(ctx, _user_id(request), file, title, exhibit, notes, consent)
+        except AppError as exc:
+            gr.Warning(str(exc))
+            return None, gr.Dataframe(value=None), f"⚠️ {exc}", hidden, hidden
+        except Exception:
+            log.exception("upload failed")
+            gr.Warning("Something went wrong while analysing the photo; it has been logged.")
+            return (None, gr.Dataframe(value=None), "⚠️ The photo could not be analysed.",
+                    hidden, hidden)
+        return (out.annotated, gr.Dataframe(value=out.rows, headers=TABLE_HEADERS), out.summary,
+                gr.DownloadButton(value=str(out.pdf_path), visible=True),
+                gr.DownloadButton(value=str(out.json_path), visible=True))
+
+    # ---------------------------------------------------------------- layout
+    with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
+                   analytics_enabled=False) as demo:
+        header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
+        live = gr.State(None)
+        with gr.Tabs(selected="live") as tabs:
+            with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
+                gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=280):
+                        webcam = gr.Image(
+                            sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
+                            elem_id="webcam",
+                            webcam_options=gr.WebcamOptions(mirror=True, constraints={
+                                "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}),
+                        )
+                    with gr.Column(scale=3, min_width=320):
+                        live_view = gr.HTML(LIVE_PLACEHOLDER, js_on_load=None, elem_id="live-view",
+                                            label="Analysed frames")
+                gr.Markdown("### Capture this frame")
+                with gr.Row():
+                    cap_title = gr.Textbox(label="Title (optional)", max_length=200,
+                                           elem_id="capture-title")
+                    cap_exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200,
+                                             elem_id="capture-exhibit")
+                with gr.Row():
+                    cap_notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=4000,
+                                           elem_id="capture-notes")
+                    cap_consent = gr.Checkbox(label="The people pictured agreed to be recorded",
+                                              elem_id="capture-consent")
+                capture_btn = gr.Button("Capture", variant="primary", elem_id="capture-button")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        cap_image = gr.Image(label="Captured frame", interactive=False, format="jpeg",
+                                             elem_id="captured-image", height=300)
+                    with gr.Column(scale=3):
+                        cap_summary = gr.Markdown(elem_id="capture-summary")
+                        with gr.Row():
+                            cap_pdf = gr.DownloadButton("Download PDF", visible=False,
+                                                        elem_id="capture-pdf")
+                            cap_json = gr.DownloadButton("Download JSON", visible=False,
+                                                         elem_id="capture-json")
+
+            with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
+                gr.Markdown(f"Upload a photo (JPEG, PNG, WebP or BMP, up to "
+                            f"{settings.max_upload_mb:.0f} MB). Every face is found, its "
+                            f"expression classified, and the result saved to your History.")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=300):
+                        photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")
+                        up_title = gr.Textbox(label="Title", max_length=200, elem_id="upload-title",
+                                              placeholder="e.g. Visitors at the entrance")
+                        up_exhibit = gr.Textbox(label="Exhibit / location (optional)",
+                                                max_length=200, elem_id="upload-exhibit")
+                        up_notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=4000,
+                                              elem_id="upload-notes")
+                        up_consent = gr.Checkbox(label="The people pictured agreed to be photographed "
+                                                       "and analysed", elem_id="upload-consent")
+                        run_btn = gr.Button("Run", variant="primary", elem_id="upload-run")
+                    with gr.Column(scale=3, min_width=320):
+                        up_image = gr.Image(label="Annotated photo", interactive=False,
+                                            format="jpeg", elem_id="upload-result")
+                        up_summary = gr.Markdown(elem_id="upload-summary")
+                        with gr.Row():
+                            up_pdf = gr.DownloadButton("Download PDF", visible=False,
+                                                       elem_id="upload-pdf")
+                            up_json = gr.DownloadButton("Download JSON", visible=False,
+                                                        elem_id="upload-json")
+                up_table = gr.Dataframe(headers=TABLE_HEADERS, label="Faces and probabilities",
+                                        interactive=False, elem_id="upload-table", wrap=True)
+
+        # ---------------------------------------------------------------- wiring
+        demo.load(on_load, None, [header, tabs], api_visibility="private", queue=False)
+        webcam.stream(on_frame, [webcam, live], [live_view, live],
+                      stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
+                      concurrency_limit=4, api_visibility="private", show_progress="hidden")
+        webcam.clear(on_stop, [live], [live_view, live], api_visibility="private")
+        capture_btn.click(on_capture, [live, cap_title, cap_exhibit, cap_notes, cap_consent],
+                          [cap_summary, cap_image, cap_pdf, cap_json], api_visibility="private",
+                          concurrency_limit=2)
+        run_btn.click(on_upload, [photo, up_title, up_exhibit, up_notes, up_consent],
+                      [up_image, up_table, up_summary, up_pdf, up_json], api_visibility="private",
+                      concurrency_limit=2)
+    return demo

@@ -47,14 +47,14 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     import gradio as gr
 
     from realtime import webapp
-    from realtime.app_guard import RequireUser
+    from realtime.app_guard import CachedUserLookup, RequireUser
     from realtime.app_settings import settings_from_env
     settings = settings or settings_from_env()
     blocks = webapp.build_blocks(config, flask_app, settings=settings)
-    gr.mount_gradio_app(app, blocks, path=REALTIME_PATH,
-                        auth_dependency=auth_dependency(flask_app),
+    user_id = CachedUserLookup(auth_dependency(flask_app))  # webcam streams check ~20 times/s
+    gr.mount_gradio_app(app, blocks, path=REALTIME_PATH, auth_dependency=user_id,
                         **webapp.mount_options(settings))
-    app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=auth_dependency(flask_app))
+    app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
     log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
              REALTIME_PATH, settings.upload_detector, settings.live_detector)
     return True

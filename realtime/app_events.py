@@ -221,6 +221,7 @@ class LiveSession:
         self.annotated: np.ndarray | None = None
         self.frames = 0
         self._times: list[float] = []
+        self._work_ms: list[float] = []  # pipeline (decode..draw) + encoding, per recent frame
 
     def update(self, frame: np.ndarray, analysis: Analysis, annotated: np.ndarray) -> None:
         with self._lock:
@@ -228,6 +229,16 @@ class LiveSession:
             self.frames += 1
             now = time.perf_counter()
             self._times = [t for t in self._times if now - t < 2.0] + [now]
+
+    def note_work(self, ms: float) -> None:
+        """Server time spent on the latest frame (pipeline + encoding for the browser)."""
+        with self._lock:
+            self._work_ms = (self._work_ms + [float(ms)])[-30:]
+
+    @property
+    def work_ms(self) -> float:
+        with self._lock:
+            return float(np.median(self._work_ms)) if self._work_ms else 0.0
 
     @property
     def fps(self) -> float:
@@ -276,7 +287,10 @@ def live_caption(live: LiveSession | None) -> str:
     faces = f"{n} face{'s' if n != 1 else ''}"
     if n:
         faces += ": " + ", ".join(f"{f.emotion} {100 * f.confidence:.0f}%" for f in a.faces[:6])
-    return f"{faces} · {ms:.0f} ms per frame on the server · {live.fps:.1f} frames/s"
+    work = live.work_ms or ms
+    return (f"{faces} · server {work:.0f} ms per frame (detect {float(t.get('detect', 0)):.0f}, "
+            f"classify {float(t.get('classify', 0)):.0f}, draw {float(t.get('draw', 0)):.0f}) · "
+            f"{live.fps:.1f} frames/s")
 
 
 def capture(ctx: AppContext, user_id: int, live: LiveSession | None, title: str = "",

@@ -8,6 +8,8 @@ portal's login (and come back afterwards), everything else gets 401.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -53,3 +55,33 @@ class RequireUser:
             response = JSONResponse({"detail": "Not authenticated: log in to the portal first."},
                                     status_code=401)
         await response(scope, receive, send)
+
+
+class CachedUserLookup:
+    """Remembers ``user_id(request)`` per cookie set for ``ttl`` seconds.
+
+    A webcam stream makes ~20 requests a second, each checked twice (this guard and
+    Gradio's own dependency); without a cache each check verifies the session and reads
+    the user row. A changed cookie (log-out, another user) misses the cache at once.
+    """
+
+    def __init__(self, user_id: Callable, ttl: float = 2.0, max_entries: int = 1024):
+        self.user_id = user_id
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._cache: dict[tuple, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request):
+        key = tuple(sorted(request.cookies.items()))
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+        user = self.user_id(request)
+        with self._lock:
+            if len(self._cache) >= self.max_entries:
+                self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._cache[key] = (now, user)
+        return user

@@ -1,0 +1,92 @@
+"""Fixtures for the web-app tests: a model, the portal's database and a user, test images."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # for "import app_testlib"
+
+import db  # noqa: E402
+from app_testlib import REAL_MODEL, SECRET, portrait_scene  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> str:
+    """The trained model when it is there (nicer screenshots), else the core's stand-in.
+    Loaded once with one intra-op thread: the tests share 2 cores with other work."""
+    from realtime.classifier import load_classifier
+    from realtime.devmodel import write_standin_model
+
+    if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
+        path = REAL_MODEL
+    else:
+        path = write_standin_model(tmp_path_factory.mktemp("model"))
+    load_classifier(path, threads=1)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def settings(model_path):
+    from realtime.app_settings import AppSettings
+
+    return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
+                       max_pixels=20_000_000)
+
+
+@pytest.fixture
+def config(tmp_path):
+    from portal.config import load_config
+
+    return load_config({}, data_dir=tmp_path / "data", database_url=str(tmp_path / "data" / "app.sqlite3"),
+                       secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
+                       log_file=tmp_path / "logs" / "app.log")
+
+
+@pytest.fixture
+def flask_app(config):
+    from portal import create_app
+
+    app = create_app(config)
+    yield app
+    db.database.obj.close()
+
+
+@pytest.fixture
+def user_id(flask_app) -> int:
+    with db.connection():
+        return db.create_user("alice", "alice@example.org", "x-not-a-real-hash").id
+
+
+@pytest.fixture
+def ctx(config, settings, flask_app):
+    from realtime.app_events import AppContext
+
+    return AppContext(data_dir=config.data_dir, settings=settings)
+
+
+@pytest.fixture(scope="session")
+def portrait() -> np.ndarray:
+    """640x480 RGB with one real face (scikit-image's astronaut)."""
+    return portrait_scene()
+
+
+@pytest.fixture(scope="session")
+def fer_scene() -> np.ndarray:
+    """Four FER2013 faces composited into a 500x375 scene (skips without the shared CSV)."""
+    from realtime.ferdata import fer_csv_path, load_fer_faces
+    from realtime.scenes import background, composite
+
+    if not fer_csv_path().is_file():
+        pytest.skip(f"FER2013 CSV not available at {fer_csv_path()}")
+    faces, _ = load_fer_faces("PublicTest", limit=14)
+    return composite(faces[[0, 3, 6, 10]], [110, 100, 120, 105], background("brick"), seed=3, context=0.35).rgb
+
+
+@pytest.fixture(scope="session")
+def no_face_scene() -> np.ndarray:
+    from realtime.scenes import background
+
+    return background("coffee", (375, 500))

@@ -75,14 +75,15 @@ def portrait() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def fer_scene() -> np.ndarray:
-    """Four FER2013 faces composited into a 500x375 scene (skips without the shared CSV)."""
+    """Four FER2013 faces composited into an 800x600 scene (skips without the shared CSV)."""
     from realtime.ferdata import fer_csv_path, load_fer_faces
     from realtime.scenes import background, composite
 
     if not fer_csv_path().is_file():
         pytest.skip(f"FER2013 CSV not available at {fer_csv_path()}")
     faces, _ = load_fer_faces("PublicTest", limit=14)
-    return composite(faces[[0, 3, 6, 10]], [110, 100, 120, 105], background("brick"), seed=3, context=0.35).rgb
+    return composite(faces[[0, 3, 6, 10]], [110, 100, 120, 105], background("brick", (600, 800)), seed=3,
+                     context=0.3).rgb
 
 
 @pytest.fixture(scope="session")

@@ -152,9 +152,15 @@ def fit(cfg: TrainConfig, resume: Path | None = None, progress: bool = True) -> 
     last = run_dir / "last.pt"
     if resume and last.is_file():
         ck = torch.load(last, map_location=dev, weights_only=False)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"]); sched.load_state_dict(ck["scheduler"])
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["generator"]); torch.set_rng_state(ck["torch_rng"])
         start_epoch, history, best = ck["epoch"], ck["history"], ck["best"]
+        if ck["scheduler"].get("total_steps", total_steps) == total_steps:
+            sched.load_state_dict(ck["scheduler"])
+        else:  # `--resume DIR --set epochs=N`: the same schedule shape, stretched or shrunk to N epochs
+            for _ in range(min(start_epoch * steps_per_epoch, total_steps - 1)):
+                sched.step()
+            log.info("schedule re-fitted to %d epochs; LR now %.4f", cfg.epochs, sched.get_last_lr()[0])
         log.info("resumed %s at epoch %d (best PublicTest acc so far %.4f)", run_dir, start_epoch, best["val_acc"])
     log.info("model %s: %.2fM parameters; %d epochs x %d steps on %s", cfg.model, count_params(model) / 1e6,
              cfg.epochs, steps_per_epoch, dev)

@@ -80,3 +80,13 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
     out = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x.numpy()})[0]
     assert out.shape == (5, 7)
     assert np.abs(out - ref).max() < 1e-4
+
+
+def test_resume_can_shrink_the_schedule(tiny_run):
+    overrides, run_dir = tiny_run
+    fit(build_config(None, overrides + ["epochs=4", "max_minutes=1e-9"]), progress=False)
+    cfg = build_config(str(run_dir / "config.yaml"), ["max_minutes=0", "epochs=2"])
+    fit(cfg, resume=run_dir, progress=False)
+    hist = json.loads((run_dir / "metrics.json").read_text())["history"]
+    assert [h["epoch"] for h in hist] == [1, 2]
+    assert hist[-1]["lr"] < 1e-3 < hist[0]["lr"]  # the shrunk one-cycle schedule ran to its end

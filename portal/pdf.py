@@ -10,6 +10,7 @@ core's format (``faces[i].box/emotion/confidence/probabilities``).
 from __future__ import annotations
 
 import importlib.util
+import io
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ COLOURS = {  # same hue family as the web page legend
     "happy": (255, 170, 0), "sad": (31, 119, 180), "surprise": (23, 190, 207),
     "neutral": (127, 127, 127)}
 MAX_CHART_FACES = 12
+MAX_IMAGE_PX = 2000  # longest side embedded (~300 dpi across the page); larger photos are scaled down
 
 
 def _unicode_font() -> tuple[str, str] | None:
@@ -141,14 +143,19 @@ def _image(pdf: _Report, path, width: float) -> None:
         from PIL import Image
         with Image.open(path) as img:
             img.load()
-            w_px, h_px = img.size
             image = img.convert("RGB")
+        # scaled down and embedded as JPEG: a 12-megapixel photo stays a small, fast PDF
+        image.thumbnail((MAX_IMAGE_PX, MAX_IMAGE_PX))
+        w_px, h_px = image.size
+        encoded = io.BytesIO()
+        image.save(encoded, "JPEG", quality=88)
+        encoded.seek(0)
         max_h = 95.0
         w = min(width, max_h * w_px / h_px)
         h = w * h_px / w_px
         if pdf.get_y() + h > pdf.page_break_trigger:
             pdf.add_page()
-        pdf.image(image, x=pdf.l_margin + (width - w) / 2, y=pdf.get_y(), w=w, h=h,
+        pdf.image(encoded, x=pdf.l_margin + (width - w) / 2, y=pdf.get_y(), w=w, h=h,
                   alt_text="Annotated image")
         pdf.set_y(pdf.get_y() + h + 4)
     except Exception:

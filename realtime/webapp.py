@@ -194,7 +194,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                     with gr.Column(scale=2, min_width=280):
                         webcam = gr.Image(
                             sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
-                            elem_id="webcam",
+                            elem_id="webcam", buttons=[],
                             webcam_options=gr.WebcamOptions(mirror=True, constraints={
                                 "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}),
                         )
@@ -216,6 +216,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2):
                         cap_image = gr.Image(label="Captured frame", interactive=False, format="jpeg",
+                                             buttons=["download", "fullscreen"],
                                              elem_id="captured-image", height=300)
                     with gr.Column(scale=3):
                         cap_summary = gr.Markdown(elem_id="capture-summary")
@@ -243,7 +244,8 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                         run_btn = gr.Button("Run", variant="primary", elem_id="upload-run")
                     with gr.Column(scale=3, min_width=320):
                         up_image = gr.Image(label="Annotated photo", interactive=False,
-                                            format="jpeg", elem_id="upload-result")
+                                            format="jpeg", elem_id="upload-result",
+                                            buttons=["download", "fullscreen"])
                         up_summary = gr.Markdown(elem_id="upload-summary")
                         with gr.Row():
                             up_pdf = gr.DownloadButton("Download PDF", visible=False,

@@ -162,7 +162,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
             gr.Warning("Something went wrong while saving the frame; it has been logged.")
             return ("⚠️ The frame could not be saved.", no_change(),
                     gr.DownloadButton(visible=False), gr.DownloadButton(visible=False))
-        return (out.summary, out.annotated,
+        return (out.summary, gr.Image(value=out.annotated, visible=True),
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
@@ -217,7 +217,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                     with gr.Column(scale=2):
                         cap_image = gr.Image(label="Captured frame", interactive=False, format="jpeg",
                                              buttons=["download", "fullscreen"],
-                                             elem_id="captured-image", height=300)
+                                             elem_id="captured-image", height=300, visible=False)
                     with gr.Column(scale=3):
                         cap_summary = gr.Markdown(elem_id="capture-summary")
                         with gr.Row():

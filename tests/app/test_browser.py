@@ -86,6 +86,8 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             context.grant_permissions(["camera"], origin=url)
             context.add_init_script(TIME_SENDS_JS)
             page = context.new_page()
+            failed = []
+            page.on("response", lambda r: r.status >= 400 and failed.append((r.status, r.url)))
             page.set_default_timeout(30_000)
 
             # anonymous: the app sends us to the login page
@@ -134,7 +136,7 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             record_property("browser_fps", round(fps, 1))
             (ARTIFACTS.mkdir(parents=True, exist_ok=True) or
              (ARTIFACTS / "fps.txt").write_text(
-                 f"{fps:.1f} fps ({len(stamps)} frames in {FPS_SECONDS:.0f} s); load average "
+                 f"{fps:.1f} fps ({len(stamps)} frames in {span:.1f} s); load average "
                  f"{os.getloadavg()[0]:.1f}; {caption}; {where}\n"))
             # the face drifts; the detector may miss it in an odd frame, not in most
             assert sum("1 face" in c for c in captions) >= 5, captions
@@ -171,7 +173,26 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             _shot(page, "02-captured")
             page.click("#webcam button[aria-label='stop recording'], #webcam button:has-text('Stop')")
 
-            # upload
+            # upload: a file that is not an image gives a clear message, no traceback
+            page.goto(url + "/app/?tab=upload")
+            page.wait_for_selector("#upload-run")
+            notes = tmp_path / "notes.jpg"
+            notes.write_text("this is not a photo")
+            page.set_input_files("#upload-photo input[type=file]", str(notes))
+            page.fill("#upload-title textarea, #upload-title input", "Not a photo")
+            page.wait_for_timeout(500)
+            page.click("#upload-run")
+            page.wait_for_selector("#upload-summary:has-text('cannot be analysed')")
+            assert "Traceback" not in page.inner_text("body")
+            _shot(page, "05-bad-file")
+            # too large for the upload limit: refused before anything is analysed
+            big = tmp_path / "big.jpg"
+            big.write_bytes(b"\xff" * (3 * 1024 * 1024))
+            page.goto(url + "/app/?tab=upload")
+            page.wait_for_selector("#upload-run")
+            page.set_input_files("#upload-photo input[type=file]", str(big))
+            page.wait_for_selector("text=exceed the maximum allowed size")
+            _shot(page, "06-too-large")
             page.goto(url + "/app/?tab=upload")
             page.wait_for_selector("#upload-run")
             page.set_input_files("#upload-photo input[type=file]", str(photo))
@@ -206,6 +227,7 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             cookies = {c["name"]: c["value"] for c in context.cookies()}
             r = httpx.get(url + "/app/config", cookies=cookies)
             assert r.status_code == 401
+            log.info("responses >= 400 seen by the browser: %s", failed)
         finally:
             browser.close()
     if slow:

@@ -120,7 +120,10 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
 
     # ---------------------------------------------------------------- handlers
     def on_load(request: gr.Request):
-        user_id = _user_id(request)
+        try:
+            user_id = _user_id(request)
+        except AppError:
+            return header_html("", None), gr.Tabs(selected="live")
         token = logout_token(flask_app, dict(request.cookies)) if flask_app is not None else None
         tab = (request.query_params.get("tab") or "live") if request else "live"
         tab = tab if tab in TABS else "live"
@@ -183,8 +186,10 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
     # ---------------------------------------------------------------- layout
+    # delete_cache: Gradio's copies of uploads and result images are removed after an hour
+    # (the saved computation lives in the data directory); live frames never reach it.
     with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
-                   analytics_enabled=False) as demo:
+                   analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
         live = gr.State(None)
         with gr.Tabs(selected="live") as tabs:

@@ -150,6 +150,19 @@ def test_stream_tracks_faces_and_stores_nothing(ctx, user_id):
     assert stream_frame(ctx, live, None) == (None, live)
 
 
+def test_stream_with_several_faces_keeps_their_labels(ctx):
+    from realtime.scenes import shrunk_group
+
+    group = shrunk_group([70, 80, 90], size=(480, 640)).rgb  # three real portraits, webcam-sized
+    live = None
+    seen = []
+    for _ in range(4):
+        _, live = stream_frame(ctx, live, group)
+        seen.append(sorted(f.track_id for f in live.analysis.faces))
+    assert len(seen[-1]) >= 2, seen  # several faces at once
+    assert seen[-1] == seen[1]  # same faces, same track ids, frame after frame
+
+
 def test_capture_records_the_latest_frame(ctx, user_id):
     with pytest.raises(AppError, match="start the webcam"):
         capture(ctx, user_id, None)

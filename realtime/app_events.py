@@ -60,6 +60,24 @@ class AppContext:
                            "(an administrator has to export it). Please try again later.") from exc
 
 
+def warm_up(ctx: AppContext) -> threading.Thread:
+    """Load the model and both detectors now (in a background thread), so the first
+    webcam frame or photo does not wait for them. Failures are logged, not raised."""
+    def run() -> None:
+        t0 = time.perf_counter()
+        try:
+            blank = np.zeros((240, 320, 3), np.uint8)
+            for live in (True, False):
+                ctx.analyzer(live).analyze(blank)
+            log.info("web app warmed up in %.1f s", time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - the pages still say what is wrong
+            log.warning("web app warm-up failed: %s", exc)
+
+    thread = threading.Thread(target=run, name="app-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass
 class Outcome:
     """A recorded computation: what the page shows and offers for download."""

@@ -32,6 +32,7 @@ class AppSettings:
     webcam_jpeg_quality: float = 0.75  # frames the browser sends (its default is 0.92)
     saved_jpeg_quality: int = 92  # images kept for a computation
     download_max_age_s: int = 600  # generated PDF/JSON files older than this are removed
+    warm_up: bool = True  # load the model and both detectors in the background at start-up
 
     def upload_pipeline(self) -> PipelineConfig:
         return PipelineConfig(detector=self.upload_detector, model_path=self.model_path,

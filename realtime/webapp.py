@@ -20,7 +20,7 @@ import gradio as gr
 import numpy as np
 
 from .app_events import (TABLE_HEADERS, AppContext, AppError, LiveSession, capture,
-                         live_caption, run_upload, stream_frame)
+                         live_caption, run_upload, stream_frame, warm_up)
 from .app_portal import header_html, logout_token, username_for
 from .app_settings import AppSettings
 from .io import ImageError
@@ -116,6 +116,8 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
     ``settings`` the app's own (default: :class:`AppSettings` defaults)."""
     settings = settings or AppSettings()
     ctx = AppContext(data_dir=Path(config.data_dir), settings=settings)
+    if settings.warm_up:
+        warm_up(ctx)
     no_change = gr.skip
 
     # ---------------------------------------------------------------- handlers

@@ -33,7 +33,7 @@ def settings(model_path):
     from realtime.app_settings import AppSettings
 
     return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
-                       max_pixels=20_000_000)
+                       max_pixels=20_000_000, warm_up=False)
 
 
 @pytest.fixture

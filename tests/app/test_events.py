@@ -231,3 +231,16 @@ def test_frame_html_is_an_inline_jpeg(portrait):
     data = base64.b64decode(html.split("base64,", 1)[1].split('"', 1)[0])
     from PIL import Image
     assert Image.open(io.BytesIO(data)).size == (640, 480)
+
+
+def test_warm_up_loads_the_models_or_logs_why_not(ctx, config, settings, tmp_path, caplog):
+    from dataclasses import replace
+
+    from realtime.app_events import warm_up
+    with caplog.at_level(logging.INFO, logger="realtime.app_events"):
+        warm_up(ctx).join(60)
+        broken = AppContext(config.data_dir, replace(settings, model_path=str(tmp_path / "none.onnx")))
+        warm_up(broken).join(60)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("warmed up" in m for m in messages)
+    assert any("warm-up failed" in m and "model is not available" in m for m in messages)

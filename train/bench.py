@@ -59,7 +59,9 @@ def onnx_speed(model, reps: int = 200) -> dict:
     return {"onnx_mb": round(size / 1e6, 2), "ms_per_face_batch1": round(one, 3), "ms_per_face_batch64": round(batched, 3)}
 
 
-def run_bench(models: list[str], epochs: int, limit_train: int, out_dir: Path, overrides: list[str] = ()) -> list[dict]:
+def run_bench(models: list[str], epochs: int, limit_train: int, out_dir: Path, overrides: list[str] = (),
+              measure_speed: bool = True) -> list[dict]:
+    """``measure_speed=False`` skips the timing columns (for runs beside other CPU load, where they mean nothing)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     summary_file = out_dir / "summary.json"
@@ -70,9 +72,10 @@ def run_bench(models: list[str], epochs: int, limit_train: int, out_dir: Path, o
         if name in done:
             continue
         no_bf16 = name.startswith("mobilenet_v3_small")  # measured: bf16 is slower for it
-        row = {"model": name, "params_m": round(count_params(create_model(name)) / 1e6, 2),
-               "train_img_s_fp32": round(train_throughput(name, False), 1),
-               "train_img_s_bf16": round(train_throughput(name, True), 1)}
+        row = {"model": name, "params_m": round(count_params(create_model(name)) / 1e6, 2)}
+        if measure_speed:
+            row.update({"train_img_s_fp32": round(train_throughput(name, False), 1),
+                        "train_img_s_bf16": round(train_throughput(name, True), 1)})
         cfg = build_config(None, [f"name={name}", f"model={name}", f"epochs={epochs}", f"limit_train={limit_train}",
                                   f"out_dir={out_dir}", f"bf16={'false' if no_bf16 else 'true'}", *overrides])
         t = time.time()
@@ -81,9 +84,30 @@ def run_bench(models: list[str], epochs: int, limit_train: int, out_dir: Path, o
                     "train_minutes": round((time.time() - t) / 60, 2), "val_acc": best["val_acc"],
                     "val_macro_f1": best["val_macro_f1"], "val_acc_tta": best["val_acc_tta"]})
         model, _ = load_checkpoint_model(out_dir / name / "best.pt")
-        row.update(onnx_speed(model))
-        row["full_epoch_minutes_est"] = round(28000 / max(row["train_img_s_bf16"], row["train_img_s_fp32"]) / 60, 2)
+        if measure_speed:
+            row.update(onnx_speed(model))
+            row["full_epoch_minutes_est"] = round(28000 / max(row["train_img_s_bf16"], row["train_img_s_fp32"]) / 60, 2)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                row["onnx_mb"] = round(export_onnx(model, Path(tmp) / "m.onnx").stat().st_size / 1e6, 2)
         log.info("bench %s", row)
         rows.append(row)
         summary_file.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def speed_table(models: list[str], out_file: Path) -> list[dict]:
+    """Throughput, parameters, ONNX size and inference speed per backbone (random weights; no training)."""
+    rows = []
+    for name in models:
+        model = create_model(name).eval()
+        row = {"model": name, "params_m": round(count_params(model) / 1e6, 2), "threads": torch.get_num_threads(),
+               "train_img_s_fp32": round(train_throughput(name, False), 1),
+               "train_img_s_bf16": round(train_throughput(name, True), 1)}
+        row["full_epoch_minutes_est"] = round(28000 / max(row["train_img_s_bf16"], row["train_img_s_fp32"]) / 60, 2)
+        row.update(onnx_speed(model))
+        log.info("speed %s", row)
+        rows.append(row)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(json.dumps(rows, indent=1))
     return rows

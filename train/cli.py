@@ -53,9 +53,13 @@ def cmd_fit(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .bench import run_bench, speed_table
 
-    rows = run_bench(args.models.split(","), args.epochs, args.limit_train, Path(args.out), args.set)
+    if args.speed_only:
+        print(json.dumps(speed_table(args.models.split(","), Path(args.out) / "speed.json"), indent=1))
+        return 0
+    rows = run_bench(args.models.split(","), args.epochs, args.limit_train, Path(args.out), args.set,
+                     measure_speed=not args.no_speed)
     print(json.dumps(rows, indent=1))
     return 0
 
@@ -119,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--limit-train", type=int, default=10000)
     b.add_argument("--out", default="runs/bench")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    b.add_argument("--no-speed", action="store_true", help="skip the timing columns (when other jobs share the CPU)")
+    b.add_argument("--speed-only", action="store_true", help="only throughput, size and inference speed (no training)")
     b.set_defaults(func=cmd_bench)
 
     e = sub.add_parser("export", help="checkpoint -> onnx/<name>.onnx + metadata JSON")

@@ -73,9 +73,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import run_evaluate
+    from .evaluate import format_metrics, run_evaluate
 
-    run_evaluate(args)
+    print(format_metrics(run_evaluate(args)))
     return 0
 
 

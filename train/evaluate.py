@@ -76,16 +76,15 @@ def run_evaluate(args) -> dict:
     model = Path(args.model) if args.model else DEFAULT_MODEL
     result, _ = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
     result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model)})
-    print(format_metrics(result))
     if args.json:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1))
-        print(f"\nmetrics written to {out}")
+        log.info("metrics written to %s", out)
     cm_png = Path(args.cm_png) if args.cm_png else (Path(args.json).with_suffix(".png") if args.json else None)
     if cm_png:
         plot_confusion(np.array(result["confusion_matrix"]), cm_png,
                        f"{Path(model).name} on {Path(args.data).name} ({result['usage']}, n={result['n']}"
                        f"{', TTA' if args.tta else ''}): acc {result['accuracy']:.3f}")
-        print(f"confusion matrix written to {cm_png}")
+        log.info("confusion matrix written to %s", cm_png)
     return result

@@ -135,11 +135,13 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
         t0 = time.perf_counter()
         try:
             annotated, live = stream_frame(ctx, live, frame)
-        except AppError as exc:
-            gr.Warning(str(exc))
-            return no_change(), live
+        except AppError as exc:  # shown in place of the frames (a toast per frame would flood)
+            return f'<div class="live-placeholder" role="alert">⚠️ {html.escape(str(exc))}</div>', live
         except ImageError as exc:
             log.warning("unusable webcam frame: %s", exc)
+            return no_change(), live
+        except Exception:  # keep the stream alive; the next frame may well work
+            log.exception("webcam frame failed")
             return no_change(), live
         if annotated is None:
             return no_change(), live
@@ -264,9 +266,10 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
 
         # ---------------------------------------------------------------- wiring
         demo.load(on_load, None, [header, tabs], api_visibility="private", queue=False)
+        # an open webcam stream holds one of the stream's concurrency slots: 8 at once
         webcam.stream(on_frame, [webcam, live], [live_view, live],
                       stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
-                      concurrency_limit=4, api_visibility="private", show_progress="hidden")
+                      concurrency_limit=8, api_visibility="private", show_progress="hidden")
         webcam.clear(on_stop, [live], [live_view, live], api_visibility="private")
         capture_btn.click(on_capture, [live, cap_title, cap_exhibit, cap_notes, cap_consent],
                           [cap_summary, cap_image, cap_pdf, cap_json], api_visibility="private",

@@ -19,7 +19,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from .app_events import (TABLE_HEADERS, AppContext, AppError, LiveSession, capture,
+from .app_events import (TABLE_HEADERS, AppContext, AppError, capture,
                          live_caption, run_upload, stream_frame, warm_up)
 from .app_portal import header_html, logout_token, username_for
 from .app_settings import AppSettings

@@ -27,7 +27,7 @@ import db
 
 from .app_report import write_downloads
 from .app_settings import AppSettings
-from .classifier import ModelError
+from .classifier import ModelError, load_classifier
 from .io import ImageError, ImageTooLargeError, load_image
 from .pipeline import Analysis, Analyzer, get_analyzer
 from .stream import Stream
@@ -53,6 +53,8 @@ class AppContext:
     def analyzer(self, live: bool) -> Analyzer:
         config = self.settings.live_pipeline() if live else self.settings.upload_pipeline()
         try:
+            # loaded once per path; the first load decides its thread count (see AppSettings)
+            load_classifier(self.settings.model_path, threads=self.settings.classifier_threads)
             return get_analyzer(config)
         except ModelError as exc:
             log.error("emotion model unavailable: %s", exc)

@@ -79,6 +79,14 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_variants(args) -> int:
+    from .variants import measure
+
+    for r in measure([Path(d) for d in args.runs], args.data, Path(args.out)):
+        print(f"{r['variant']:<70} acc {r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
@@ -142,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--cm-png", help="confusion-matrix PNG (default: beside --json)")
     ev.add_argument("--skip-invalid", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
+
+    v = sub.add_parser("variants", help="PublicTest accuracy of test-time variants and ensembles of runs")
+    v.add_argument("runs", nargs="+", help="run folders (each with best.pt); the first is the default model")
+    v.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"))
+    v.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "results" / "variants.json"))
+    v.set_defaults(func=cmd_variants)
 
     r = sub.add_parser("report", help="regenerate docs/REPORT.md from saved results")
     r.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "REPORT.md"))

@@ -14,7 +14,7 @@ from train.cli import main
 from train.config import build_config
 from train.models import create_model
 
-COMMANDS = ["audit", "preview", "fit", "bench", "evaluate", "export", "report"]
+COMMANDS = ["audit", "preview", "fit", "bench", "evaluate", "export", "variants", "report"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

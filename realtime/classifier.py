@@ -110,19 +110,39 @@ class EmotionClassifier:
             out /= out.sum(axis=1, keepdims=True)
         return out
 
-    def predict(self, faces: np.ndarray, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+    def views(self, tta: bool | str) -> list[tuple[int, int, bool]]:
+        """(dx, dy, mirrored) views for a TTA mode: False/"off", True/"flip", or "full"
+        (the metadata's ``tta.shifts``, each also mirrored)."""
+        if tta in (False, None, "off"):
+            return [(0, 0, False)]
+        if tta in (True, "flip", "on"):
+            return [(0, 0, False), (0, 0, True)]
+        if tta == "full":
+            shifts = [(0, 0)] + [tuple(s) for s in self.metadata.get("tta", {}).get("shifts", [])]
+            return [(dx, dy, m) for dx, dy in shifts for m in (False, True)]
+        raise ValueError(f"unknown TTA mode {tta!r}; valid choices: off, flip, full")
+
+    def predict(self, faces: np.ndarray, tta: bool | str = False, batch_size: int = 256) -> np.ndarray:
         """Probabilities (N, len(classes)) for uint8 gray faces (N,H,W).
 
-        ``tta`` averages the prediction on each face and its mirror image.
+        ``tta``: False (one view), True/"flip" (the face and its mirror image), or "full"
+        (also the pixel shifts listed in the metadata, each mirrored); probabilities are averaged.
         """
         x = self.preprocess(faces)
+        views = self.views(tta)
+        pad = max([abs(v) for dx, dy, _ in views for v in (dx, dy)] + [0])
         out = np.empty((len(x), len(self.classes)), dtype=np.float32)
         for start in range(0, len(x), batch_size):
             chunk = x[start:start + batch_size]
-            probs = self._run(chunk)
-            if tta:
-                probs = 0.5 * (probs + self._run(np.ascontiguousarray(chunk[..., ::-1])))
-            out[start:start + batch_size] = probs
+            padded = np.pad(chunk, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="edge") if pad else chunk
+            h, w = chunk.shape[-2:]
+            acc = np.zeros((len(chunk), len(self.classes)), dtype=np.float32)
+            for dx, dy, mirrored in views:
+                view = padded[..., pad - dy:pad - dy + h, pad - dx:pad - dx + w]
+                if mirrored:
+                    view = view[..., ::-1]
+                acc += self._run(np.ascontiguousarray(view))
+            out[start:start + batch_size] = acc / len(views)
         return out
 
 
@@ -156,19 +176,20 @@ class Ensemble:
     def names(self) -> list[str]:
         return [m.model_path.name for m in self.members]
 
-    def predict(self, faces: np.ndarray, tta: bool = False) -> np.ndarray:
+    def predict(self, faces: np.ndarray, tta: bool | str = False) -> np.ndarray:
         return np.mean([m.predict(faces, tta=tta) for m in self.members], axis=0)
 
 
 def load_ensemble(model_path: str | Path | None = None, tta_ensemble: bool = False) -> Ensemble:
-    """The default model alone, or (``tta_ensemble``) every model listed in ``onnx/ensemble.json``.
+    """The model alone, or (``tta_ensemble``) the ensemble it belongs to.
 
-    ``ensemble.json`` sits beside the default model: ``{"members": ["emotion.onnx", "other.onnx"]}``.
-    An explicitly given ``model_path`` other than the default is always used alone.
+    An ensemble is an ``ensemble.json`` beside the model, ``{"members": ["emotion.onnx", "other.onnx"]}``,
+    that lists the model among its members; the members' probabilities are averaged.
     """
     path = Path(model_path or DEFAULT_MODEL)
     listing = path.parent / ENSEMBLE_FILE
-    if tta_ensemble and listing.is_file() and path.resolve() == DEFAULT_MODEL.resolve():
+    if tta_ensemble and listing.is_file():
         members = json.loads(listing.read_text()).get("members", [])
-        return Ensemble([load_classifier(path.parent / m) for m in members])
+        if path.name in members:
+            return Ensemble([load_classifier(path.parent / m) for m in members])
     return Ensemble([load_classifier(path)])

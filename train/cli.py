@@ -90,7 +90,7 @@ def cmd_variants(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
-    print(f"wrote {write_report(Path(args.out))}")
+    print(f"wrote {write_report(Path(args.out), refresh=not args.no_refresh)}")
     return 0
 
 
@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="regenerate docs/REPORT.md from saved results")
     r.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "REPORT.md"))
+    r.add_argument("--no-refresh", action="store_true", help="only the saved docs/results, not runs/ or the data")
     r.set_defaults(func=cmd_report)
     return p
 

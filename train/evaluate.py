@@ -46,7 +46,7 @@ def plot_confusion(cm: np.ndarray, out: Path, title: str = "") -> Path:
 def evaluate_faces(images: np.ndarray, labels: np.ndarray, model_path=None, tta: bool = False) -> dict:
     clf = load_ensemble(model_path, tta_ensemble=tta)
     t = time.perf_counter()
-    probs = clf.predict(images, tta=tta)
+    probs = clf.predict(images, tta="full" if tta else False)
     seconds = time.perf_counter() - t
     pred = probs.argmax(1)
     cm = confusion_matrix(labels, pred, len(CLASSES))

@@ -37,7 +37,7 @@ def load_checkpoint_model(ckpt_path: Path) -> tuple[nn.Module, dict]:
     return model.eval(), ck
 
 
-def export_onnx(model: nn.Module, out: Path) -> Path:
+def export_onnx(model: nn.Module, out: Path, max_bytes: int | None = MAX_BYTES) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     wrapped = WithSoftmax(model.float().eval())
     dummy = torch.randn(2, 1, SIDE, SIDE)
@@ -45,7 +45,7 @@ def export_onnx(model: nn.Module, out: Path) -> Path:
                       dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
                       dynamo=False)
     size = out.stat().st_size
-    if size > MAX_BYTES:
+    if max_bytes is not None and size > max_bytes:
         out.unlink()
         raise ValueError(f"{out.name}: {size / 1e6:.1f} MB exceeds the 25 MB limit for a model file")
     return out
@@ -65,7 +65,7 @@ def metadata(model: nn.Module, ck: dict, onnx_file: Path, name: str, version: st
         "input": {"name": "input", "height": SIDE, "width": SIDE, "channels": 1, "color": "gray", "layout": "NCHW",
                   "dtype": "float32", "scale": 1 / 255.0, "mean": [MEAN], "std": [STD]},
         "output": {"name": "probabilities", "kind": "probabilities"},
-        "tta": {"hflip": True},
+        "tta": {"hflip": True, "shifts": [[2, 0], [-2, 0], [0, 2], [0, -2]]},
         "architecture": {"name": cfg["model"], "kwargs": cfg.get("model_kwargs", {}), "parameters": count_params(model)},
         "training": cfg,
         "epoch": ck.get("epoch"),
@@ -86,7 +86,7 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path = ONNX_DIR, name: str = "em
     model, ck = load_checkpoint_model(Path(ckpt_path))
     onnx_file = export_onnx(model, Path(out_dir) / f"{name}.onnx")
     version = version or dt.date.today().isoformat() + f"-e{ck.get('epoch')}"
-    meta = metadata(model, ck, onnx_file, model_name or f"emotion-{ck['config']['model']}", version)
+    meta = metadata(model, ck, onnx_file, model_name or f"emotion-{ck['config']['name']}", version)
     meta_file = onnx_file.with_suffix(".json")
     meta_file.write_text(json.dumps(meta, indent=1))
     log.info("exported %s (%.2f MB) and %s", onnx_file, onnx_file.stat().st_size / 1e6, meta_file)

@@ -126,13 +126,16 @@ def _metrics_tables(ev: dict) -> str:
     return "\n".join(out)
 
 
-def write_report(out: Path, data_path: str | None = None) -> Path:
+def write_report(out: Path, data_path: str | None = None, refresh: bool = True) -> Path:
+    """Write the report; ``refresh`` first updates the saved results from ``runs/`` and the data."""
     from .config import DEFAULT_DATA
 
-    runs = collect_runs()
-    data_path = data_path or DEFAULT_DATA
-    if Path(data_path).exists():
-        confused_examples(data_path)
+    if refresh:
+        collect_runs()
+        data_path = data_path or DEFAULT_DATA
+        if Path(data_path).exists():
+            confused_examples(data_path)
+    runs = _load("runs.json") or []
     audit = _load("audit_summary.json")
     bench = _load("bench.json") or []
     ev = _load("eval_publictest.json")

@@ -115,3 +115,18 @@ def test_evaluate_refuses_unlabelled_data(tmp_path, exported, capsys):
     csv = write_csv(tmp_path / "test.csv", images)
     assert main(["--log-file", "", "evaluate", "--data", str(csv), "--model", str(exported[0])]) == 2
     assert "has no labels" in capsys.readouterr().err
+
+
+def test_report_is_rebuilt_from_saved_results(tmp_path):
+    from train.report import RESULTS, write_report
+
+    if not (RESULTS / "audit_summary.json").is_file():
+        pytest.skip("no saved results in docs/results")
+    out = write_report(tmp_path / "REPORT.md", refresh=False)
+    text = out.read_text()
+    for heading in ("## 1. Research", "## 2. The data", "## 3. Backbones", "## 4. Test metrics", "## 5. Comparison",
+                    "## 6. Proposals"):
+        assert heading in text
+    assert "Khaireddin" in text and "73.28" in text
+    audit = json.loads((RESULTS / "audit_summary.json").read_text())
+    assert f"blank images: {audit['blank']}" in text

@@ -45,7 +45,7 @@ class TrainConfig:
     channels_last: bool = True
     limit_train: int = 0  # use only N training images (smoke tests, benchmarks)
     limit_val: int = 0
-    max_minutes: float = 0  # stop after this wall time (benchmarks); 0: no limit
+    max_minutes: float = 0.0  # stop after this wall time (benchmarks); 0: no limit
     out_dir: str = "runs"
     workers_note: str = ""  # free text kept with the run
 
@@ -67,6 +67,11 @@ class TrainConfig:
 def _coerce(name: str, text: str, current):
     """Parse a ``--set`` value to the type of the field's current value."""
     value = yaml.safe_load(text)
+    if isinstance(current, float) and isinstance(value, str):
+        try:  # YAML 1.1 reads "1e-9" (no dot) as a string
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(current, bool) and not isinstance(value, bool):
         raise ConfigError(f"{name}: expected true/false, got {text!r}")
     if isinstance(current, float) and isinstance(value, int):

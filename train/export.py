@@ -39,7 +39,7 @@ def load_checkpoint_model(ckpt_path: Path) -> tuple[nn.Module, dict]:
 
 def export_onnx(model: nn.Module, out: Path, max_bytes: int | None = MAX_BYTES) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    wrapped = WithSoftmax(model.float().eval())
+    wrapped = WithSoftmax(model.float()).eval()  # eval wrapper: the exporter restores this mode afterwards
     dummy = torch.randn(2, 1, SIDE, SIDE)
     torch.onnx.export(wrapped, (dummy,), str(out), input_names=["input"], output_names=["probabilities"],
                       dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,

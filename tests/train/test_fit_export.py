@@ -12,7 +12,7 @@ from train.config import build_config
 from train.engine import fit
 
 
-def synthetic_csv(path, n_per_class=25, seed=0):
+def synthetic_csv(path, n_per_class=30, seed=0):
     """Faces whose class is a bright horizontal band at a class-specific height, plus noise."""
     rng = np.random.default_rng(seed)
     images, labels, usages = [], [], []
@@ -29,7 +29,7 @@ def synthetic_csv(path, n_per_class=25, seed=0):
 @pytest.fixture
 def tiny_run(tmp_path):
     data = synthetic_csv(tmp_path / "synth.csv")
-    overrides = [f"data={data}", "model=vgg_small", "epochs=4", "batch_size=25", "lr=0.05", f"out_dir={tmp_path}/runs",
+    overrides = [f"data={data}", "model=vgg_small", "epochs=6", "batch_size=16", "lr=0.05", f"out_dir={tmp_path}/runs",
                  "name=tiny", "threads=2", "augment={'erase_p': 0.0, 'max_rotation': 5.0}"]
     return overrides, tmp_path / "runs" / "tiny"
 
@@ -73,7 +73,7 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
 
     torch.manual_seed(0)
     model = create_model(name).eval()
-    path = export_onnx(model, tmp_path / f"{name}.onnx")
+    path = export_onnx(model, tmp_path / f"{name}.onnx", max_bytes=None)
     x = torch.rand(5, 1, 48, 48) * 2 - 1
     with torch.no_grad():
         ref = WithSoftmax(model)(x).numpy()
@@ -90,3 +90,12 @@ def test_resume_can_shrink_the_schedule(tiny_run):
     hist = json.loads((run_dir / "metrics.json").read_text())["history"]
     assert [h["epoch"] for h in hist] == [1, 2]
     assert hist[-1]["lr"] < 1e-3 < hist[0]["lr"]  # the shrunk one-cycle schedule ran to its end
+
+
+def test_export_refuses_a_model_file_over_25_mb(tmp_path):
+    from train.export import export_onnx
+    from train.models import create_model
+
+    with pytest.raises(ValueError, match=r"resnet18.onnx: 44.7 MB exceeds the 25 MB limit"):
+        export_onnx(create_model("resnet18"), tmp_path / "resnet18.onnx")
+    assert not (tmp_path / "resnet18.onnx").exists()

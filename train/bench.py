@@ -78,13 +78,13 @@ def run_bench(models: list[str], epochs: int, limit_train: int, out_dir: Path, o
                         "train_img_s_bf16": round(train_throughput(name, True), 1)})
         cfg = build_config(None, [f"name={name}", f"model={name}", f"epochs={epochs}", f"limit_train={limit_train}",
                                   f"out_dir={out_dir}", f"bf16={'false' if no_bf16 else 'true'}", *overrides])
-        done = out_dir / name / "metrics.json"
-        if done.is_file() and len(json.loads(done.read_text())["history"]) == epochs:
-            best = json.loads(done.read_text())["best"]  # trained by an earlier, interrupted bench
+        metrics_file = out_dir / name / "metrics.json"
+        if metrics_file.is_file() and len(json.loads(metrics_file.read_text())["history"]) == epochs:
+            best = json.loads(metrics_file.read_text())["best"]  # trained by an earlier, interrupted bench
         else:
             best = fit(cfg, progress=False)
         row.update({"bf16": not no_bf16, "budget": f"{epochs} epochs x {limit_train} images",
-                    "train_minutes": round(sum(h["epoch_seconds"] for h in json.loads(done.read_text())["history"]) / 60, 2),
+                    "train_minutes": round(sum(h["epoch_seconds"] for h in json.loads(metrics_file.read_text())["history"]) / 60, 2),
                     "val_acc": best["val_acc"],
                     "val_macro_f1": best["val_macro_f1"], "val_acc_tta": best["val_acc_tta"]})
         model, _ = load_checkpoint_model(out_dir / name / "best.pt")

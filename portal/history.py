@@ -14,12 +14,12 @@ from flask_login import current_user, login_required
 import db
 
 from . import storage
+from .pdf import emotion_order
 from .forms import PostForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("history", __name__, url_prefix="/history")
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 THUMB_SIZE = (240, 240)
 
 
@@ -59,7 +59,7 @@ def detail(comp_id: int):
     data = db.computation_to_dict(comp)
     faces = data["result"].get("faces") or []
     return render_template("computation.html", comp=comp, data=data, faces=faces,
-                           emotions=EMOTIONS, form=PostForm())
+                           emotions=emotion_order(faces), form=PostForm())
 
 
 @bp.get("/<int:comp_id>/image/<any(annotated, original):which>")

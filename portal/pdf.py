@@ -20,7 +20,6 @@ from fpdf.fonts import FontFace
 
 log = logging.getLogger(__name__)
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 COLOURS = {  # same hue family as the web page legend
     "angry": (214, 39, 40), "disgust": (107, 142, 35), "fear": (148, 103, 189),
     "happy": (255, 170, 0), "sad": (31, 119, 180), "surprise": (23, 190, 207),
@@ -62,9 +61,21 @@ class _Report(FPDF):
         return value if self.unicode else value.encode("latin-1", "replace").decode("latin-1")
 
 
-def _probs(face: dict) -> list[float]:
+def emotion_order(faces: list) -> list[str]:
+    """The model's classes in its own order, as stored with each face's probabilities.
+
+    The class list lives in the model metadata (onnx/*.json) and travels in every result;
+    it is never repeated in code here.
+    """
+    for face in faces:
+        if face.get("probabilities"):
+            return list(face["probabilities"])
+    return []
+
+
+def _probs(face: dict, emotions: list[str]) -> list[float]:
     probs = face.get("probabilities") or {}
-    return [float(probs.get(e, 0.0) or 0.0) for e in EMOTIONS]
+    return [float(probs.get(e, 0.0) or 0.0) for e in emotions]
 
 
 def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
@@ -169,8 +180,9 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
     pdf.set_font(f, "B", 12)
     pdf.cell(width, 8, "Faces and probabilities (%)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(f, "", 8)
-    headings = ["Face", "Emotion", "Conf."] + [e.capitalize() for e in EMOTIONS]
-    widths = (12, 22, 14) + (((width - 48) / 7),) * 7
+    emotions = emotion_order(faces)
+    headings = ["Face", "Emotion", "Conf."] + [e.capitalize() for e in emotions]
+    widths = (12, 22, 14) + (((width - 48) / max(len(emotions), 1)),) * len(emotions)
     style = FontFace(emphasis="BOLD", fill_color=(232, 236, 245))
     with pdf.table(col_widths=widths, text_align="CENTER", line_height=5,
                    headings_style=style) as table:
@@ -182,7 +194,7 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
             row.cell(str(i))
             row.cell(pdf.text(face.get("emotion") or "-"))
             row.cell(f"{100 * float(face.get('confidence') or 0):.0f}")
-            for p in _probs(face):
+            for p in _probs(face, emotions):
                 row.cell(f"{100 * p:.1f}")
     pdf.ln(4)
 
@@ -190,7 +202,8 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
 def _chart(pdf: _Report, faces: list, width: float) -> None:
     f = pdf.base_font
     shown = faces[:MAX_CHART_FACES]
-    block_h, bar_h, label_w = 7 * 4.2 + 9, 3.2, 22
+    emotions = emotion_order(faces)
+    block_h, bar_h, label_w = len(emotions) * 4.2 + 9, 3.2, 22
     col_w = (width - 6) / 2
     pdf.set_font(f, "B", 12)
     if pdf.get_y() + 8 + block_h > pdf.page_break_trigger:
@@ -206,7 +219,7 @@ def _chart(pdf: _Report, faces: list, width: float) -> None:
         pdf.set_font(f, "B", 9)
         pdf.cell(col_w, 5, pdf.text(f"Face {i + 1}: {face.get('emotion') or '-'}"))
         bar_max = col_w - label_w - 14
-        for j, (emotion, p) in enumerate(zip(EMOTIONS, _probs(face))):
+        for j, (emotion, p) in enumerate(zip(emotions, _probs(face, emotions))):
             y = y0 + 6 + j * 4.2
             pdf.set_font(f, "", 8)
             pdf.set_xy(x0, y - 0.4)

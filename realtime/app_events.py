@@ -26,6 +26,8 @@ import numpy as np
 import db
 
 from .app_report import write_downloads
+from portal.pdf import emotion_order
+
 from .app_settings import AppSettings
 from .classifier import ModelError, load_classifier
 from .io import ImageError, ImageTooLargeError, load_image
@@ -34,7 +36,6 @@ from .stream import Stream
 
 log = logging.getLogger(__name__)
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
 class AppError(Exception):
@@ -93,17 +94,21 @@ class Outcome:
 
 
 # ------------------------------------------------------------------ helpers
+def table_headers(emotions: list[str]) -> list[str]:
+    """Column names of the per-face table for the model's classes (from its metadata)."""
+    return ["Face", "Emotion", "Confidence %"] + [f"{e.capitalize()} %" for e in emotions]
+
+
 def face_rows(result: dict) -> list[list]:
-    """One row per face: number, emotion, confidence %, the 7 probabilities in %."""
+    """One row per face: number, emotion, confidence %, each class probability in % (model order)."""
+    faces = result.get("faces") or []
+    emotions = emotion_order(faces)
     rows = []
-    for i, face in enumerate(result.get("faces") or [], 1):
+    for i, face in enumerate(faces, 1):
         probs = face.get("probabilities") or {}
         rows.append([i, face.get("emotion"), round(100 * float(face.get("confidence") or 0), 1)]
-                    + [round(100 * float(probs.get(e, 0.0)), 1) for e in EMOTIONS])
+                    + [round(100 * float(probs.get(e, 0.0)), 1) for e in emotions])
     return rows
-
-
-TABLE_HEADERS = ["Face", "Emotion", "Confidence %"] + [f"{e.capitalize()} %" for e in EMOTIONS]
 
 
 def summary_markdown(comp: dict) -> str:

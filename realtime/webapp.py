@@ -19,8 +19,10 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from .app_events import (TABLE_HEADERS, AppContext, AppError, capture,
-                         live_caption, run_upload, stream_frame, warm_up)
+from portal.pdf import emotion_order
+
+from .app_events import (AppContext, AppError, capture, live_caption, run_upload, stream_frame,
+                         table_headers, warm_up)
 from .app_portal import header_html, logout_token, username_for
 from .app_settings import AppSettings
 from .io import ImageError
@@ -185,7 +187,8 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
             gr.Warning("Something went wrong while analysing the photo; it has been logged.")
             return (None, gr.Dataframe(value=None), "⚠️ The photo could not be analysed.",
                     hidden, hidden)
-        return (out.annotated, gr.Dataframe(value=out.rows, headers=TABLE_HEADERS), out.summary,
+        faces = (out.computation.get("result") or {}).get("faces") or []
+        return (out.annotated, gr.Dataframe(value=out.rows, headers=table_headers(emotion_order(faces))), out.summary,
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
@@ -261,7 +264,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                                                        elem_id="upload-pdf")
                             up_json = gr.DownloadButton("Download JSON", visible=False,
                                                         elem_id="upload-json")
-                up_table = gr.Dataframe(headers=TABLE_HEADERS, label="Faces and probabilities",
+                up_table = gr.Dataframe(headers=table_headers([]), label="Faces and probabilities",
                                         interactive=False, elem_id="upload-table", wrap=True)
 
         # ---------------------------------------------------------------- wiring

@@ -12,8 +12,16 @@ from pypdf import PdfReader
 
 import db
 from app_testlib import jpeg_bytes, png_bytes, webcam_frames
-from realtime.app_events import (EMOTIONS, TABLE_HEADERS, AppContext, AppError, LiveSession,
+from realtime.app_events import (AppContext, AppError, LiveSession,
                                  capture, downloads_for, live_caption, run_upload, stream_frame)
+
+
+@pytest.fixture
+def model_classes(model_path):
+    """The class list from the model's metadata (the app repeats it nowhere)."""
+    from realtime.classifier import load_classifier
+
+    return lambda: load_classifier(model_path).classes
 
 
 def _user(user_id):
@@ -30,14 +38,14 @@ def _pdf_text(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ upload
-def test_upload_records_and_offers_downloads(ctx, user_id, portrait, tmp_path, caplog):
+def test_upload_records_and_offers_downloads(ctx, user_id, portrait, tmp_path, caplog, model_classes):
     photo = tmp_path / "visitors.jpg"
     photo.write_bytes(jpeg_bytes(portrait))
     with caplog.at_level(logging.INFO):
         out = run_upload(ctx, user_id, str(photo), "Visitors at the door", "Room 3", "Busy day", True)
     comp = out.computation
     assert comp["kind"] == "upload" and comp["owner_id"] == user_id
-    assert comp["faces_found"] == 1 and comp["dominant_emotion"] in EMOTIONS
+    assert comp["faces_found"] == 1 and comp["dominant_emotion"] in model_classes()
     assert comp["title"] == "Visitors at the door" and comp["consent"] is True
     assert _user(user_id).computation_count == 1
     assert any("upload computation" in r.getMessage() and f"computation_id={comp['id']}" in r.getMessage()
@@ -49,7 +57,7 @@ def test_upload_records_and_offers_downloads(ctx, user_id, portrait, tmp_path, c
         assert (Path(ctx.data_dir) / stored).is_file() and f"uploads/{user_id}/" in stored
     # page content
     assert out.annotated.shape == portrait.shape
-    assert len(out.rows) == 1 and len(out.rows[0]) == len(TABLE_HEADERS) == 10
+    assert len(out.rows) == 1 and len(out.rows[0]) == 3 + len(model_classes()) == 10
     assert abs(sum(out.rows[0][3:]) - 100) < 1.0
     assert "1 face found" in out.summary and f"#{comp['id']}" in out.summary
     assert "ms" in out.summary and comp["model_version"].split()[0] in out.summary
@@ -65,7 +73,7 @@ def test_upload_records_and_offers_downloads(ctx, user_id, portrait, tmp_path, c
     assert result["image"] == {"width": 640, "height": 480}
     face = result["faces"][0]
     assert set(face) >= {"box", "detection_score", "emotion", "confidence", "probabilities"}
-    assert list(face["probabilities"]) == list(EMOTIONS)
+    assert list(face["probabilities"]) == model_classes()
     assert set(result["timing_ms"]) >= {"decode", "detect", "classify", "draw", "total"}
 
 

@@ -22,6 +22,7 @@ class TrainConfig:
     data: str = DEFAULT_DATA
     model: str = "resnet18"
     model_kwargs: dict = field(default_factory=dict)
+    init_from: str = ""  # a best.pt/last.pt whose weights start the run (warm restart / fine-tuning)
     epochs: int = 30
     batch_size: int = 128
     optimizer: str = "sgd"  # sgd | adamw

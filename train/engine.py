@@ -131,6 +131,12 @@ def fit(cfg: TrainConfig, resume: Path | None = None, progress: bool = True) -> 
     dev = device()
 
     model = create_model(cfg.model, len(CLASSES), **cfg.model_kwargs).to(dev)
+    if cfg.init_from and not resume:
+        src = Path(cfg.init_from)
+        if not src.is_file():
+            raise FileNotFoundError(f"init_from: checkpoint not found: {src}")
+        model.load_state_dict(torch.load(src, map_location=dev, weights_only=False)["model"])
+        log.info("weights initialised from %s", src)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     steps_per_epoch = max(1, len(x_train) // cfg.batch_size)

@@ -99,3 +99,13 @@ def test_export_refuses_a_model_file_over_25_mb(tmp_path):
     with pytest.raises(ValueError, match=r"resnet18.onnx: 44.7 MB exceeds the 25 MB limit"):
         export_onnx(create_model("resnet18"), tmp_path / "resnet18.onnx")
     assert not (tmp_path / "resnet18.onnx").exists()
+
+
+def test_init_from_starts_from_trained_weights(tiny_run, tmp_path):
+    overrides, run_dir = tiny_run
+    first = fit(build_config(None, overrides), progress=False)
+    warm = fit(build_config(None, overrides + ["name=warm", f"init_from={run_dir}/best.pt", "epochs=1", "lr=0.001"]),
+               progress=False)
+    assert warm["val_acc"] >= first["val_acc"] - 0.1  # one gentle epoch keeps what was learnt
+    with pytest.raises(FileNotFoundError, match="init_from: checkpoint not found"):
+        fit(build_config(None, overrides + ["name=bad", f"init_from={tmp_path}/none.pt"]), progress=False)

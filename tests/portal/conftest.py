@@ -7,21 +7,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # for "import portal_testlib"
 
 import db  # noqa: E402
-from db.testing import postgres_available, temporary_postgres_schema  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import load_config  # noqa: E402
 from portal_testlib import register  # noqa: E402
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield str(tmp_path / "data" / "app.sqlite3")
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL not reachable (TEST_DATABASE_URL)")
-    with temporary_postgres_schema(prefix="portaltest") as url:
-        yield url
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ class AugmentConfig:
     erase_area: tuple[float, float] = (0.02, 0.15)
 
 
-def to_float(images: torch.Tensor, mean: float = 0.5, std: float = 0.5) -> torch.Tensor:
-    """uint8 (B,H,W) -> normalised float (B,1,H,W)."""
-    return ((images.float() / 255.0) - mean).div_(std).unsqueeze(1)
-
-
 def augment(images: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
     """Augment a uint8 batch (B,H,W); returns float in [0,1] of shape (B,1,H,W)."""
     x = images.float().div_(255.0).unsqueeze(1)

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from .audit import BLANK_STD
 from .augment import augment, mix_batch, normalise
 from .cache import load_faces
 from .config import TrainConfig, build_config
@@ -29,6 +30,7 @@ from .splits import TRAIN, VAL, image_hashes, split_indices
 log = logging.getLogger(__name__)
 
 MEAN, STD = 0.5, 0.5  # input normalisation, written into the ONNX metadata at export
+TTA_SHIFTS = [(2, 0), (-2, 0), (0, 2), (0, -2)]  # pixel shifts of the "full" TTA, written into the metadata too
 
 
 def device() -> torch.device:
@@ -48,7 +50,7 @@ def prepare_data(cfg: TrainConfig) -> dict:
     keep = np.ones(len(train_idx), dtype=bool)
     if cfg.drop_blank:
         std = faces.images[train_idx].reshape(len(train_idx), -1).std(axis=1)
-        blank = std < 3.0
+        blank = std < BLANK_STD
         dropped["blank"] = int(blank.sum())
         keep &= ~blank
     if cfg.drop_cross_duplicates:

@@ -43,7 +43,7 @@ def plot_confusion(cm: np.ndarray, out: Path, title: str = "") -> Path:
     return out
 
 
-def evaluate_faces(images: np.ndarray, labels: np.ndarray, model_path=None, tta: bool = False) -> dict:
+def evaluate_faces(images: np.ndarray, labels: np.ndarray, model_path=None, tta: bool = False) -> tuple[dict, np.ndarray]:
     clf = load_ensemble(model_path, tta_ensemble=tta)
     t = time.perf_counter()
     probs = clf.predict(images, tta="full" if tta else False)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .data import CLASSES, SIDE
-from .engine import MEAN, STD
+from .engine import MEAN, STD, TTA_SHIFTS
 from .models import count_params, create_model
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def metadata(model: nn.Module, ck: dict, onnx_file: Path, name: str, version: st
         "input": {"name": "input", "height": SIDE, "width": SIDE, "channels": 1, "color": "gray", "layout": "NCHW",
                   "dtype": "float32", "scale": 1 / 255.0, "mean": [MEAN], "std": [STD]},
         "output": {"name": "probabilities", "kind": "probabilities"},
-        "tta": {"hflip": True, "shifts": [[2, 0], [-2, 0], [0, 2], [0, -2]]},
+        "tta": {"hflip": True, "shifts": [list(s) for s in TTA_SHIFTS]},
         "architecture": {"name": cfg["model"], "kwargs": cfg.get("model_kwargs", {}), "parameters": count_params(model)},
         "training": cfg,
         "epoch": ck.get("epoch"),

@@ -15,6 +15,7 @@ import numpy as np
 
 from .data import CLASS_LABELS, CLASSES
 from .literature import PAPERS
+from .metrics import confusion_matrix, most_confused
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,8 @@ def confused_examples(data_path: str, model_path=None, out: Path = FIGURES / "co
     probs = load_classifier(model_path).predict(faces.images)
     pred = probs.argmax(1)
     y = faces.labels.astype(int)
-    cm = np.zeros((7, 7), int)
-    np.add.at(cm, (y, pred), 1)
-    pairs = sorted(((cm[i, j], i, j) for i in range(7) for j in range(7) if i != j), reverse=True)[:k]
+    cm = confusion_matrix(y, pred, len(CLASSES))
+    pairs = [(p["count"], CLASSES.index(p["true"]), CLASSES.index(p["predicted"])) for p in most_confused(cm, CLASSES, k)]
     fig, axes = plt.subplots(k, per_pair, figsize=(1.3 * per_pair, 1.55 * k))
     for r, (count, i, j) in enumerate(pairs):
         idx = np.flatnonzero((y == i) & (pred == j))

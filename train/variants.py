@@ -16,13 +16,13 @@ import torch.nn.functional as F
 from .augment import normalise
 from .cache import load_faces
 from .data import CLASSES
-from .engine import MEAN, STD
+from .engine import MEAN, STD, TTA_SHIFTS
 from .export import load_checkpoint_model
 from .metrics import confusion_matrix, summarize
 
 log = logging.getLogger(__name__)
 
-SHIFTS = [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2)]
+SHIFTS = [(0, 0)] + TTA_SHIFTS  # the same views as realtime.classifier's "full" TTA
 
 
 def _shift(x: torch.Tensor, dx: int, dy: int) -> torch.Tensor:

@@ -22,7 +22,13 @@ class TrainConfig:
     data: str = DEFAULT_DATA
     model: str = "resnet18"
     model_kwargs: dict = field(default_factory=dict)
-    init_from: str = ""  # a best.pt/last.pt whose weights start the run (warm restart / fine-tuning)
+    init_from: str = ""  # a best.pt/last.pt, or a shipped .onnx, whose weights start the run (warm restart)
+    teacher: str = ""  # distillation: an ONNX model (with its ensemble.json members when teacher_ensemble)
+    teacher_ensemble: bool = True  # use every member of the ensemble.json that lists the teacher
+    teacher_tta: str = "full"  # the teacher's views: off | flip | full
+    kd_alpha: float = 0.5  # weight of the distillation loss (1 - kd_alpha: cross-entropy with the labels)
+    kd_temperature: float = 2.0
+    ema_decay: float = 0.0  # exponential moving average of the weights per step (0: off); best of raw/EMA is kept
     epochs: int = 30
     batch_size: int = 128
     optimizer: str = "sgd"  # sgd | adamw
@@ -110,6 +116,12 @@ def build_config(path: str | None = None, overrides: list[str] = (), base: dict 
         raise ConfigError(f"unknown config key(s) {bad}; valid keys: {', '.join(sorted(valid))}")
     cfg = TrainConfig(**values)
     cfg.augment_config()
+    if cfg.teacher and (cfg.mixup or cfg.cutmix):
+        raise ConfigError("teacher (distillation) cannot be combined with mixup/cutmix: set one of them to 0")
+    if not 0.0 <= cfg.kd_alpha <= 1.0 or cfg.kd_temperature <= 0:
+        raise ConfigError("kd_alpha must be within 0..1 and kd_temperature above 0")
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        raise ConfigError(f"ema_decay must be within 0 (off) and 1 (exclusive), not {cfg.ema_decay}")
     from .models import list_models
     if cfg.model not in list_models():
         raise ConfigError(f"unknown model {cfg.model!r}; valid choices: {', '.join(list_models())}")

@@ -120,29 +120,25 @@ def _write_curves(history: list[dict], path: Path) -> None:
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def fit(cfg: TrainConfig, resume: Path | None = None, progress: bool = True) -> dict:
-    """Train ``cfg``; returns the best validation metrics. Resumes from ``resume`` (a run folder)."""
-    torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    run_dir = Path(resume) if resume else cfg.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    data = prepare_data(cfg)
-    x_train, y_train = data["x_train"], data["y_train"]
-    dev = device()
-
+def _build_model(cfg: TrainConfig, x_train: torch.Tensor, dev: torch.device, resume: bool) -> torch.nn.Module:
     model = create_model(cfg.model, len(CLASSES), **cfg.model_kwargs).to(dev)
     if cfg.init_from and not resume:
         src = Path(cfg.init_from)
         if not src.is_file():
             raise FileNotFoundError(f"init_from: checkpoint not found: {src}")
-        model.load_state_dict(torch.load(src, map_location=dev, weights_only=False)["model"])
-        log.info("weights initialised from %s", src)
+        if src.suffix == ".onnx":
+            from .onnx_init import load_fused_onnx
+            calib = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(cfg.seed))[:4096]
+            load_fused_onnx(model, src, normalise(x_train[calib].float().div(255.0).unsqueeze(1), MEAN, STD).to(dev))
+        else:
+            model.load_state_dict(torch.load(src, map_location=dev, weights_only=False)["model"])
+            log.info("weights initialised from %s", src)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    steps_per_epoch = max(1, len(x_train) // cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.epochs
+    return model
+
+
+def _build_optimizer(cfg: TrainConfig, model, total_steps: int):
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay)
     else:
@@ -152,85 +148,178 @@ def fit(cfg: TrainConfig, resume: Path | None = None, progress: bool = True) -> 
                                                     pct_start=min(0.3, cfg.warmup_epochs / max(cfg.epochs, 1)))
     else:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
-    weights = class_weights(y_train, cfg.class_weighting)
-    aug_cfg = cfg.augment_config()
-    gen = torch.Generator().manual_seed(cfg.seed)
+    return opt, sched
 
+
+def _build_ema(cfg: TrainConfig, model):
+    if not cfg.ema_decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+
+
+def teacher_targets(cfg: TrainConfig, data: dict, run_dir: Path) -> torch.Tensor | None:
+    """The teacher's probabilities for every training face (clean image, ``teacher_tta`` views),
+    computed once per run through the engine's classifier and kept in the run folder."""
+    if not cfg.teacher:
+        return None
+    x_train = data["x_train"]
+    cached = run_dir / "teacher_probs.npy"
+    if cached.is_file():
+        probs = np.load(cached)
+        if probs.shape[0] == len(x_train):
+            return torch.from_numpy(probs)
+    from realtime.classifier import load_ensemble
+    teacher = load_ensemble(cfg.teacher, tta_ensemble=cfg.teacher_ensemble)
+    t0 = time.time()
+    probs = teacher.predict(x_train.numpy(), tta=cfg.teacher_tta).astype(np.float32)
+    log.info("teacher %s (%s views) on %d training faces in %.0f s; its accuracy on them %.4f", teacher.names,
+             cfg.teacher_tta, len(x_train), time.time() - t0, float((probs.argmax(1) == data["y_train"].numpy()).mean()))
+    np.save(cached, probs)
+    return torch.from_numpy(probs)
+
+
+def _loss(cfg: TrainConfig, logits, ya, yb, lam, weights, soft):
+    loss = lam * F.cross_entropy(logits, ya, weight=weights, label_smoothing=cfg.label_smoothing)
+    if lam < 1:
+        loss = loss + (1 - lam) * F.cross_entropy(logits, yb, weight=weights, label_smoothing=cfg.label_smoothing)
+    if soft is None:
+        return loss
+    t = cfg.kd_temperature
+    target = F.softmax(soft.clamp_min(1e-8).log() / t, dim=1)
+    kd = F.kl_div(F.log_softmax(logits / t, dim=1), target, reduction="batchmean") * t * t
+    return (1 - cfg.kd_alpha) * loss + cfg.kd_alpha * kd
+
+
+def _train_epoch(cfg, epoch, model, ema, opt, sched, data, soft_all, weights, gen, dev, progress) -> dict:
+    x_train, y_train = data["x_train"], data["y_train"]
+    aug_cfg = cfg.augment_config()
+    steps = max(1, len(x_train) // cfg.batch_size)
+    model.train()
+    t0 = time.time()
+    perm = torch.randperm(len(x_train), generator=gen)
+    seen = loss_sum = correct = 0
+    bar = range(steps)
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(bar, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=2.0)
+    for step in bar:
+        idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        x = normalise(augment(x_train[idx], aug_cfg, gen), MEAN, STD)
+        x, ya, yb, lam = mix_batch(x, y_train[idx], gen, cfg.mixup, cfg.cutmix)
+        x, ya, yb = x.to(dev), ya.to(dev), yb.to(dev)
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            logits = model(x)
+        logits = logits.float()
+        soft = soft_all[idx].to(dev) if soft_all is not None else None
+        loss = _loss(cfg, logits, ya, yb, lam, weights, soft)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        seen += len(idx); loss_sum += loss.item() * len(idx)
+        correct += int((logits.argmax(1) == ya).sum())
+        if progress and step % 10 == 0:
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{sched.get_last_lr()[0]:.4f}")
+    seconds = time.time() - t0
+    return {"train_loss": loss_sum / seen, "train_acc": correct / seen, "epoch_seconds": round(seconds, 1),
+            "images_per_second": round(seen / seconds, 1)}
+
+
+def _validate(model, cfg: TrainConfig, data: dict) -> tuple[dict, dict, float]:
+    probs = predict(model, data["x_val"], cfg)
+    val_loss = float(F.nll_loss(probs.clamp_min(1e-8).log(), data["y_val"]))
+    val = summarize(confusion_matrix(data["y_val"].numpy(), probs.argmax(1).numpy(), len(CLASSES)), CLASSES)
+    return val, evaluate_split(model, data["x_val"], data["y_val"], cfg, tta=True), val_loss
+
+
+def _resume_state(last: Path, dev, model, ema, opt, sched, gen, cfg, steps_per_epoch, total_steps):
+    ck = torch.load(last, map_location=dev, weights_only=False)
+    model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
+    if ema is not None and ck.get("ema"):
+        ema.load_state_dict(ck["ema"])
+    gen.set_state(ck["generator"]); torch.set_rng_state(ck["torch_rng"])
+    if ck["scheduler"].get("total_steps", total_steps) == total_steps:
+        sched.load_state_dict(ck["scheduler"])
+    else:  # `--resume DIR --set epochs=N`: the same schedule shape, stretched or shrunk to N epochs
+        for _ in range(min(ck["epoch"] * steps_per_epoch, total_steps - 1)):
+            sched.step()
+        log.info("schedule re-fitted to %d epochs; LR now %.4f", cfg.epochs, sched.get_last_lr()[0])
+    return ck["epoch"], ck["history"], ck["best"]
+
+
+def fit(cfg: TrainConfig, resume: Path | None = None, progress: bool = True) -> dict:
+    """Train ``cfg``; returns the best validation metrics. Resumes from ``resume`` (a run folder).
+
+    Steps: data -> teacher targets (distillation) -> model (warm start) -> optimiser/schedule/EMA ->
+    (resume) -> epochs of train + validate (raw weights and their EMA) -> best.pt, last.pt, metrics, curves.
+    """
+    torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run_dir = Path(resume) if resume else cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    data = prepare_data(cfg)
+    dev = device()
+    soft_all = teacher_targets(cfg, data, run_dir)
+    model = _build_model(cfg, data["x_train"], dev, resume=bool(resume))
+    steps_per_epoch = max(1, len(data["x_train"]) // cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    opt, sched = _build_optimizer(cfg, model, total_steps)
+    ema = _build_ema(cfg, model)
+    weights = class_weights(data["y_train"], cfg.class_weighting)
+    weights = weights.to(dev) if weights is not None else None
+    gen = torch.Generator().manual_seed(cfg.seed)
     start_epoch, history, best = 0, [], {"val_acc": -1.0}
     last = run_dir / "last.pt"
     if resume and last.is_file():
-        ck = torch.load(last, map_location=dev, weights_only=False)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
-        gen.set_state(ck["generator"]); torch.set_rng_state(ck["torch_rng"])
-        start_epoch, history, best = ck["epoch"], ck["history"], ck["best"]
-        if ck["scheduler"].get("total_steps", total_steps) == total_steps:
-            sched.load_state_dict(ck["scheduler"])
-        else:  # `--resume DIR --set epochs=N`: the same schedule shape, stretched or shrunk to N epochs
-            for _ in range(min(start_epoch * steps_per_epoch, total_steps - 1)):
-                sched.step()
-            log.info("schedule re-fitted to %d epochs; LR now %.4f", cfg.epochs, sched.get_last_lr()[0])
+        start_epoch, history, best = _resume_state(last, dev, model, ema, opt, sched, gen, cfg, steps_per_epoch, total_steps)
         log.info("resumed %s at epoch %d (best PublicTest acc so far %.4f)", run_dir, start_epoch, best["val_acc"])
-    log.info("model %s: %.2fM parameters; %d epochs x %d steps on %s", cfg.model, count_params(model) / 1e6,
-             cfg.epochs, steps_per_epoch, dev)
-
+    log.info("model %s: %.2fM parameters; %d epochs x %d steps on %s%s%s", cfg.model, count_params(model) / 1e6,
+             cfg.epochs, steps_per_epoch, dev, f"; distilling from {cfg.teacher}" if cfg.teacher else "",
+             f"; EMA {cfg.ema_decay}" if ema is not None else "")
     t_start = time.time()
     for epoch in range(start_epoch, cfg.epochs):
-        model.train()
-        t0 = time.time()
-        perm = torch.randperm(len(x_train), generator=gen)
-        seen = loss_sum = correct = 0
-        bar = range(steps_per_epoch)
-        if progress:
-            from tqdm import tqdm
-            bar = tqdm(bar, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=2.0)
-        for step in bar:
-            idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            x = normalise(augment(x_train[idx], aug_cfg, gen), MEAN, STD)
-            y = y_train[idx]
-            x, ya, yb, lam = mix_batch(x, y, gen, cfg.mixup, cfg.cutmix)
-            x, ya, yb = x.to(dev), ya.to(dev), yb.to(dev)
-            if cfg.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits = model(x)
-            logits = logits.float()
-            w = weights.to(dev) if weights is not None else None
-            loss = lam * F.cross_entropy(logits, ya, weight=w, label_smoothing=cfg.label_smoothing)
-            if lam < 1:
-                loss = loss + (1 - lam) * F.cross_entropy(logits, yb, weight=w, label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            seen += len(idx); loss_sum += loss.item() * len(idx)
-            correct += int((logits.argmax(1) == ya).sum())
-            if progress and step % 10 == 0:
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{sched.get_last_lr()[0]:.4f}")
-        train_time = time.time() - t0
-        probs = predict(model, data["x_val"], cfg)
-        val_loss = float(F.nll_loss(probs.clamp_min(1e-8).log(), data["y_val"]))
-        val = summarize(confusion_matrix(data["y_val"].numpy(), probs.argmax(1).numpy(), len(CLASSES)), CLASSES)
-        val_tta = evaluate_split(model, data["x_val"], data["y_val"], cfg, tta=True)
-        row = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "val_loss": val_loss,
-               "val_acc": val["accuracy"], "val_macro_f1": val["macro_f1"], "val_acc_tta": val_tta["accuracy"],
-               "lr": sched.get_last_lr()[0], "epoch_seconds": round(train_time, 1),
-               "images_per_second": round(seen / train_time, 1)}
-        history.append(row)
-        log.info("epoch %d/%d  loss %.3f  train acc %.3f  PublicTest acc %.4f (flip TTA %.4f)  macro-F1 %.4f  %.0f s, %.0f img/s",
-                 epoch + 1, cfg.epochs, row["train_loss"], row["train_acc"], row["val_acc"], row["val_acc_tta"],
-                 row["val_macro_f1"], train_time, row["images_per_second"])
-        if val["accuracy"] > best["val_acc"]:
-            best = {"val_acc": val["accuracy"], "val_macro_f1": val["macro_f1"], "val_acc_tta": val_tta["accuracy"], "epoch": epoch + 1}
-            torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "epoch": epoch + 1, "metrics": val,
-                        "metrics_tta": val_tta, "data_sha256": data["data_sha256"], "dropped": data["dropped"]}, run_dir / "best.pt")
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "generator": gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": epoch + 1,
-                    "history": history, "best": best}, run_dir / "last.tmp")
+        row = {"epoch": epoch + 1, **_train_epoch(cfg, epoch, model, ema, opt, sched, data, soft_all, weights, gen, dev, progress)}
+        best = _end_of_epoch(cfg, row, model, ema, data, history, best, run_dir, sched)
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict() if ema is not None else None,
+                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "generator": gen.get_state(),
+                    "torch_rng": torch.get_rng_state(), "epoch": epoch + 1, "history": history, "best": best},
+                   run_dir / "last.tmp")
         (run_dir / "last.tmp").replace(last)
         _save_history(history, best, cfg, data, run_dir)
         if cfg.max_minutes and (time.time() - t_start) / 60 > cfg.max_minutes:
             log.info("stopping after %.1f min (max_minutes=%s)", (time.time() - t_start) / 60, cfg.max_minutes)
             break
+    return best
+
+
+def _end_of_epoch(cfg, row, model, ema, data, history, best, run_dir: Path, sched) -> dict:
+    """Validate the raw weights (and their EMA), log the epoch, keep the best as best.pt."""
+    candidates = [("raw", model)] + ([("ema", ema.module)] if ema is not None else [])
+    scored = [(name, net, *_validate(net, cfg, data)) for name, net in candidates]
+    for name, _net, val, val_tta, val_loss in scored:
+        prefix = "" if name == "raw" else "ema_"
+        row.update({f"{prefix}val_loss": val_loss, f"{prefix}val_acc": val["accuracy"],
+                    f"{prefix}val_macro_f1": val["macro_f1"], f"{prefix}val_acc_tta": val_tta["accuracy"]})
+    row["lr"] = sched.get_last_lr()[0]
+    history.append(row)
+    log.info("epoch %d/%d  loss %.3f  train acc %.3f  PublicTest acc %.4f (flip TTA %.4f)  macro-F1 %.4f%s  %.0f s, %.0f img/s",
+             row["epoch"], cfg.epochs, row["train_loss"], row["train_acc"], row["val_acc"], row["val_acc_tta"],
+             row["val_macro_f1"], f"  EMA {row['ema_val_acc']:.4f}" if ema is not None else "",
+             row["epoch_seconds"], row["images_per_second"])
+    name, net, val, val_tta, _ = max(scored, key=lambda s: s[2]["accuracy"])
+    if val["accuracy"] > best["val_acc"]:
+        best = {"val_acc": val["accuracy"], "val_macro_f1": val["macro_f1"], "val_acc_tta": val_tta["accuracy"],
+                "epoch": row["epoch"], "weights": name}
+        torch.save({"model": net.state_dict(), "config": cfg.to_dict(), "epoch": row["epoch"], "weights": name,
+                    "metrics": val, "metrics_tta": val_tta, "data_sha256": data["data_sha256"],
+                    "dropped": data["dropped"]}, run_dir / "best.pt")
     return best
 
 

@@ -51,7 +51,9 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     from realtime.app_settings import settings_from_env
     settings = settings or settings_from_env()
     blocks = webapp.build_blocks(config, flask_app, settings=settings)
-    user_id = CachedUserLookup(auth_dependency(flask_app))  # webcam streams check ~20 times/s
+    from portal.users import token_epoch
+    # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
+    user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
     gr.mount_gradio_app(app, blocks, path=REALTIME_PATH, auth_dependency=user_id,
                         **webapp.mount_options(settings))
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)

@@ -12,7 +12,7 @@ import db
 from . import storage
 from .forms import AccountForm, DeleteAccountForm, PasswordForm
 from .security import hash_password, password_problem, verify_password
-from .users import PortalUser
+from .users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -57,10 +57,9 @@ def password():
             form.new_password.errors.append("The new password must differ from the current one.")
         else:
             # A new token signs out every other session and "remember me" cookie.
-            updated = db.update_user(row.id, auth_token=db.new_auth_token(),
-                                     password_hash=hash_password(form.new_password.data,
-                                                                 _config().password_hash_method))
-            login_user(PortalUser(updated))
+            db.update_user(row.id, password_hash=hash_password(form.new_password.data,
+                                                               _config().password_hash_method))
+            login_user(PortalUser(rotate_token(row.id)))
             log.info("password changed user_id=%d", row.id)
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("account.view"))

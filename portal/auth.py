@@ -12,7 +12,7 @@ import db
 
 from .forms import LoginForm, PostForm, RegisterForm
 from .security import hash_password, password_problem, verify_password
-from .users import PortalUser
+from .users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -116,7 +116,9 @@ def _burn_time(password: str) -> None:
 def logout():
     form = PostForm()
     if form.validate_on_submit():
-        log.info("logout user_id=%d", current_user.id)
+        user_id = current_user.id
+        rotate_token(user_id)  # the old session and "remember me" cookies stop working
         logout_user()
+        log.info("logout user_id=%d", user_id)
         flash("You have been logged out.", "info")
     return redirect(url_for("main.landing"))

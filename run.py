@@ -82,6 +82,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def server_options(config: Config) -> dict:
+    """``uvicorn.run`` options.  Proxy headers are *not* handled by uvicorn (it would trust
+    X-Forwarded-For from any local peer by default): the portal believes them only when
+    PROXY_COUNT/TRUSTED_PROXIES say so (portal.ratelimit.TrustedProxyFix)."""
+    return dict(host=config.host, port=config.port, log_config=None, proxy_headers=False,
+                access_log=False)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     config = load_config(host=args.host, port=args.port)
@@ -93,8 +101,7 @@ def main(argv=None) -> int:
         return 2
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
-    uvicorn.run(app, host=config.host, port=config.port, log_config=None,
-                proxy_headers=True, access_log=False)
+    uvicorn.run(app, **server_options(config))
     return 0
 
 

@@ -19,9 +19,8 @@ from flask_wtf.csrf import CSRFProtect
 
 import db
 
-from . import errors
+from . import errors, ratelimit
 from .config import Config, validate
-from .security import LoginLimiter
 from .users import login_manager
 
 log = logging.getLogger(__name__)
@@ -70,8 +69,9 @@ def create_app(config: Config) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
     )
-    app.extensions["login_limiter"] = LoginLimiter(config.login_max_failures,
-                                                   config.login_window_seconds)
+    if config.proxy_count:
+        app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
+                                                 config.trusted_proxies)
     db.init(config.database_url)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -81,6 +81,7 @@ def create_app(config: Config) -> Flask:
     from . import account, auth, history, main
     for module in (main, auth, account, history):
         app.register_blueprint(module.bp)
+    ratelimit.init_app(app, config)
 
     @app.context_processor
     def _globals():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
@@ -50,6 +50,7 @@ def password():
     if form.validate_on_submit():
         if not verify_password(row.password_hash, form.current_password.data):
             form.current_password.errors.append("This is not your current password.")
+            g.auth_failed = True  # counted by the password re-check limit
             log.warning("password change refused (wrong current password) user_id=%d", row.id)
         elif (problem := password_problem(form.new_password.data, row.username, row.email)):
             form.new_password.errors.append(problem)
@@ -75,6 +76,7 @@ def delete():
     if form.validate_on_submit():
         if not verify_password(row.password_hash, form.password.data):
             form.password.errors.append("This is not your password.")
+            g.auth_failed = True
         else:
             data_dir = _config().data_dir
             paths = db.delete_user(row.id)

@@ -1,9 +1,6 @@
-"""Password rules and hashing, and the login rate limiter."""
+"""Password rules and hashing."""
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -46,44 +43,3 @@ def verify_password(password_hash: str, password: str) -> bool:
         return check_password_hash(password_hash, password)
     except (ValueError, TypeError):
         return False
-
-
-class LoginLimiter:
-    """Counts failed logins per key (client IP, attempted username) in a
-    sliding window; a key with ``max_failures`` failures is blocked until the
-    oldest one leaves the window.  In memory: one server process."""
-
-    def __init__(self, max_failures: int = 5, window_seconds: int = 900, clock=time.monotonic):
-        self.max_failures, self.window, self.clock = max_failures, window_seconds, clock
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until any of ``keys`` may try again (0: allowed now)."""
-        now = self.clock()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                q = self._trim(key, now)
-                if len(q) >= self.max_failures:
-                    wait = max(wait, q[0] + self.window - now)
-                if not q:
-                    self._failures.pop(key, None)
-        return int(wait + 0.999)
-
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in keys:
-                self._trim(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)

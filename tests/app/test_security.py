@@ -66,3 +66,37 @@ def _replay(client, cookies: dict) -> TestClient:
     for name, value in cookies.items():
         other.cookies.set(name, value)
     return other
+
+
+def test_forwarded_for_from_localhost_does_not_bypass_the_ip_limit(config):
+    """Through a real uvicorn started with run.py's options: a spoofed X-Forwarded-For per
+    request must not give each attempt a fresh address."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    import run
+    from app_testlib import free_port
+
+    config = config.with_(port=free_port(), login_ip_limit="3 per hour")
+    server = uvicorn.Server(uvicorn.Config(run.build_app(config, realtime=False),
+                                           **run.server_options(config), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{config.port}") as http:
+            codes = []
+            for i in range(4):
+                token = TOKEN_RE.search(http.get("/login").text)
+                data = {"login": f"name{i}", "password": "bad-password-1",
+                        "csrf_token": token.group(1) or token.group(2)}
+                codes.append(http.post("/login", data=data,
+                                       headers={"X-Forwarded-For": f"192.0.2.{i}"}).status_code)
+        assert codes == [401, 401, 401, 429]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

@@ -35,3 +35,99 @@ def test_logout_invalidates_replayed_session_and_remember_cookies(app, client, a
         assert user_id_from_cookies(app, cookies) is None  # what /app asks
     assert login(client, "alice").status_code == 302  # the owner logs in again as usual
     assert client.get("/menu").status_code == 200
+
+
+# ------------------------------------------------------------ 2. rate limits
+def _from(client, ip):
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
+def test_owner_is_not_locked_out_by_someone_elses_failures(app, client, alice):
+    logout(client)
+    attacker = _from(app.test_client(), "203.0.113.9")
+    for _ in range(5):
+        assert login(attacker, "alice", "wrong-password-1").status_code == 401
+    assert login(attacker, "alice", PASSWORD).status_code == 429  # blocked, even with the password
+    assert login(attacker, "ALICE", "wrong-password-1").status_code == 429  # case does not help
+    assert login(_from(client, "198.51.100.7"), "alice", PASSWORD).status_code == 302  # the owner
+
+
+def test_slower_per_username_and_per_ip_limits(tmp_path, config):
+    from portal import create_app
+    app = create_app(config.with_(login_user_limit="6 per hour", login_ip_limit="7 per hour"))
+    for i in range(6):  # one failure each from 6 addresses: the name is now slowed down
+        assert login(_from(app.test_client(), f"10.1.0.{i}"), "alice", "bad-1").status_code == 401
+    assert login(_from(app.test_client(), "10.1.0.99"), "alice", "bad-1").status_code == 429
+    guesser = _from(app.test_client(), "10.2.0.1")  # one address, many names
+    for i in range(7):
+        assert login(guesser, f"user{i}", "bad-1").status_code == 401
+    assert login(guesser, "someone", "bad-1").status_code == 429
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
+    from portal import create_app
+    plain = create_app(config.with_(login_ip_limit="3 per hour"))
+    client = plain.test_client()
+    for i in range(3):
+        resp = login(client, f"name{i}", "bad-1")
+        assert resp.status_code == 401
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{i}"  # spoofed: must not help
+    assert login(client, "other", "bad-1").status_code == 429
+
+    proxied = create_app(config.with_(login_ip_limit="3 per hour", proxy_count=1,
+                                      trusted_proxies=("10.9.0.1",)))
+    via_proxy = _from(proxied.test_client(), "10.9.0.1")
+    for i in range(4):  # the proxy forwards 4 different clients: each has its own count
+        via_proxy.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{i}"
+        assert login(via_proxy, f"name{i}", "bad-1").status_code == 401
+    direct = _from(proxied.test_client(), "10.9.0.2")  # not the proxy: its header is ignored
+    for i in range(3):
+        direct.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{50 + i}"
+        assert login(direct, f"name{i}", "bad-1").status_code == 401
+    assert login(direct, "name9", "bad-1").status_code == 429
+
+
+def test_registration_is_rate_limited(app):
+    from portal_testlib import register
+    client = _from(app.test_client(), "10.3.0.1")
+    for i in range(10):
+        assert register(client, f"user{i}", password="x").status_code == 400
+    resp = register(client, "late", password="x")
+    assert resp.status_code == 429 and "Too many" in resp.text
+    assert register(_from(app.test_client(), "10.3.0.2"), "bob").status_code == 302
+
+
+def test_password_rechecks_are_rate_limited(client, alice):
+    new = "Brand-New-Secret-9"
+    for _ in range(3):
+        resp = post(client, "/account/password",
+                    {"current_password": "wrong-pass-1", "new_password": new, "confirm": new})
+        assert resp.status_code == 400
+    for _ in range(2):  # the same counter: the delete page re-checks the password too
+        assert post(client, "/account/delete", {"password": "wrong-pass-1", "confirm": "y"}).status_code == 400
+    resp = post(client, "/account/delete", {"password": PASSWORD, "confirm": "y"})
+    assert resp.status_code == 429 and "Too many failed attempts" in resp.text
+    resp = post(client, "/account/password", {"current_password": PASSWORD, "new_password": new,
+                                               "confirm": new})
+    assert resp.status_code == 429
+    with db.connection():
+        assert db.get_user(alice.id) is not None
+
+
+def test_limits_are_shared_through_redis(config):
+    import secrets
+
+    import redis
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
+    except redis.RedisError:
+        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    from portal import create_app
+    shared = config.with_(redis_url="redis://127.0.0.1:6379/0",
+                          ratelimit_prefix=f"test-{secrets.token_hex(6)}")
+    first = create_app(shared).test_client()   # two server processes would each build one
+    for _ in range(5):
+        assert login(first, "alice", "bad-1").status_code == 401
+    second = create_app(shared).test_client()
+    assert login(second, "alice", "bad-1").status_code == 429

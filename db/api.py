@@ -21,6 +21,8 @@ from .models import KINDS, Computation, User, database, utcnow
 
 log = logging.getLogger(__name__)
 
+MAX_ID = 2**63 - 1  # the largest id both SQLite and PostgreSQL (bigint) can compare against
+
 USER_FIELDS = ("email", "full_name", "organisation", "password_hash",
                "auth_token", "last_login_at")
 
@@ -122,11 +124,19 @@ def create_user(username: str, email: str, password_hash: str,
         raise DuplicateUser(field) from exc
 
 
-def get_user(user_id) -> User | None:
+def valid_id(value) -> int | None:
+    """``value`` as a row id, or None if it cannot be one (not an integer, < 1, > MAX_ID):
+    such ids match nothing, and the database is never asked (it would overflow)."""
     try:
-        return User.get_or_none(User.id == int(user_id))
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def get_user(user_id) -> User | None:
+    user_id = valid_id(user_id)
+    return None if user_id is None else User.get_or_none(User.id == user_id)
 
 
 def get_user_by_username(username: str) -> User | None:
@@ -230,10 +240,11 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
 
 
 def list_computations(owner_id: int, page: int = 1, per_page: int = 10) -> Page:
-    """The owner's computations, newest first; ``page`` counts from 1."""
+    """The owner's computations, newest first; ``page`` counts from 1 (pages past the
+    last one give the last one)."""
     query = Computation.select().where(Computation.owner == owner_id)
     total = query.count()
-    page = max(1, int(page))
+    page = min(max(1, int(page)), max(1, math.ceil(total / per_page)))
     items = list(query.order_by(Computation.created_at.desc(), Computation.id.desc())
                  .paginate(page, per_page))
     return Page(items=items, total=total, page=page, per_page=per_page)
@@ -246,9 +257,8 @@ def count_computations(owner_id: int) -> int:
 
 def get_computation(owner_id: int, comp_id) -> Computation | None:
     """The computation, or None if it does not exist or belongs to someone else."""
-    try:
-        comp_id = int(comp_id)
-    except (TypeError, ValueError):
+    comp_id = valid_id(comp_id)
+    if comp_id is None:
         return None
     return Computation.get_or_none((Computation.id == comp_id) &
                                    (Computation.owner == owner_id))

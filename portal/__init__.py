@@ -99,6 +99,15 @@ def _register_hooks(app: Flask) -> None:
         g.db_ctx = db.connection()
         g.db_ctx.__enter__()
 
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL cannot store or even compare text with NUL characters; no form needs them
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            log.warning("refused a request with a NUL character: %s %s", request.method, request.path)
+            return errors.render_error(400, "The text you sent contains a NUL character "
+                                            "(\\0), which is not allowed. Remove it and try again.")
+
     @app.teardown_request
     def _close_db(exc):
         ctx = g.pop("db_ctx", None)

@@ -7,7 +7,7 @@ import pytest
 import db
 from portal.session import user_id_from_cookies
 
-from portal_testlib import PASSWORD, login, logout, post
+from portal_testlib import PASSWORD, add_computation, login, logout, post
 
 pytestmark = pytest.mark.security
 
@@ -131,3 +131,51 @@ def test_limits_are_shared_through_redis(config):
         assert login(first, "alice", "bad-1").status_code == 401
     second = create_app(shared).test_client()
     assert login(second, "alice", "bad-1").status_code == 429
+
+
+# ------------------------------------------- 3. huge ids, huge pages, NUL bytes
+HUGE = [2**63, 2**63 - 1, 2**64 + 5, 10**30]
+
+
+def test_huge_ids_are_404_not_500(client, config, alice):
+    add_computation(config, alice.id)
+    for number in HUGE:
+        for url in (f"/history/{number}", f"/history/{number}/pdf", f"/history/{number}/json",
+                    f"/history/{number}/thumb", f"/history/{number}/image/original"):
+            resp = client.get(url)
+            assert resp.status_code == 404, (url, resp.status_code)
+        assert post(client, f"/history/{number}/delete", page="/history").status_code == 404
+
+
+def test_huge_or_odd_page_numbers(client, config, alice):
+    add_computation(config, alice.id)
+    for page in ("99999999999999999999999", str(2**63), "-9999999999999999999999", "0", "x"):
+        resp = client.get(f"/history?page={page}")
+        assert resp.status_code in (200, 302), (page, resp.status_code)
+        if resp.status_code == 302:
+            assert client.get(resp.headers["Location"]).status_code == 200
+    resp = post(client, "/history/1/delete", {"page": str(10**30)}, page="/history")
+    assert resp.status_code == 302
+    assert client.get(resp.headers["Location"]).status_code in (200, 302)
+
+
+@pytest.mark.parametrize("url, data, logged_in", [
+    ("/login", {"login": "ali\x00ce", "password": PASSWORD}, False),
+    ("/login", {"login": "alice@example.org\x00", "password": "x\x00y"}, False),
+    ("/register", {"username": "bo\x00b", "email": "bob@example.org", "password": PASSWORD,
+                   "confirm": PASSWORD}, False),
+    ("/account", {"full_name": "Eve\x00", "email": "alice@example.org", "organisation": ""}, True),
+    ("/account/password", {"current_password": "\x00", "new_password": "Another-Secret-77\x00",
+                           "confirm": "Another-Secret-77\x00"}, True),
+])
+def test_nul_bytes_in_text_fields_are_400(app, alice, url, data, logged_in):
+    client = app.test_client()
+    if logged_in:
+        assert login(client, "alice").status_code == 302
+    resp = post(client, url, data, page=url)
+    assert resp.status_code == 400 and "NUL character" in resp.text, resp.status_code
+    assert "Traceback" not in resp.text
+    assert client.get("/history?q=\x00").status_code == 400
+    with db.connection():  # nothing stored
+        assert db.get_user_by_username("alice").full_name == ""
+        assert db.User.select().count() == 1

@@ -240,13 +240,13 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
 
 
 def list_computations(owner_id: int, page: int = 1, per_page: int = 10) -> Page:
-    """The owner's computations, newest first; ``page`` counts from 1 (pages past the
-    last one give the last one)."""
+    """The owner's computations, newest first; ``page`` counts from 1 (a page past the
+    last one is empty, without asking the database: a huge offset would overflow)."""
     query = Computation.select().where(Computation.owner == owner_id)
     total = query.count()
-    page = min(max(1, int(page)), max(1, math.ceil(total / per_page)))
-    items = list(query.order_by(Computation.created_at.desc(), Computation.id.desc())
-                 .paginate(page, per_page))
+    page = max(1, int(page))
+    items = [] if (page - 1) * per_page >= max(total, 1) else list(
+        query.order_by(Computation.created_at.desc(), Computation.id.desc()).paginate(page, per_page))
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 

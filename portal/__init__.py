@@ -96,8 +96,9 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def _start():
         g.t0 = time.perf_counter()
-        g.db_ctx = db.connection()
-        g.db_ctx.__enter__()
+        ctx = db.connection()
+        ctx.__enter__()  # a database that cannot be opened: errors.py answers 503
+        g.db_ctx = ctx
 
     @app.before_request
     def _refuse_nul():

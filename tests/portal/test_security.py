@@ -179,3 +179,31 @@ def test_nul_bytes_in_text_fields_are_400(app, alice, url, data, logged_in):
     with db.connection():  # nothing stored
         assert db.get_user_by_username("alice").full_name == ""
         assert db.User.select().count() == 1
+
+
+# ------------------------------------------------ 4. database cannot be opened
+def _break_database(config):
+    """The database goes away under a running server."""
+    if "://" in config.database_url:  # PostgreSQL: the server stops answering
+        from playhouse import db_url
+        db.database.obj.close()
+        db.database.initialize(db_url.connect("postgresql://postgres@127.0.0.1:1/test?connect_timeout=2"))
+    else:  # SQLite: the file's folder is gone (a file is in its way)
+        import shutil
+        db.database.obj.close()
+        shutil.rmtree(config.data_dir)
+        config.data_dir.write_text("not a folder")
+
+
+def test_unreachable_database_gives_the_error_page(config):
+    from fastapi.testclient import TestClient
+
+    import run
+    with TestClient(run.build_app(config, realtime=False), raise_server_exceptions=False) as http:
+        _break_database(config)
+        for url in ("/", "/login", "/menu", "/history/1", "/healthz"):
+            resp = http.get(url, follow_redirects=False)
+            assert resp.status_code == 503, (url, resp.status_code)
+            assert "The database cannot be reached right now" in resp.text
+            assert resp.text.rstrip().endswith("</html>") and "Traceback" not in resp.text
+            assert resp.headers["Content-Security-Policy"]

@@ -276,6 +276,18 @@ def delete_computation(owner_id: int, comp_id) -> list[str] | None:
     return paths
 
 
+def computation_ids(owner_id: int) -> list[int]:
+    """The ids of the owner's computations (e.g. to remove their downloads with them)."""
+    return [row.id for row in Computation.select(Computation.id).where(Computation.owner == owner_id)]
+
+
+def stored_paths():
+    """Every image path any computation refers to (as stored), one at a time."""
+    query = Computation.select(Computation.original_path, Computation.annotated_path)
+    for row in query.iterator():
+        yield from (p for p in (row.original_path, row.annotated_path) if p)
+
+
 def computation_to_dict(comp: Computation) -> dict:
     """JSON-ready metadata + stored result of a computation."""
     return {

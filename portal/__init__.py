@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 
 import db
 
-from . import errors, ratelimit
+from . import errors, ratelimit, storage
 from .config import Config, validate
 from .users import login_manager
 
@@ -73,6 +73,8 @@ def create_app(config: Config) -> Flask:
         app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
                                                  config.trusted_proxies)
     db.init(config.database_url)
+    with db.connection():  # what a crash (SIGKILL mid-upload) left behind
+        storage.remove_orphans(config.data_dir, db.stored_paths())
     login_manager.init_app(app)
     csrf.init_app(app)
     errors.register(app)

@@ -79,8 +79,10 @@ def delete():
             g.auth_failed = True
         else:
             data_dir = _config().data_dir
+            comp_ids = db.computation_ids(row.id)
             paths = db.delete_user(row.id)
             removed = storage.remove_files(data_dir, paths)
+            removed += storage.remove_downloads(data_dir, comp_ids)
             shutil.rmtree(data_dir / "uploads" / str(row.id), ignore_errors=True)
             logout_user()
             log.info("account deleted user_id=%d computations_files_removed=%d", row.id, removed)

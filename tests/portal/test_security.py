@@ -207,3 +207,58 @@ def test_unreachable_database_gives_the_error_page(config):
             assert "The database cannot be reached right now" in resp.text
             assert resp.text.rstrip().endswith("</html>") and "Traceback" not in resp.text
             assert resp.headers["Content-Security-Policy"]
+
+
+# ------------------------------------------ 5. every copy goes; crash leftovers
+def _downloads(config, comp):
+    from portal.storage import downloads_dir
+    from realtime.app_report import write_downloads
+    with db.connection():
+        data = db.computation_to_dict(db.Computation.get_by_id(comp.id))
+    pdf, js = write_downloads(downloads_dir(config.data_dir), data,
+                              config.data_dir / comp.annotated_path, "alice")
+    assert pdf.is_file() and js.is_file()
+    return pdf.parent
+
+
+def test_deleting_a_computation_removes_its_downloads(client, config, alice):
+    gone, kept = add_computation(config, alice.id), add_computation(config, alice.id)
+    gone_dirs = [_downloads(config, gone), _downloads(config, gone)]
+    kept_dir = _downloads(config, kept)
+    resp = post(client, f"/history/{gone.id}/delete", page="/history")
+    assert resp.status_code == 302
+    assert not any(d.exists() for d in gone_dirs)
+    assert kept_dir.is_dir() and (config.data_dir / kept.annotated_path).is_file()
+
+
+def test_deleting_the_account_removes_every_download(client, config, alice):
+    dirs = [_downloads(config, add_computation(config, alice.id)) for _ in range(2)]
+    resp = post(client, "/account/delete", {"password": PASSWORD, "confirm": "y"})
+    assert resp.status_code == 302
+    assert not any(d.exists() for d in dirs)
+    assert not list((config.data_dir / "uploads").rglob("*"))
+
+
+def test_start_up_removes_crash_leftovers(config, app, alice):
+    import os
+    import time
+
+    from portal import create_app
+    comp = add_computation(config, alice.id)
+    folder = config.data_dir / "uploads" / str(alice.id)
+    orphan = folder / "20260101-000000-deadbeef.jpg"  # written, then SIGKILL before the INSERT
+    orphan.write_bytes(b"\xff\xd8 face")
+    empty = config.data_dir / "uploads" / "77"
+    empty.mkdir()
+    stale = _downloads(config, comp)
+    young = folder / "20260101-000001-cafecafe.jpg"  # another process may be recording it now
+    young.write_bytes(b"\xff\xd8 face")
+    old = time.time() - 3600
+    for path in (orphan, empty, stale, *stale.iterdir(), config.data_dir / comp.original_path):
+        os.utime(path, (old, old))
+    db.database.obj.close()
+    create_app(config)  # the restart
+    assert not orphan.exists() and not empty.exists() and not stale.exists()
+    assert young.exists()
+    assert (config.data_dir / comp.original_path).is_file()
+    assert (config.data_dir / comp.annotated_path).is_file()

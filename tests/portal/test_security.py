@@ -262,3 +262,29 @@ def test_start_up_removes_crash_leftovers(config, app, alice):
     assert young.exists()
     assert (config.data_dir / comp.original_path).is_file()
     assert (config.data_dir / comp.annotated_path).is_file()
+
+
+# ------------------------------------------------------------- 6. log injection
+@pytest.fixture
+def log_file(tmp_path):
+    import logging
+
+    from portal.logs import configure_logging
+    path = tmp_path / "logs" / "real.log"
+    configure_logging(path, "INFO")
+    yield path
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_emotion_portal_handler", False):
+            root.removeHandler(handler)
+            handler.close()
+
+
+def test_newlines_in_user_input_cannot_forge_log_lines(client, log_file):
+    forged = "2026-01-01 00:00:00,000 INFO [portal.auth] login ok user_id=1 ip=127.0.0.1"
+    resp = login(client, f"mallory\n{forged}\r\x1b[2K", "wrong-password-1")
+    assert resp.status_code == 401
+    lines = log_file.read_text(encoding="utf-8").splitlines()
+    assert not any(line.startswith("2026-01-01") for line in lines)  # no forged line
+    failed = [line for line in lines if "login failed" in line]
+    assert len(failed) == 1 and "login=mallory\\n2026-01-01" in failed[0]

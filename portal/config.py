@@ -11,12 +11,17 @@ Environment variables:
     DATABASE_URL    e.g. postgresql://user@127.0.0.1:5432/db (default: SQLite
                     file DATA_DIR/app.sqlite3, WAL mode)
     SECRET_KEY      session signing key (default: generated on first run and
-                    kept in DATA_DIR/secret_key; required in production)
+                    kept in DATA_DIR/secret_key; required in production, where
+                    it must be random: at least 32 characters that are not a
+                    pattern or words - generate one with
+                    python -c 'import secrets; print(secrets.token_hex(32))')
     LOG_FILE        rotating log file (default: <project>/logs/app.log)
     LOG_LEVEL       INFO (default), DEBUG, WARNING...
     DEBUG           1 to turn Flask debug on (refused in production)
-    COOKIE_SECURE   1 to always mark cookies Secure (they are anyway when
-                    the request came over HTTPS)
+    COOKIE_SECURE   1 to always mark cookies Secure (default: on in production,
+                    where 0 is refused; in development cookies are Secure
+                    when the request came over HTTPS, directly or through a
+                    configured proxy - see PROXY_COUNT)
 
 Rate limits (Flask-Limiter notation, e.g. "5 per 15 minutes"; see
 portal/ratelimit.py and docs/security.md):
@@ -47,6 +52,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
+MIN_SECRET_GUESSES_LOG10 = 30  # zxcvbn's estimate: ~100 bits; a token_hex(16) scores ~32
+GENERATE_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 class ConfigError(RuntimeError):
@@ -131,7 +139,8 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         app_env=(env.get("APP_ENV") or "development").strip().lower(),
         debug=_flag(env.get("DEBUG")),
-        cookie_secure=_flag(env.get("COOKIE_SECURE")),
+        cookie_secure=(_flag(env.get("COOKIE_SECURE")) if env.get("COOKIE_SECURE")
+                       else (env.get("APP_ENV") or "").strip().lower() == "production"),
         redis_url=env.get("REDIS_URL") or "",
         proxy_count=int(env.get("PROXY_COUNT") or 0),
     )
@@ -156,12 +165,29 @@ def validate(config: Config) -> Config:
             raise ConfigError("APP_ENV=production refuses to start with debug on (unset DEBUG)")
         key = config.secret_key.strip()
         if config.secret_key_source not in {"env", "given"} or not key:
-            raise ConfigError("APP_ENV=production needs SECRET_KEY set in the environment "
-                              "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
-        if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SECRET_LENGTH or len(set(key)) < 8:
-            raise ConfigError(f"SECRET_KEY is not a real secret: use at least "
-                              f"{MIN_SECRET_LENGTH} random characters")
+            raise ConfigError(f"APP_ENV=production needs SECRET_KEY set in the environment "
+                              f"(generate one with {GENERATE_KEY})")
+        problem = secret_key_problem(key)
+        if problem:
+            raise ConfigError(f"SECRET_KEY is not a real secret ({problem}): use a random key, "
+                              f"e.g. from {GENERATE_KEY}")
+        if not config.cookie_secure:
+            raise ConfigError("APP_ENV=production needs Secure cookies: serve it over HTTPS "
+                              "(behind a TLS-terminating proxy: set PROXY_COUNT) and unset "
+                              "COOKIE_SECURE=0")
     return config
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is guessable (None: it looks random enough)."""
+    if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_DISTINCT:
+        return f"fewer than {MIN_SECRET_DISTINCT} different characters"
+    from zxcvbn import zxcvbn
+    if zxcvbn(key[:100])["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
+        return "it is made of a repeated pattern, a sequence or words"
+    return None
 
 
 def _validate_limits(config: Config) -> None:

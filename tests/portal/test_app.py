@@ -15,7 +15,7 @@ from portal.logs import configure_logging
 
 from portal_testlib import PASSWORD, post, register
 
-GOOD_KEY = "a1b2c3d4e5f6" * 4
+GOOD_KEY = "9f4c2e7a1b8d36f05e2a9c7b4d1f8e630a5c2b9e7d4f1a8c"  # random, as generated
 
 
 def test_start_on_empty_data_dir(tmp_path):

@@ -288,3 +288,82 @@ def test_newlines_in_user_input_cannot_forge_log_lines(client, log_file):
     assert not any(line.startswith("2026-01-01") for line in lines)  # no forged line
     failed = [line for line in lines if "login failed" in line]
     assert len(failed) == 1 and "login=mallory\\n2026-01-01" in failed[0]
+
+
+# ------------------------------------------------ 7. production key and cookies
+RANDOM_KEY = "3c9e1f7a5b2d8c40f6e19a7b3d5c2e8f1a4b7c0d9e6f3a2b"  # as secrets.token_hex(24) prints
+
+
+@pytest.mark.parametrize("key", [
+    "abcdefgh" * 4, "0123456789abcdef" * 2, "a1b2c3d4e5f6" * 4, "Password123" * 3,
+    "thisismysecretkeyforproductionuse", "qwertyuiopasdfghjklzxcvbnm123456", "x" * 64,
+])
+def test_production_refuses_guessable_secret_keys(tmp_path, key):
+    from portal.config import ConfigError, load_config, validate
+    config = load_config({"DATA_DIR": str(tmp_path), "APP_ENV": "production", "SECRET_KEY": key})
+    with pytest.raises(ConfigError, match="not a real secret") as info:
+        validate(config)
+    assert "secrets.token_hex(32)" in str(info.value)  # says how to make a good one
+
+
+def test_production_accepts_generated_keys(tmp_path):
+    import secrets
+
+    from portal.config import load_config, validate
+    for key in (RANDOM_KEY, secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_hex(16)):
+        validate(load_config({"DATA_DIR": str(tmp_path), "APP_ENV": "production", "SECRET_KEY": key}))
+
+
+def _production(tmp_path, database_url, **env):
+    from portal import create_app
+    from portal.config import load_config
+    config = load_config({"DATA_DIR": str(tmp_path / "prod"), "APP_ENV": "production",
+                          "SECRET_KEY": RANDOM_KEY, **env}, database_url=database_url,
+                         password_hash_method="pbkdf2:sha256:1000", log_file=tmp_path / "p.log")
+    return create_app(config)
+
+
+def _login_cookies(client, **kwargs):
+    from portal_testlib import register
+    assert register(client, "carol", **kwargs).status_code == 302
+    logout(client)
+    resp = login(client, "carol", remember=True)
+    assert resp.status_code == 302
+    return [c for c in resp.headers.getlist("Set-Cookie") if c.split("=")[0] in ("session", "remember_token")]
+
+
+def test_production_cookies_are_secure_behind_a_tls_proxy(tmp_path, database_url):
+    app = _production(tmp_path, database_url, PROXY_COUNT="1", TRUSTED_PROXIES="127.0.0.1")
+    client = app.test_client()  # plain HTTP from the proxy at 127.0.0.1, which says https
+    client.environ_base.update(HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_HOST="localhost")
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    cookies = _login_cookies(client)
+    assert len(cookies) == 2 and all("; Secure" in c for c in cookies), cookies
+
+
+def test_production_cookies_are_secure_without_proxy_settings(tmp_path, database_url):
+    cookies = _login_cookies(_production(tmp_path, database_url).test_client())
+    assert len(cookies) == 2 and all("; Secure" in c for c in cookies), cookies
+
+
+def test_production_refuses_insecure_cookies(tmp_path):
+    from portal.config import ConfigError, load_config, validate
+    config = load_config({"DATA_DIR": str(tmp_path), "APP_ENV": "production",
+                          "SECRET_KEY": RANDOM_KEY, "COOKIE_SECURE": "0"})
+    with pytest.raises(ConfigError, match="Secure cookies"):
+        validate(config)
+
+
+def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
+    from portal import create_app
+    app = create_app(config.with_(proxy_count=1, trusted_proxies=("10.9.0.1",)))
+    for peer, secure in (("10.9.0.1", True), ("10.9.0.2", False)):
+        client = _from(app.test_client(), peer)
+        client.environ_base.update(HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_HOST="localhost",
+                                   HTTP_REFERER="https://localhost/")
+        cookies = _login_cookies(client, email=f"carol{peer[-1]}@example.org") if secure else None
+        if not secure:  # the header is ignored: plain HTTP, no Secure flag
+            from portal_testlib import register
+            resp = register(client, "dave")
+            cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        assert cookies and all(("; Secure" in c) == secure for c in cookies), (peer, cookies)

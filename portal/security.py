@@ -1,4 +1,11 @@
-"""Password rules and hashing."""
+"""Password rules and hashing.
+
+A password is refused when it is too short/long, on the list of common
+passwords (common_passwords.txt), contains the username or e-mail name, or
+when zxcvbn (a maintained strength estimator that knows common passwords,
+names, keyboard patterns, dates and l33t spellings) scores it below
+``MIN_STRENGTH`` (3 of 4: about 10^8 guesses or more).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
+MIN_STRENGTH = 3  # zxcvbn score 0-4
+ADVICE = ("Use a longer passphrase: three or four unrelated words, or a password "
+          "manager's random password.")
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 _common: frozenset[str] | None = None
 
@@ -31,7 +41,17 @@ def password_problem(password: str, username: str = "", email: str = "") -> str 
     for word in (username.lower(), email.lower().split("@")[0]):
         if len(word) >= 3 and word in low:
             return "The password must not contain your username or e-mail name."
-    return None
+    return _strength_problem(password, [username, email])
+
+
+def _strength_problem(password: str, user_inputs: list[str]) -> str | None:
+    from zxcvbn import zxcvbn
+    result = zxcvbn(password, user_inputs=[w for w in user_inputs if w])
+    if result["score"] >= MIN_STRENGTH:
+        return None
+    warning = (result.get("feedback") or {}).get("warning") or ""
+    reason = f" ({warning.rstrip('.')})" if warning else ""
+    return f"This password is too easy to guess{reason}. {ADVICE}"
 
 
 def hash_password(password: str, method: str = "scrypt") -> str:

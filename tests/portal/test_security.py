@@ -367,3 +367,29 @@ def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
             resp = register(client, "dave")
             cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
         assert cookies and all(("; Secure" in c) == secure for c in cookies), (peer, cookies)
+
+
+# --------------------------------------------------------- 8. weak passwords
+@pytest.mark.parametrize("weak", ["password12345", "Welcome2026", "Qwerty123!", "iloveyou2026",
+                                  "abcd1234abcd", "Monkey2025"])
+def test_common_and_guessable_passwords_are_refused(client, weak):
+    from portal_testlib import register
+    resp = register(client, "erin", password=weak)
+    assert resp.status_code == 400
+    assert "too easy to guess" in resp.text or "too common" in resp.text
+    assert "three or four unrelated words" in resp.text or "choose another" in resp.text
+    with db.connection():
+        assert db.get_user_by_username("erin") is None
+
+
+def test_weak_new_password_is_refused_on_the_account_page(client, alice):
+    resp = post(client, "/account/password", {"current_password": PASSWORD,
+                                               "new_password": "Welcome2026", "confirm": "Welcome2026"})
+    assert resp.status_code == 400 and "too easy to guess" in resp.text
+    assert login(app_client := client.application.test_client(), "alice").status_code == 302
+    assert app_client.get("/menu").status_code == 200  # the old password still works
+
+
+def test_strong_passwords_are_accepted(client):
+    from portal_testlib import register
+    assert register(client, "frank", password="Tuba-Meadow-Quartz-81").status_code == 302

@@ -15,9 +15,11 @@ import sys
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from portal import create_app
 from portal.config import Config, ConfigError, load_config, validate
+from portal.headers import SecurityHeaders
 from portal.logs import configure_logging
 from portal.session import auth_dependency
 
@@ -67,11 +69,15 @@ def build_app(config: Config, realtime: bool = True, realtime_settings=None) -> 
     ``realtime_settings``: the real-time app's settings (default: from the environment)."""
     validate(config)
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # Same-origin only: no CORS headers for any other origin. Its presence also switches off
+    # Gradio's own CORS middleware, which reflects other origins with credentials.
+    root.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     flask_app = create_app(config)
     root.state.flask_app = flask_app
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)
     root.mount("/", WSGIMiddleware(flask_app))
+    root.add_middleware(SecurityHeaders, app_prefix=REALTIME_PATH)  # outermost: every response
     return root
 
 

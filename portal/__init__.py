@@ -21,15 +21,13 @@ import db
 
 from . import errors, ratelimit, storage
 from .config import Config, validate
+from .headers import security_headers
 from .users import login_manager
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 REAL_TIME_LINKS = {"live": "/app/?tab=live", "upload": "/app/?tab=upload"}
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
 
 
 class PortalFlask(Flask):
@@ -119,10 +117,8 @@ def _register_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        for name, value in security_headers(request.path).items():
+            response.headers.setdefault(name, value)
         ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         user = current_user.id if current_user and current_user.is_authenticated else "-"
         level = logging.DEBUG if request.path.startswith("/static/") else logging.INFO

@@ -100,3 +100,48 @@ def test_forwarded_for_from_localhost_does_not_bypass_the_ip_limit(config):
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+# ------------------------------------------------- 9. headers and CORS everywhere
+def test_same_security_headers_on_every_response(client):
+    _register(client)
+    urls = ["/", "/menu", "/login", "/static/style.css", "/no-such-page", "/app", "/app/",
+            "/app/?tab=upload", "/app/config", "/app/gradio_api/info", "/app/theme.css"]
+    responses = {url: client.get(url) for url in urls}
+    anonymous = TestClient(client.app, follow_redirects=False)
+    responses["anon /app/config"] = anonymous.get("/app/config", headers={"accept": "application/json"})
+    responses["anon /app/"] = anonymous.get("/app/", headers={"accept": "text/html"})
+    for url, resp in responses.items():
+        h = resp.headers
+        assert h.get("x-content-type-options") == "nosniff", url
+        assert h.get("x-frame-options") == "SAMEORIGIN", url
+        assert h.get("referrer-policy") == "same-origin", url
+        csp = h.get("content-security-policy", "")
+        assert "frame-ancestors 'self'" in csp and "default-src 'self'" in csp, url
+        assert ("'unsafe-inline'" in csp) == url.lstrip("anon ").startswith("/app"), (url, csp)
+    assert responses["/app/"].status_code == 200 and responses["/menu"].status_code == 200
+
+
+def test_app_page_loads_nothing_from_other_origins(client):
+    _register(client)
+    page = client.get("/app/").text
+    external = re.findall(r'(?:src|href)=["\'](https?:)?//[^"\']+', page)
+    assert external == [], external
+
+
+@pytest.mark.parametrize("host, origin", [("127.0.0.1", "http://localhost:9999"),
+                                          ("localhost", "http://127.0.0.1:1234"),
+                                          ("museum.example", "https://evil.example"),
+                                          ("127.0.0.1", "null")])
+def test_no_credentialed_cross_origin_access(client, host, origin):
+    _register(client)
+    headers = {"Origin": origin, "Host": host}
+    for resp in (client.get("/app/config", headers=headers),
+                 client.get("/app/gradio_api/info", headers=headers),
+                 client.post("/app/gradio_api/queue/join", headers=headers, json={}),
+                 client.options("/app/gradio_api/queue/join", headers={
+                     **headers, "Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "content-type"}),
+                 client.get("/menu", headers=headers)):
+        assert "access-control-allow-origin" not in resp.headers, (resp.request.url, resp.headers)
+        assert "access-control-allow-credentials" not in resp.headers

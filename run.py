@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 
 from a2wsgi import WSGIMiddleware
@@ -96,12 +97,20 @@ def server_options(config: Config) -> dict:
                 access_log=False)
 
 
+def start(config: Config) -> FastAPI:
+    """What the server does before it listens: owner-only file permissions from here on
+    (umask 077: the database, images, downloads, logs are 0600, new folders 0700), logging,
+    the app.  Raises ConfigError for settings that must not run."""
+    os.umask(0o077)
+    configure_logging(config.log_file, config.log_level)
+    return build_app(config)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     config = load_config(host=args.host, port=args.port)
-    configure_logging(config.log_file, config.log_level)
     try:
-        app = build_app(config)
+        app = start(config)
     except ConfigError as exc:
         log.error("refusing to start: %s", exc)
         return 2

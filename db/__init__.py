@@ -8,6 +8,6 @@ from .api import (  # noqa: F401
     DuplicateUser, Page, computation_ids, computation_to_dict, connection, count_computations,
     create_user, delete_computation, delete_user, describe, get_computation,
     get_user, get_user_by_email, get_user_by_login, get_user_by_username, init,
-    list_computations, new_auth_token, record_computation, stored_paths, update_user, valid_id)
+    list_computations, new_auth_token, record_computation, sqlite_file, stored_paths, update_user, valid_id)
 from .migrations import LATEST_VERSION, current_version  # noqa: F401
 from .models import KINDS, Computation, User, database  # noqa: F401

@@ -68,12 +68,13 @@ def init(url_or_path: str | Path) -> pw.Database:
     with foreign keys on and a 10 s busy timeout.
     """
     target = str(url_or_path)
+    sqlite_path = sqlite_file(target)
     if "://" in target and not target.startswith("sqlite://"):
         real = db_url.connect(target)
     else:
-        path = target[len("sqlite:///"):] if target.startswith("sqlite:///") else target
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = str(sqlite_path) if sqlite_path is not None else ":memory:"
+        if sqlite_path is not None:
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         real = pw.SqliteDatabase(path, timeout=10, pragmas={
             "journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal"})
     old = database.obj
@@ -84,6 +85,15 @@ def init(url_or_path: str | Path) -> pw.Database:
         version = migrations.migrate(real)
     log.info("database ready: %s (schema version %d)", describe(target), version)
     return real
+
+
+def sqlite_file(url_or_path: str | Path) -> Path | None:
+    """The SQLite database file ``url_or_path`` names (None for other databases)."""
+    target = str(url_or_path)
+    if "://" in target and not target.startswith("sqlite://"):
+        return None
+    path = target[len("sqlite:///"):] if target.startswith("sqlite:///") else target
+    return None if path == ":memory:" else Path(path)
 
 
 def describe(url_or_path: str) -> str:

@@ -71,6 +71,7 @@ def create_app(config: Config) -> Flask:
         app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
                                                  config.trusted_proxies)
     db.init(config.database_url)
+    storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
     with db.connection():  # what a crash (SIGKILL mid-upload) left behind
         storage.remove_orphans(config.data_dir, db.stored_paths())
     login_manager.init_app(app)

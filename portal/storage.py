@@ -27,6 +27,19 @@ def user_upload_dir(data_dir: Path, user_id: int) -> Path:
     return path
 
 
+def make_private(data_dir: Path, database_file: Path | None = None) -> None:
+    """DATA_DIR (created if needed) readable by its owner only (0700), and the SQLite
+    database files 0600, also when an older version made them world-readable.  New files
+    get owner-only modes from the process umask (run.py sets 077 at start-up)."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
+    if database_file is not None:
+        for path in (database_file, *(Path(f"{database_file}{s}") for s in ("-wal", "-shm"))):
+            if path.is_file():
+                path.chmod(0o600)
+
+
 def downloads_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "downloads"
 

@@ -2,11 +2,13 @@
 Gradio at /app. Run them alone with ``pytest -m security``."""
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
+import db
 from app_testlib import PASSWORD
 
 pytestmark = pytest.mark.security
@@ -145,3 +147,52 @@ def test_no_credentialed_cross_origin_access(client, host, origin):
                  client.get("/menu", headers=headers)):
         assert "access-control-allow-origin" not in resp.headers, (resp.request.url, resp.headers)
         assert "access-control-allow-credentials" not in resp.headers
+
+
+# ------------------------------------------------------ 10. owner-only files
+def _mode(path):
+    return path.stat().st_mode & 0o777
+
+
+def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrait):
+    import os
+
+    import run
+    from app_testlib import png_bytes
+    from realtime.app_events import AppContext, run_upload
+
+    old = os.umask(0o022)  # what a shell usually has
+    try:
+        config = config.with_(data_dir=tmp_path / "fresh", database_url=str(tmp_path / "fresh" / "db.sqlite3"),
+                              log_file=tmp_path / "logs" / "server.log")
+        run.start(config)  # the server's start-up
+        photo = tmp_path / "photo.png"
+        photo.write_bytes(png_bytes(portrait))
+        with db.connection():
+            uid = db.create_user("olga", "olga@example.org", "x-not-a-hash").id
+        out = run_upload(AppContext(data_dir=config.data_dir, settings=settings), uid, photo, "Portrait")
+    finally:  # the test process keeps its umask and logging
+        os.umask(old)
+        for h in list(logging.getLogger().handlers):
+            if getattr(h, "_emotion_portal_handler", False):
+                logging.getLogger().removeHandler(h)
+                h.close()
+    assert _mode(config.data_dir) == 0o700
+    files = [p for p in config.data_dir.rglob("*") if p.is_file()]
+    assert config.data_dir / "db.sqlite3" in files and out.pdf_path in files
+    assert len([p for p in files if "uploads" in p.parts]) == 2
+    assert {str(p): _mode(p) for p in files} == {str(p): 0o600 for p in files}
+    folders = [p for p in config.data_dir.rglob("*") if p.is_dir()]
+    assert folders and all(_mode(p) == 0o700 for p in folders), [(p, oct(_mode(p))) for p in folders]
+    assert _mode(config.log_file) == 0o600
+
+
+def test_existing_world_readable_data_is_tightened(tmp_path, config):
+    from portal import create_app
+    config.data_dir.mkdir(parents=True, mode=0o755)
+    config.data_dir.chmod(0o755)
+    create_app(config)
+    db_file = config.data_dir / "app.sqlite3"
+    db_file.chmod(0o644)
+    create_app(config)  # restart
+    assert _mode(config.data_dir) == 0o700 and _mode(db_file) == 0o600

@@ -58,3 +58,5 @@ def configure_logging(log_file: str | Path, level: str = "INFO") -> None:
     # uvicorn's own access log would duplicate our request log line.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # fpdf2 subsets fonts with fontTools, which logs ~100 INFO lines per PDF
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -393,3 +393,14 @@ def test_weak_new_password_is_refused_on_the_account_page(client, alice):
 def test_strong_passwords_are_accepted(client):
     from portal_testlib import register
     assert register(client, "frank", password="Tuba-Meadow-Quartz-81").status_code == 302
+
+
+# ------------------------------------------------------ 11. quiet PDF logging
+def test_one_pdf_adds_at_most_a_few_log_lines(client, config, alice, log_file):
+    comp = add_computation(config, alice.id, title="Größe 日本 test")
+    before = len(log_file.read_text(encoding="utf-8").splitlines())
+    resp = client.get(f"/history/{comp.id}/pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    lines = log_file.read_text(encoding="utf-8").splitlines()[before:]
+    assert not [line for line in lines if "fontTools" in line], lines[:3]
+    assert len(lines) <= 3, lines  # the request line, at most a warning or two

@@ -17,7 +17,7 @@ import peewee as pw
 from playhouse import db_url
 
 from . import migrations
-from .models import KINDS, Computation, User, database, utcnow
+from .models import KINDS, TEXT_LIMITS, Computation, User, database, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,23 @@ class DuplicateUser(ValueError):
     def __init__(self, field: str):
         super().__init__(f"{field} already taken")
         self.field = field
+
+
+class TextTooLong(ValueError):
+    """A title/exhibit/notes text over its limit (``TEXT_LIMITS``); the message says which."""
+
+    def __init__(self, field: str, length: int, limit: int):
+        super().__init__(f"The {field} is {length:,} characters long; the limit is {limit:,}. "
+                         "Please shorten it.")
+        self.field, self.length, self.limit = field, length, limit
+
+
+def check_text_lengths(**texts: str | None) -> None:
+    """Raise :class:`TextTooLong` for the first text over its limit in ``TEXT_LIMITS``."""
+    for field, text in texts.items():
+        limit = TEXT_LIMITS[field]
+        if text and len(text) > limit:
+            raise TextTooLong(field, len(text), limit)
 
 
 @dataclass
@@ -227,10 +244,13 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
         timings: stage -> milliseconds (stored as JSON).
         model_version: the classifier's name/version string.
 
-    Raises ValueError for an unknown kind and LookupError for an unknown owner.
+    Raises ValueError for an unknown kind, :class:`TextTooLong` for a title, exhibit or
+    notes text over ``TEXT_LIMITS`` (nothing is stored; nothing is cut) and LookupError for
+    an unknown owner.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    check_text_lengths(title=title, exhibit=exhibit, notes=notes)
     with database.atomic():
         updated = (User.update(computation_count=User.computation_count + 1)
                    .where(User.id == owner_id).execute())

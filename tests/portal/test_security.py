@@ -404,3 +404,41 @@ def test_one_pdf_adds_at_most_a_few_log_lines(client, config, alice, log_file):
     lines = log_file.read_text(encoding="utf-8").splitlines()[before:]
     assert not [line for line in lines if "fontTools" in line], lines[:3]
     assert len(lines) <= 3, lines  # the request line, at most a warning or two
+
+
+# ------------------------------------------- 12. every character in the PDF
+def _pdf_text(data: bytes) -> str:
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return unicodedata.normalize("NFKC", text.replace("\x00", ""))  # Arabic presentation forms -> letters
+
+
+def test_pdf_renders_or_marks_every_character(client, config, alice):
+    from pathlib import Path
+
+    from portal.pdf import FALLBACK_FONTS, MISSING
+    title = "Visitors 😀 日本語 שלום مرحبا Ünïcödé"
+    comp = add_computation(config, alice.id, title=title)
+    with db.connection():
+        db.Computation.update(notes="Notes: 你好 👍🏽 ✓").where(db.Computation.id == comp.id).execute()
+    resp = client.get(f"/history/{comp.id}/pdf")
+    assert resp.status_code == 200
+    text = _pdf_text(resp.data)
+    assert "Visitors" in text and "Ünïcödé" in text and "Notes:" in text
+    assert set("שלום") <= set(text) and set("مرحبا") <= set(text)  # DejaVu draws both scripts
+    for char in "😀日本語你好👍✓":  # drawn, or the visible marker: never silently gone
+        assert char in text or MISSING in text, char
+    installed = {family for family, path in FALLBACK_FONTS if Path(path).is_file()}
+    if "NotoSansCJK" in installed:  # make install provides it where it can (fonts-noto-cjk)
+        assert "日本語" in text and "你好" in text
+
+
+def test_pdf_shapes_right_to_left_text():
+    from portal.pdf import _Report
+    pdf = _Report()
+    pdf.setup_fonts("مرحبا")
+    assert pdf.text_shaping, "uharfbuzz missing: Arabic would not be joined"
+    assert pdf.text("a\u05d0\U0010fffd") == "a\u05d0\ufffd"  # an unknown glyph -> the marker

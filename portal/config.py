@@ -53,7 +53,9 @@ PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "cha
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 10
-MIN_SECRET_GUESSES_LOG10 = 30  # zxcvbn's estimate: ~100 bits; a token_hex(16) scores ~32
+# zxcvbn's estimate (10^25 ~ 83 bits): token_hex(32) scores ~60, token_urlsafe(32) ~43,
+# "thisismysecretkeyforproductionuse" 20, "abcdefgh" * 4 just 2
+MIN_SECRET_GUESSES_LOG10 = 25
 GENERATE_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 

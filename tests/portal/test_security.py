@@ -310,7 +310,9 @@ def test_production_accepts_generated_keys(tmp_path):
     import secrets
 
     from portal.config import load_config, validate
-    for key in (RANDOM_KEY, secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_hex(16)):
+    keys = [RANDOM_KEY] + [secrets.token_hex(32) for _ in range(10)] + \
+        [secrets.token_urlsafe(32) for _ in range(10)]
+    for key in keys:
         validate(load_config({"DATA_DIR": str(tmp_path), "APP_ENV": "production", "SECRET_KEY": key}))
 
 

@@ -6,9 +6,9 @@ DATA   ?= ../shared/data/fer2013/fer2013.csv.gz
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test browser-deps audit bench-realtime clean
+.PHONY: install run test browser-deps pdf-fonts audit bench-realtime clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pdf-fonts
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ browser-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	      || echo "WARNING: could not install chromium; the browser test will be skipped"; \
 	  else echo "WARNING: chromium missing and apt-get unavailable; the browser test will be skipped"; fi; \
+	fi
+
+# PDF reports draw CJK and emoji with Debian's Noto fonts when present (otherwise such
+# characters show a visible replacement mark); install them when we can (root + apt).
+pdf-fonts:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-noto-color-emoji >/dev/null) \
+	      || echo "WARNING: could not install the Noto fonts; PDFs mark CJK/emoji characters instead"; \
+	  else echo "WARNING: Noto fonts missing and apt-get unavailable; PDFs mark CJK/emoji characters instead"; fi; \
 	fi
 
 test: install browser-deps

@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from portal import create_app
 from portal.config import Config, ConfigError, load_config, validate
+from portal.headers import SecurityHeaders
 from portal.logs import configure_logging
 from portal.session import auth_dependency
 
@@ -51,7 +54,9 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     from realtime.app_settings import settings_from_env
     settings = settings or settings_from_env()
     blocks = webapp.build_blocks(config, flask_app, settings=settings)
-    user_id = CachedUserLookup(auth_dependency(flask_app))  # webcam streams check ~20 times/s
+    from portal.users import token_epoch
+    # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
+    user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
     gr.mount_gradio_app(app, blocks, path=REALTIME_PATH, auth_dependency=user_id,
                         **webapp.mount_options(settings))
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
@@ -65,11 +70,15 @@ def build_app(config: Config, realtime: bool = True, realtime_settings=None) -> 
     ``realtime_settings``: the real-time app's settings (default: from the environment)."""
     validate(config)
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # Same-origin only: no CORS headers for any other origin. Its presence also switches off
+    # Gradio's own CORS middleware, which reflects other origins with credentials.
+    root.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     flask_app = create_app(config)
     root.state.flask_app = flask_app
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)
     root.mount("/", WSGIMiddleware(flask_app))
+    root.add_middleware(SecurityHeaders, app_prefix=REALTIME_PATH)  # outermost: every response
     return root
 
 
@@ -80,19 +89,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def server_options(config: Config) -> dict:
+    """``uvicorn.run`` options.  Proxy headers are *not* handled by uvicorn (it would trust
+    X-Forwarded-For from any local peer by default): the portal believes them only when
+    PROXY_COUNT/TRUSTED_PROXIES say so (portal.ratelimit.TrustedProxyFix)."""
+    return dict(host=config.host, port=config.port, log_config=None, proxy_headers=False,
+                access_log=False)
+
+
+def start(config: Config) -> FastAPI:
+    """What the server does before it listens: owner-only file permissions from here on
+    (umask 077: the database, images, downloads, logs are 0600, new folders 0700), logging,
+    the app.  Raises ConfigError for settings that must not run."""
+    os.umask(0o077)
+    configure_logging(config.log_file, config.log_level)
+    return build_app(config)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     config = load_config(host=args.host, port=args.port)
-    configure_logging(config.log_file, config.log_level)
     try:
-        app = build_app(config)
+        app = start(config)
     except ConfigError as exc:
         log.error("refusing to start: %s", exc)
         return 2
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
-    uvicorn.run(app, host=config.host, port=config.port, log_config=None,
-                proxy_headers=True, access_log=False)
+    uvicorn.run(app, **server_options(config))
     return 0
 
 

@@ -5,9 +5,10 @@ with a database URL or a SQLite file path; it creates or migrates the
 schema.  Then use the plain functions below inside ``with connection():``.
 """
 from .api import (  # noqa: F401
-    DuplicateUser, Page, computation_to_dict, connection, count_computations,
-    create_user, delete_computation, delete_user, describe, get_computation,
-    get_user, get_user_by_email, get_user_by_login, get_user_by_username, init,
-    list_computations, new_auth_token, record_computation, update_user)
+    DuplicateUser, Page, TextTooLong, check_text_lengths, computation_ids, computation_to_dict,
+    connection, count_computations, create_user, delete_computation, delete_user, describe,
+    get_computation, get_user, get_user_by_email, get_user_by_login, get_user_by_username,
+    init, list_computations, new_auth_token, record_computation, sqlite_file, stored_paths,
+    update_user, valid_id)
 from .migrations import LATEST_VERSION, current_version  # noqa: F401
-from .models import KINDS, Computation, User, database  # noqa: F401
+from .models import KINDS, TEXT_LIMITS, Computation, User, database  # noqa: F401

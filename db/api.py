@@ -17,9 +17,11 @@ import peewee as pw
 from playhouse import db_url
 
 from . import migrations
-from .models import KINDS, Computation, User, database, utcnow
+from .models import KINDS, TEXT_LIMITS, Computation, User, database, utcnow
 
 log = logging.getLogger(__name__)
+
+MAX_ID = 2**63 - 1  # the largest id both SQLite and PostgreSQL (bigint) can compare against
 
 USER_FIELDS = ("email", "full_name", "organisation", "password_hash",
                "auth_token", "last_login_at")
@@ -31,6 +33,23 @@ class DuplicateUser(ValueError):
     def __init__(self, field: str):
         super().__init__(f"{field} already taken")
         self.field = field
+
+
+class TextTooLong(ValueError):
+    """A title/exhibit/notes text over its limit (``TEXT_LIMITS``); the message says which."""
+
+    def __init__(self, field: str, length: int, limit: int):
+        super().__init__(f"The {field} is {length:,} characters long; the limit is {limit:,}. "
+                         "Please shorten it.")
+        self.field, self.length, self.limit = field, length, limit
+
+
+def check_text_lengths(**texts: str | None) -> None:
+    """Raise :class:`TextTooLong` for the first text over its limit in ``TEXT_LIMITS``."""
+    for field, text in texts.items():
+        limit = TEXT_LIMITS[field]
+        if text and len(text) > limit:
+            raise TextTooLong(field, len(text), limit)
 
 
 @dataclass
@@ -66,12 +85,13 @@ def init(url_or_path: str | Path) -> pw.Database:
     with foreign keys on and a 10 s busy timeout.
     """
     target = str(url_or_path)
+    sqlite_path = sqlite_file(target)
     if "://" in target and not target.startswith("sqlite://"):
         real = db_url.connect(target)
     else:
-        path = target[len("sqlite:///"):] if target.startswith("sqlite:///") else target
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = str(sqlite_path) if sqlite_path is not None else ":memory:"
+        if sqlite_path is not None:
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         real = pw.SqliteDatabase(path, timeout=10, pragmas={
             "journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal"})
     old = database.obj
@@ -82,6 +102,15 @@ def init(url_or_path: str | Path) -> pw.Database:
         version = migrations.migrate(real)
     log.info("database ready: %s (schema version %d)", describe(target), version)
     return real
+
+
+def sqlite_file(url_or_path: str | Path) -> Path | None:
+    """The SQLite database file ``url_or_path`` names (None for other databases)."""
+    target = str(url_or_path)
+    if "://" in target and not target.startswith("sqlite://"):
+        return None
+    path = target[len("sqlite:///"):] if target.startswith("sqlite:///") else target
+    return None if path == ":memory:" else Path(path)
 
 
 def describe(url_or_path: str) -> str:
@@ -122,11 +151,19 @@ def create_user(username: str, email: str, password_hash: str,
         raise DuplicateUser(field) from exc
 
 
-def get_user(user_id) -> User | None:
+def valid_id(value) -> int | None:
+    """``value`` as a row id, or None if it cannot be one (not an integer, < 1, > MAX_ID):
+    such ids match nothing, and the database is never asked (it would overflow)."""
     try:
-        return User.get_or_none(User.id == int(user_id))
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def get_user(user_id) -> User | None:
+    user_id = valid_id(user_id)
+    return None if user_id is None else User.get_or_none(User.id == user_id)
 
 
 def get_user_by_username(username: str) -> User | None:
@@ -207,10 +244,13 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
         timings: stage -> milliseconds (stored as JSON).
         model_version: the classifier's name/version string.
 
-    Raises ValueError for an unknown kind and LookupError for an unknown owner.
+    Raises ValueError for an unknown kind, :class:`TextTooLong` for a title, exhibit or
+    notes text over ``TEXT_LIMITS`` (nothing is stored; nothing is cut) and LookupError for
+    an unknown owner.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    check_text_lengths(title=title, exhibit=exhibit, notes=notes)
     with database.atomic():
         updated = (User.update(computation_count=User.computation_count + 1)
                    .where(User.id == owner_id).execute())
@@ -230,12 +270,13 @@ def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
 
 
 def list_computations(owner_id: int, page: int = 1, per_page: int = 10) -> Page:
-    """The owner's computations, newest first; ``page`` counts from 1."""
+    """The owner's computations, newest first; ``page`` counts from 1 (a page past the
+    last one is empty, without asking the database: a huge offset would overflow)."""
     query = Computation.select().where(Computation.owner == owner_id)
     total = query.count()
     page = max(1, int(page))
-    items = list(query.order_by(Computation.created_at.desc(), Computation.id.desc())
-                 .paginate(page, per_page))
+    items = [] if (page - 1) * per_page >= max(total, 1) else list(
+        query.order_by(Computation.created_at.desc(), Computation.id.desc()).paginate(page, per_page))
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -246,9 +287,8 @@ def count_computations(owner_id: int) -> int:
 
 def get_computation(owner_id: int, comp_id) -> Computation | None:
     """The computation, or None if it does not exist or belongs to someone else."""
-    try:
-        comp_id = int(comp_id)
-    except (TypeError, ValueError):
+    comp_id = valid_id(comp_id)
+    if comp_id is None:
         return None
     return Computation.get_or_none((Computation.id == comp_id) &
                                    (Computation.owner == owner_id))
@@ -264,6 +304,18 @@ def delete_computation(owner_id: int, comp_id) -> list[str] | None:
         paths = _paths([comp])
         comp.delete_instance()
     return paths
+
+
+def computation_ids(owner_id: int) -> list[int]:
+    """The ids of the owner's computations (e.g. to remove their downloads with them)."""
+    return [row.id for row in Computation.select(Computation.id).where(Computation.owner == owner_id)]
+
+
+def stored_paths():
+    """Every image path any computation refers to (as stored), one at a time."""
+    query = Computation.select(Computation.original_path, Computation.annotated_path)
+    for row in query.iterator():
+        yield from (p for p in (row.original_path, row.annotated_path) if p)
 
 
 def computation_to_dict(comp: Computation) -> dict:

@@ -14,6 +14,8 @@ import peewee as pw
 database = pw.DatabaseProxy()
 
 KINDS = ("upload", "webcam")
+# Longest free text a computation keeps (characters); longer text is refused, never cut.
+TEXT_LIMITS = {"title": 200, "exhibit": 200, "notes": 4000}
 
 
 def utcnow() -> _dt.datetime:

@@ -19,18 +19,15 @@ from flask_wtf.csrf import CSRFProtect
 
 import db
 
-from . import errors
+from . import errors, ratelimit, storage
 from .config import Config, validate
-from .security import LoginLimiter
+from .headers import security_headers
 from .users import login_manager
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 REAL_TIME_LINKS = {"live": "/app/?tab=live", "upload": "/app/?tab=upload"}
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
 
 
 class PortalFlask(Flask):
@@ -70,9 +67,13 @@ def create_app(config: Config) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
     )
-    app.extensions["login_limiter"] = LoginLimiter(config.login_max_failures,
-                                                   config.login_window_seconds)
+    if config.proxy_count:
+        app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
+                                                 config.trusted_proxies)
     db.init(config.database_url)
+    storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
+    with db.connection():  # what a crash (SIGKILL mid-upload) left behind
+        storage.remove_orphans(config.data_dir, db.stored_paths())
     login_manager.init_app(app)
     csrf.init_app(app)
     errors.register(app)
@@ -81,6 +82,7 @@ def create_app(config: Config) -> Flask:
     from . import account, auth, history, main
     for module in (main, auth, account, history):
         app.register_blueprint(module.bp)
+    ratelimit.init_app(app, config)
 
     @app.context_processor
     def _globals():
@@ -95,8 +97,18 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def _start():
         g.t0 = time.perf_counter()
-        g.db_ctx = db.connection()
-        g.db_ctx.__enter__()
+        ctx = db.connection()
+        ctx.__enter__()  # a database that cannot be opened: errors.py answers 503
+        g.db_ctx = ctx
+
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL cannot store or even compare text with NUL characters; no form needs them
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            log.warning("refused a request with a NUL character: %s %s", request.method, request.path)
+            return errors.render_error(400, "The text you sent contains a NUL character "
+                                            "(\\0), which is not allowed. Remove it and try again.")
 
     @app.teardown_request
     def _close_db(exc):
@@ -106,10 +118,8 @@ def _register_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        for name, value in security_headers(request.path).items():
+            response.headers.setdefault(name, value)
         ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         user = current_user.id if current_user and current_user.is_authenticated else "-"
         level = logging.DEBUG if request.path.startswith("/static/") else logging.INFO

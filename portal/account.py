@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
@@ -12,7 +12,7 @@ import db
 from . import storage
 from .forms import AccountForm, DeleteAccountForm, PasswordForm
 from .security import hash_password, password_problem, verify_password
-from .users import PortalUser
+from .users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -50,6 +50,7 @@ def password():
     if form.validate_on_submit():
         if not verify_password(row.password_hash, form.current_password.data):
             form.current_password.errors.append("This is not your current password.")
+            g.auth_failed = True  # counted by the password re-check limit
             log.warning("password change refused (wrong current password) user_id=%d", row.id)
         elif (problem := password_problem(form.new_password.data, row.username, row.email)):
             form.new_password.errors.append(problem)
@@ -57,10 +58,9 @@ def password():
             form.new_password.errors.append("The new password must differ from the current one.")
         else:
             # A new token signs out every other session and "remember me" cookie.
-            updated = db.update_user(row.id, auth_token=db.new_auth_token(),
-                                     password_hash=hash_password(form.new_password.data,
-                                                                 _config().password_hash_method))
-            login_user(PortalUser(updated))
+            db.update_user(row.id, password_hash=hash_password(form.new_password.data,
+                                                               _config().password_hash_method))
+            login_user(PortalUser(rotate_token(row.id)))
             log.info("password changed user_id=%d", row.id)
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("account.view"))
@@ -76,10 +76,13 @@ def delete():
     if form.validate_on_submit():
         if not verify_password(row.password_hash, form.password.data):
             form.password.errors.append("This is not your password.")
+            g.auth_failed = True
         else:
             data_dir = _config().data_dir
+            comp_ids = db.computation_ids(row.id)
             paths = db.delete_user(row.id)
             removed = storage.remove_files(data_dir, paths)
+            removed += storage.remove_downloads(data_dir, comp_ids)
             shutil.rmtree(data_dir / "uploads" / str(row.id), ignore_errors=True)
             logout_user()
             log.info("account deleted user_id=%d computations_files_removed=%d", row.id, removed)

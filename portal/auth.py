@@ -4,15 +4,16 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
 
 from .forms import LoginForm, PostForm, RegisterForm
+from .ratelimit import client_ip
 from .security import hash_password, password_problem, verify_password
-from .users import PortalUser
+from .users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -34,10 +35,6 @@ def safe_next(target: str | None) -> str | None:
             or "\\" in target:
         return None
     return target
-
-
-def _client_ip() -> str:
-    return request.remote_addr or "unknown"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -75,28 +72,18 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        limiter = current_app.extensions["login_limiter"]
-        keys = (f"ip:{_client_ip()}", f"user:{form.login.data.lower()}")
-        wait = limiter.retry_after(*keys)
-        if wait:
-            log.warning("login blocked by rate limit: login=%.40s ip=%s", form.login.data, _client_ip())
-            minutes = max(1, round(wait / 60))
-            form.form_errors.append(f"Too many failed attempts. Try again in about {minutes} minute"
-                                    f"{'s' if minutes != 1 else ''}.")
-            return render_template("login.html", form=form), 429
         row = db.get_user_by_login(form.login.data)
         if row is not None and verify_password(row.password_hash, form.password.data):
-            limiter.succeeded(f"user:{form.login.data.lower()}")
             db.update_user(row.id, last_login_at=db.models.utcnow())
             login_user(PortalUser(row), remember=form.remember.data)
-            log.info("login ok user_id=%d ip=%s remember=%s", row.id, _client_ip(), form.remember.data)
+            log.info("login ok user_id=%d ip=%s remember=%s", row.id, client_ip(), form.remember.data)
             flash(f"Logged in as {row.username}.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.menu"))
         if row is None:
             _burn_time(form.password.data)
-        limiter.failed(*keys)
+        g.auth_failed = True  # counted by the login rate limits
         log.warning("login failed: login=%.40s ip=%s known_user=%s", form.login.data,
-                    _client_ip(), row is not None)
+                    client_ip(), row is not None)
         form.form_errors.append("Wrong username/e-mail or password.")
         status = 401
     elif form.errors:
@@ -116,7 +103,9 @@ def _burn_time(password: str) -> None:
 def logout():
     form = PostForm()
     if form.validate_on_submit():
-        log.info("logout user_id=%d", current_user.id)
+        user_id = current_user.id
+        rotate_token(user_id)  # the old session and "remember me" cookies stop working
         logout_user()
+        log.info("logout user_id=%d", user_id)
         flash("You have been logged out.", "info")
     return redirect(url_for("main.landing"))

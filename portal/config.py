@@ -11,13 +11,35 @@ Environment variables:
     DATABASE_URL    e.g. postgresql://user@127.0.0.1:5432/db (default: SQLite
                     file DATA_DIR/app.sqlite3, WAL mode)
     SECRET_KEY      session signing key (default: generated on first run and
-                    kept in DATA_DIR/secret_key; required in production)
+                    kept in DATA_DIR/secret_key; required in production, where
+                    it must be random: at least 32 characters that are not a
+                    pattern or words - generate one with
+                    python -c 'import secrets; print(secrets.token_hex(32))')
     LOG_FILE        rotating log file (default: <project>/logs/app.log)
     LOG_LEVEL       INFO (default), DEBUG, WARNING...
     DEBUG           1 to turn Flask debug on (refused in production)
-    COOKIE_SECURE   1 to always mark cookies Secure (they are anyway when
-                    the request came over HTTPS)
-    LOGIN_MAX_FAILURES / LOGIN_WINDOW_SECONDS   login rate limit (5 / 900)
+    COOKIE_SECURE   1 to always mark cookies Secure (default: on in production,
+                    where 0 is refused; in development cookies are Secure
+                    when the request came over HTTPS, directly or through a
+                    configured proxy - see PROXY_COUNT)
+
+Rate limits (Flask-Limiter notation, e.g. "5 per 15 minutes"; see
+portal/ratelimit.py and docs/security.md):
+    LOGIN_LIMIT           failed logins per client IP + login name (5 per 15 minutes)
+    LOGIN_USER_LIMIT      failed logins per login name, any IP (50 per hour)
+    LOGIN_IP_LIMIT        failed logins per client IP, any name (100 per hour)
+    REGISTER_LIMIT        registration attempts per client IP (10 per hour)
+    PASSWORD_CHECK_LIMIT  wrong passwords on /account/password and /account/delete
+                          per user (5 per 15 minutes)
+    REDIS_URL             e.g. redis://127.0.0.1:6379/0: counters shared by every
+                          server process (default: in memory, per process)
+    RATELIMIT_PREFIX      key prefix in Redis (default "emotion-portal")
+
+Behind a reverse proxy (TLS terminated there):
+    PROXY_COUNT       number of proxies in front that set X-Forwarded-For/-Proto/
+                      -Host (default 0: those headers are ignored)
+    TRUSTED_PROXIES   comma-separated addresses/networks of those proxies
+                      (default 127.0.0.1,::1); the headers of any other peer are ignored
 """
 from __future__ import annotations
 
@@ -30,6 +52,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
+# zxcvbn's estimate (10^25 ~ 83 bits): token_hex(32) scores ~60, token_urlsafe(32) ~43,
+# "thisismysecretkeyforproductionuse" 20, "abcdefgh" * 4 just 2
+MIN_SECRET_GUESSES_LOG10 = 25
+GENERATE_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 class ConfigError(RuntimeError):
@@ -49,8 +76,15 @@ class Config:
     cookie_secure: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    login_limit: str = "5 per 15 minutes"
+    login_user_limit: str = "50 per hour"
+    login_ip_limit: str = "100 per hour"
+    register_limit: str = "10 per hour"
+    password_check_limit: str = "5 per 15 minutes"
+    redis_url: str = ""
+    ratelimit_prefix: str = "emotion-portal"
+    proxy_count: int = 0
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     password_hash_method: str = "scrypt"
     per_page: int = 10
     testing: bool = False
@@ -107,10 +141,18 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         app_env=(env.get("APP_ENV") or "development").strip().lower(),
         debug=_flag(env.get("DEBUG")),
-        cookie_secure=_flag(env.get("COOKIE_SECURE")),
-        login_max_failures=int(env.get("LOGIN_MAX_FAILURES") or 5),
-        login_window_seconds=int(env.get("LOGIN_WINDOW_SECONDS") or 900),
+        cookie_secure=(_flag(env.get("COOKIE_SECURE")) if env.get("COOKIE_SECURE")
+                       else (env.get("APP_ENV") or "").strip().lower() == "production"),
+        redis_url=env.get("REDIS_URL") or "",
+        proxy_count=int(env.get("PROXY_COUNT") or 0),
     )
+    if env.get("TRUSTED_PROXIES"):
+        values["trusted_proxies"] = tuple(p.strip() for p in env["TRUSTED_PROXIES"].split(",")
+                                          if p.strip())
+    for name in ("login_limit", "login_user_limit", "login_ip_limit", "register_limit",
+                 "password_check_limit", "ratelimit_prefix"):
+        if env.get(name.upper()):
+            values[name] = env[name.upper()]
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Config(**values)
 
@@ -119,14 +161,52 @@ def validate(config: Config) -> Config:
     """Raise :class:`ConfigError` for settings that must not run."""
     if config.app_env not in {"development", "production"}:
         raise ConfigError(f"APP_ENV must be 'development' or 'production', not {config.app_env!r}")
+    _validate_limits(config)
     if config.production:
         if config.debug:
             raise ConfigError("APP_ENV=production refuses to start with debug on (unset DEBUG)")
         key = config.secret_key.strip()
         if config.secret_key_source not in {"env", "given"} or not key:
-            raise ConfigError("APP_ENV=production needs SECRET_KEY set in the environment "
-                              "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
-        if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SECRET_LENGTH or len(set(key)) < 8:
-            raise ConfigError(f"SECRET_KEY is not a real secret: use at least "
-                              f"{MIN_SECRET_LENGTH} random characters")
+            raise ConfigError(f"APP_ENV=production needs SECRET_KEY set in the environment "
+                              f"(generate one with {GENERATE_KEY})")
+        problem = secret_key_problem(key)
+        if problem:
+            raise ConfigError(f"SECRET_KEY is not a real secret ({problem}): use a random key, "
+                              f"e.g. from {GENERATE_KEY}")
+        if not config.cookie_secure:
+            raise ConfigError("APP_ENV=production needs Secure cookies: serve it over HTTPS "
+                              "(behind a TLS-terminating proxy: set PROXY_COUNT) and unset "
+                              "COOKIE_SECURE=0")
     return config
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is guessable (None: it looks random enough)."""
+    if key.lower() in PLACEHOLDER_KEYS or len(key) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_DISTINCT:
+        return f"fewer than {MIN_SECRET_DISTINCT} different characters"
+    from zxcvbn import zxcvbn
+    if zxcvbn(key[:100])["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
+        return "it is made of a repeated pattern, a sequence or words"
+    return None
+
+
+def _validate_limits(config: Config) -> None:
+    import ipaddress
+
+    from limits import parse_many
+    for name in ("login_limit", "login_user_limit", "login_ip_limit", "register_limit",
+                 "password_check_limit"):
+        try:
+            parse_many(getattr(config, name))
+        except ValueError:
+            raise ConfigError(f"{name.upper()} is not a rate limit like '5 per 15 minutes': "
+                              f"{getattr(config, name)!r}") from None
+    if config.proxy_count < 0:
+        raise ConfigError("PROXY_COUNT must be 0 (no proxy) or the number of proxies in front")
+    for entry in config.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+import peewee as pw
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -16,6 +17,8 @@ MESSAGES = {
     405: ("Method not allowed", "That page cannot be used this way."),
     413: ("Too large", "What you sent is too large."),
     429: ("Too many attempts", "Please wait a little and try again."),
+    503: ("Service unavailable", "The database cannot be reached right now. It has been logged; "
+                                 "please try again in a few minutes."),
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged; please try again."),
 }
 
@@ -32,6 +35,16 @@ def register(app) -> None:
         log.warning("CSRF check failed: %s %s (%s)", request.method, request.path, exc.description)
         return render_error(400, "This form has expired or did not come from this site. "
                                  "Please go back, reload the page and try again.")
+
+    @app.errorhandler(pw.OperationalError)
+    @app.errorhandler(pw.InterfaceError)
+    def _database_down(exc):
+        # The page must not touch the database again: whoever it was, show it anonymously.
+        from flask_login import AnonymousUserMixin
+        if g.get("_login_user") is None:
+            g._login_user = AnonymousUserMixin()
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        return render_error(503)
 
     @app.errorhandler(HTTPException)
     def _http(exc):

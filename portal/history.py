@@ -123,9 +123,10 @@ def delete(comp_id: int):
     if paths is None:
         abort(404)
     removed = storage.remove_files(_config().data_dir, paths)
+    removed += storage.remove_downloads(_config().data_dir, [comp_id])
     log.info("computation deleted user_id=%d computation_id=%d files_removed=%d",
              current_user.id, comp_id, removed)
-    flash("The computation and its images have been deleted.", "info")
+    flash("The computation, its images and its downloads have been deleted.", "info")
     page = request.form.get("page", type=int)
     return redirect(url_for("history.index", page=page) if page and page > 1
                     else url_for("history.index"))

@@ -1,12 +1,37 @@
-"""Logging set-up: console + rotating file.  Called once, by run.py."""
+"""Logging set-up: console + rotating file.  Called once, by run.py.
+
+Log lines carry user input (login names, titles, paths...).  :class:`SafeFormatter`
+escapes control characters in every message, so a newline in a login name cannot
+forge a second log line; tracebacks keep their own line breaks.
+"""
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 _MARK = "_emotion_portal_handler"
+# C0/C1 controls (newline, carriage return, escape...), line/paragraph separators, bidi overrides
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``...)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class SafeFormatter(logging.Formatter):
+    """A Formatter whose messages (after %-formatting) cannot span lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        message = record.message
+        record.message = escape_controls(message)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
 
 
 def configure_logging(log_file: str | Path, level: str = "INFO") -> None:
@@ -19,7 +44,7 @@ def configure_logging(log_file: str | Path, level: str = "INFO") -> None:
         if getattr(handler, _MARK, False):
             root.removeHandler(handler)
             handler.close()
-    formatter = logging.Formatter(FORMAT)
+    formatter = SafeFormatter(FORMAT)
     path = Path(log_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     handlers = [logging.StreamHandler(),
@@ -33,3 +58,5 @@ def configure_logging(log_file: str | Path, level: str = "INFO") -> None:
     # uvicorn's own access log would duplicate our request log line.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # fpdf2 subsets fonts with fontTools, which logs ~100 INFO lines per PDF
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

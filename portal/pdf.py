@@ -9,6 +9,7 @@ core's format (``faces[i].box/emotion/confidence/probabilities``).
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import logging
@@ -26,6 +27,16 @@ COLOURS = {  # same hue family as the web page legend
     "neutral": (127, 127, 127)}
 MAX_CHART_FACES = 12
 MAX_IMAGE_PX = 2000  # longest side embedded (~300 dpi across the page); larger photos are scaled down
+# Used for characters DejaVu lacks (CJK, emoji...) when installed (`make install` adds Debian's
+# fonts-noto-cjk / fonts-noto-color-emoji / fonts-noto-core when it can).
+FALLBACK_FONTS = (
+    ("NotoSansCJK", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    ("NotoColorEmoji", "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+    ("NotoSansSymbols2", "/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf"),
+    ("NotoSansArabic", "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf"),
+    ("NotoSansHebrew", "/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf"),
+)
+MISSING = "\ufffd"  # shown for a character no available font can draw (never dropped silently)
 
 
 def _unicode_font() -> tuple[str, str] | None:
@@ -38,6 +49,19 @@ def _unicode_font() -> tuple[str, str] | None:
     return (str(regular), str(bold)) if regular.exists() and bold.exists() else None
 
 
+@functools.lru_cache(maxsize=None)
+def _coverage(path: str) -> frozenset[int]:
+    """The code points a font file has glyphs for (empty if it is not installed)."""
+    if not Path(path).is_file():
+        return frozenset()
+    from fontTools.ttLib import TTFont
+    try:
+        return frozenset(TTFont(path, fontNumber=0, lazy=True).getBestCmap() or {})
+    except Exception:
+        log.warning("could not read the font %s", path, exc_info=True)
+        return frozenset()
+
+
 class _Report(FPDF):
     footer_text = ""
 
@@ -47,18 +71,52 @@ class _Report(FPDF):
         self.set_text_color(110)
         self.cell(0, 6, self.text(f"{self.footer_text}   page {self.page_no()}/{{nb}}"), align="C")
 
-    def setup_fonts(self):
+    def setup_fonts(self, needed: str = ""):
+        """DejaVu, plus those fallback fonts that draw characters of ``needed`` it lacks
+        (a CJK font takes a second to load: only when the text has CJK)."""
         font = _unicode_font()
-        if font:
-            self.add_font("DejaVu", "", font[0])
-            self.add_font("DejaVu", "B", font[1])
-            self.base_font, self.unicode = "DejaVu", True
-        else:
+        self.covered: set[int] = set()
+        if not font:
             self.base_font, self.unicode = "Helvetica", False
+            return
+        self.add_font("DejaVu", "", font[0])
+        self.add_font("DejaVu", "B", font[1])
+        self.base_font, self.unicode = "DejaVu", True
+        self.covered = set(self.fonts["dejavu"].cmap)
+        missing = {ord(c) for c in needed} - self.covered
+        fallbacks = []
+        for family, path in FALLBACK_FONTS if missing else ():
+            useful = missing & _coverage(path)
+            if useful and self._try_font(family, path):
+                fallbacks.append(family)
+                self.covered |= useful
+                missing -= useful
+        if fallbacks:
+            self.set_fallback_fonts(fallbacks, exact_match=False)
+        if importlib.util.find_spec("uharfbuzz") is not None:
+            self.set_text_shaping(True)  # Arabic joined, Hebrew/Arabic right to left
+
+    def _try_font(self, family: str, path: str) -> bool:
+        if not Path(path).is_file():
+            return False
+        try:
+            self.add_font(family, "", path)
+            return True
+        except Exception:  # a font fpdf2 cannot use: its characters get the marker
+            log.warning("PDF fallback font %s could not be loaded", path, exc_info=True)
+            return False
 
     def text(self, value) -> str:
         value = "" if value is None else str(value)
-        return value if self.unicode else value.encode("latin-1", "replace").decode("latin-1")
+        if not self.unicode:
+            return value.encode("latin-1", "replace").decode("latin-1")
+        return "".join(c if ord(c) in self.covered or c in "\n\t" or _invisible(c) else MISSING
+                       for c in value)
+
+
+def _invisible(char: str) -> bool:
+    """Joiners and variation selectors: part of emoji/script sequences, drawn by nothing."""
+    return char in "\u200c\u200d" or "\ufe00" <= char <= "\ufe0f"
 
 
 def emotion_order(faces: list) -> list[str]:
@@ -85,7 +143,8 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
     result = comp.get("result") or {}
     faces = result.get("faces") or []
     pdf = _Report(format="A4")
-    pdf.setup_fonts()
+    pdf.setup_fonts("".join(str(comp.get(k) or "") for k in ("title", "exhibit", "notes"))
+                    + username + "".join(str(f.get("emotion") or "") for f in faces))
     pdf.set_title(pdf.text(comp.get("title") or "Emotion analysis"))
     pdf.set_author(pdf.text(username))
     pdf.set_creator("emotion-classifier portal")

@@ -1,15 +1,22 @@
-"""Password rules and hashing, and the login rate limiter."""
+"""Password rules and hashing.
+
+A password is refused when it is too short/long, on the list of common
+passwords (common_passwords.txt), contains the username or e-mail name, or
+when zxcvbn (a maintained strength estimator that knows common passwords,
+names, keyboard patterns, dates and l33t spellings) scores it below
+``MIN_STRENGTH`` (3 of 4: about 10^8 guesses or more).
+"""
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
+MIN_STRENGTH = 3  # zxcvbn score 0-4
+ADVICE = ("Use a longer passphrase: three or four unrelated words, or a password "
+          "manager's random password.")
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 _common: frozenset[str] | None = None
 
@@ -34,7 +41,17 @@ def password_problem(password: str, username: str = "", email: str = "") -> str 
     for word in (username.lower(), email.lower().split("@")[0]):
         if len(word) >= 3 and word in low:
             return "The password must not contain your username or e-mail name."
-    return None
+    return _strength_problem(password, [username, email])
+
+
+def _strength_problem(password: str, user_inputs: list[str]) -> str | None:
+    from zxcvbn import zxcvbn
+    result = zxcvbn(password, user_inputs=[w for w in user_inputs if w])
+    if result["score"] >= MIN_STRENGTH:
+        return None
+    warning = (result.get("feedback") or {}).get("warning") or ""
+    reason = f" ({warning.rstrip('.')})" if warning else ""
+    return f"This password is too easy to guess{reason}. {ADVICE}"
 
 
 def hash_password(password: str, method: str = "scrypt") -> str:
@@ -46,44 +63,3 @@ def verify_password(password_hash: str, password: str) -> bool:
         return check_password_hash(password_hash, password)
     except (ValueError, TypeError):
         return False
-
-
-class LoginLimiter:
-    """Counts failed logins per key (client IP, attempted username) in a
-    sliding window; a key with ``max_failures`` failures is blocked until the
-    oldest one leaves the window.  In memory: one server process."""
-
-    def __init__(self, max_failures: int = 5, window_seconds: int = 900, clock=time.monotonic):
-        self.max_failures, self.window, self.clock = max_failures, window_seconds, clock
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until any of ``keys`` may try again (0: allowed now)."""
-        now = self.clock()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                q = self._trim(key, now)
-                if len(q) >= self.max_failures:
-                    wait = max(wait, q[0] + self.window - now)
-                if not q:
-                    self._failures.pop(key, None)
-        return int(wait + 0.999)
-
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in keys:
-                self._trim(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)

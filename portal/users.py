@@ -1,12 +1,16 @@
 """Flask-Login glue: the logged-in user object and how it is loaded.
 
 The login id kept in the session (and in the "remember me" cookie) is
-``"<user id>:<auth token>"``; rotating the token (password change) signs out
-every other session of that user.
+``"<user id>:<auth token>"``; rotating the token (:func:`rotate_token`, on
+log-out and password change) makes every session and "remember me" cookie
+of that user invalid, on the portal and on /app: a replayed cookie gets the
+login page.
 """
 from __future__ import annotations
 
 import hmac
+import itertools
+import threading
 
 from flask_login import LoginManager, UserMixin
 
@@ -17,6 +21,10 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+
+_epoch = itertools.count(1)
+_epoch_lock = threading.Lock()
+_current_epoch = 0
 
 
 class PortalUser(UserMixin):
@@ -35,6 +43,21 @@ class PortalUser(UserMixin):
 
 def login_id(row: db.User) -> str:
     return f"{row.id}:{row.auth_token}"
+
+
+def rotate_token(user_id: int) -> db.User:
+    """Give the user a new auth token: every cookie holding the old one stops working."""
+    global _current_epoch
+    row = db.update_user(user_id, auth_token=db.new_auth_token())
+    with _epoch_lock:
+        _current_epoch = next(_epoch)
+    return row
+
+
+def token_epoch() -> int:
+    """Changes whenever this process rotates a token (lets caches of "who is this
+    cookie" drop their entries at once)."""
+    return _current_epoch
 
 
 def user_from_login_id(value) -> db.User | None:

@@ -49,7 +49,8 @@ class AppContext:
 
     @property
     def download_dir(self) -> Path:
-        return Path(self.data_dir) / "downloads"
+        from portal.storage import downloads_dir
+        return downloads_dir(self.data_dir)
 
     def analyzer(self, live: bool) -> Analyzer:
         config = self.settings.live_pipeline() if live else self.settings.upload_pipeline()

@@ -62,18 +62,22 @@ class CachedUserLookup:
 
     A webcam stream makes ~20 requests a second, each checked twice (this guard and
     Gradio's own dependency); without a cache each check verifies the session and reads
-    the user row. A changed cookie (log-out, another user) misses the cache at once.
+    the user row. A changed cookie (log-out, another user) misses the cache at once, and
+    so does every cookie when ``epoch()`` changes (``portal.users.token_epoch``: a token was
+    rotated by a log-out or password change, so a replayed old cookie is checked afresh).
     """
 
-    def __init__(self, user_id: Callable, ttl: float = 2.0, max_entries: int = 1024):
+    def __init__(self, user_id: Callable, ttl: float = 2.0, max_entries: int = 1024,
+                 epoch: Callable[[], int] = lambda: 0):
         self.user_id = user_id
+        self.epoch = epoch
         self.ttl = ttl
         self.max_entries = max_entries
         self._cache: dict[tuple, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request):
-        key = tuple(sorted(request.cookies.items()))
+        key = (self.epoch(), *sorted(request.cookies.items()))
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)

@@ -88,6 +88,8 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             page = context.new_page()
             failed = []
             page.on("response", lambda r: r.status >= 400 and failed.append((r.status, r.url)))
+            blocked = []  # the pages' Content-Security-Policy must not block anything they need
+            page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
             page.set_default_timeout(30_000)
 
             # anonymous: the app sends us to the login page
@@ -228,6 +230,7 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             r = httpx.get(url + "/app/config", cookies=cookies)
             assert r.status_code == 401
             log.info("responses >= 400 seen by the browser: %s", failed)
+            assert not blocked, blocked[:3]
         finally:
             browser.close()
     if slow:

@@ -187,3 +187,22 @@ def test_count_stays_right_under_parallel_writers(database):
     assert errors == []
     assert db.get_user(alice.id).computation_count == threads * per_thread
     assert db.count_computations(alice.id) == threads * per_thread
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("field, limit", [("title", 200), ("exhibit", 200), ("notes", 4000)])
+def test_over_long_text_is_refused_not_cut(database, field, limit):
+    alice = make_user("alice")
+    texts = {"title": "t", "exhibit": "Hall 2", "notes": "n"}
+
+    def store(text):
+        db.record_computation(alice.id, "upload", *(text if k == field else v for k, v in texts.items()),
+                              True, "o.png", "a.png", {"faces": []}, 0, None, {}, "fer-v1")
+
+    store("é" * limit)  # exactly at the limit: kept whole
+    with pytest.raises(db.TextTooLong, match=f"The {field} is {limit + 1:,} characters long; "
+                                             f"the limit is {limit:,}"):
+        store("日" * (limit + 1))
+    assert db.count_computations(alice.id) == 1  # nothing stored half-way
+    assert db.get_user(alice.id).computation_count == 1
+    assert len(getattr(db.list_computations(alice.id).items[0], field)) == limit

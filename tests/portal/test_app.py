@@ -15,7 +15,7 @@ from portal.logs import configure_logging
 
 from portal_testlib import PASSWORD, post, register
 
-GOOD_KEY = "a1b2c3d4e5f6" * 4
+GOOD_KEY = "9f4c2e7a1b8d36f05e2a9c7b4d1f8e630a5c2b9e7d4f1a8c"  # random, as generated
 
 
 def test_start_on_empty_data_dir(tmp_path):
@@ -44,10 +44,12 @@ def test_start_on_empty_data_dir(tmp_path):
 def test_environment_settings(tmp_path):
     config = load_config({"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h/d",
                           "LOG_FILE": str(tmp_path / "x.log"), "SECRET_KEY": GOOD_KEY,
-                          "LOGIN_MAX_FAILURES": "3"}, port=9000)
+                          "LOGIN_LIMIT": "3 per minute", "PROXY_COUNT": "1",
+                          "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}, port=9000)
     assert config.database_url == "postgresql://u@h/d" and config.secret_key == GOOD_KEY
     assert config.log_file == tmp_path / "x.log" and config.port == 9000
-    assert config.login_max_failures == 3 and config.secret_key_source == "env"
+    assert config.login_limit == "3 per minute" and config.secret_key_source == "env"
+    assert config.proxy_count == 1 and config.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
     assert not (tmp_path / "secret_key").exists()
     assert GOOD_KEY not in repr(config)
 

@@ -1,0 +1,127 @@
+"""Rate limits (Flask-Limiter) and which client address to trust.
+
+Login failures are counted three ways, so that the owner of an account is not
+locked out by someone else guessing its password:
+
+* per client IP + login name (``LOGIN_LIMIT``, strict: 5 per 15 minutes) - the
+  owner, from their own address, is never blocked by failures from elsewhere;
+* per login name from anywhere (``LOGIN_USER_LIMIT``, slow: 50 per hour) - a
+  guesser with many addresses is slowed down;
+* per client IP for any name (``LOGIN_IP_LIMIT``: 100 per hour) - one address
+  trying many accounts.
+
+Only *failed* attempts count (the view sets ``g.auth_failed``).  Registration
+counts every attempt per IP (``REGISTER_LIMIT``); the password re-checks on
+``/account/password`` and ``/account/delete`` count wrong passwords per user
+(``PASSWORD_CHECK_LIMIT``).  The counters live in Redis when ``REDIS_URL`` is
+set (shared by every server process), in memory otherwise (one process).
+
+The client address is ``request.remote_addr``: the TCP peer.  Proxy headers
+(``X-Forwarded-For``/``-Proto``) are believed only when ``PROXY_COUNT`` > 0,
+and then only from the peers listed in ``TRUSTED_PROXIES`` (see
+:class:`TrustedProxyFix`).
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger(__name__)
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _cfg():
+    return current_app.config["PORTAL"]
+
+
+def _login_name() -> str:
+    return (request.form.get("login") or "").strip().lower()[:254]
+
+
+def _auth_failed(response) -> bool:
+    return bool(g.get("auth_failed"))
+
+
+def _user_key() -> str:
+    from flask_login import current_user
+    return f"password-check:{current_user.get_id()}"
+
+
+def _apply_limits(app: Flask, limiter: Limiter) -> None:
+    """Wrap the views that check a password (POST only)."""
+    views = app.view_functions
+    for value, key in ((lambda: _cfg().login_limit, lambda: f"ip-user:{client_ip()}:{_login_name()}"),
+                       (lambda: _cfg().login_user_limit, lambda: f"user:{_login_name()}"),
+                       (lambda: _cfg().login_ip_limit, lambda: f"ip:{client_ip()}")):
+        views["auth.login"] = limiter.limit(value, key_func=key, methods=["POST"],
+                                            deduct_when=_auth_failed)(views["auth.login"])
+    views["auth.register"] = limiter.limit(lambda: _cfg().register_limit, methods=["POST"],
+                                           key_func=lambda: f"register:{client_ip()}")(views["auth.register"])
+    recheck = limiter.shared_limit(lambda: _cfg().password_check_limit, scope="password-check",
+                                   methods=["POST"], deduct_when=_auth_failed, key_func=_user_key)
+    for endpoint in ("account.password", "account.delete"):
+        views[endpoint] = recheck(views[endpoint])
+
+
+def wait_message(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return (f"Too many failed attempts. Try again in about {minutes} minute"
+            f"{'s' if minutes != 1 else ''}.")
+
+
+def init_app(app: Flask, config) -> Limiter:
+    """A limiter for ``app`` (call after the blueprints are registered)."""
+    limiter = Limiter(key_func=client_ip, app=app, strategy="moving-window",
+                      storage_uri=config.redis_url or "memory://",
+                      key_prefix=config.ratelimit_prefix, headers_enabled=True)
+    _apply_limits(app, limiter)
+    app.extensions["portal_limiter"] = limiter
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc):
+        from .errors import render_error
+        current = limiter.current_limit
+        wait = max(0.0, current.reset_at - time.time()) if current else 60.0
+        log.warning("rate limit reached on %s %s (%s)", request.method, request.path, exc.description)
+        body, code = render_error(429, wait_message(wait))
+        return body, code, {"Retry-After": str(math.ceil(wait))}
+    return limiter
+
+
+class TrustedProxyFix:
+    """WSGI: believe ``X-Forwarded-For``/``-Proto``/``-Host`` only from trusted peers.
+
+    ``proxy_count`` proxies are in front (werkzeug's :class:`ProxyFix` takes that many
+    entries from the right of each header); ``trusted`` lists the proxies' own addresses
+    or networks (empty: any peer - only safe when the app port is not reachable except
+    through the proxy).  With ``proxy_count`` 0 the headers are ignored.
+    """
+
+    def __init__(self, app, proxy_count: int, trusted: tuple[str, ...] = ()):
+        self.app = app
+        self.fixed = ProxyFix(app, x_for=proxy_count, x_proto=proxy_count, x_host=proxy_count)
+        self.networks = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
+
+    def _trusted(self, peer: str | None) -> bool:
+        if not self.networks:
+            return True
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self._trusted(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)

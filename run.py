@@ -19,10 +19,12 @@ from fastapi import FastAPI
 from portal import create_app
 from portal.config import Config, ConfigError, load_config, validate
 from portal.logs import configure_logging
+from portal.museum_settings import museum_settings_from_env
 from portal.session import auth_dependency
 
 log = logging.getLogger("run")
 REALTIME_PATH = "/app"
+API_PATH = "/api/v1"
 
 
 def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bool:
@@ -60,15 +62,32 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     return True
 
 
-def build_app(config: Config, realtime: bool = True, realtime_settings=None) -> FastAPI:
-    """The root ASGI app.  Routes match in order: /app first, then Flask.
-    ``realtime_settings``: the real-time app's settings (default: from the environment)."""
+def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings=None,
+              museum_settings=None) -> None:
+    """The JSON API (issue 11) at ``/api/v1``; failed token logins count towards the portal's
+    login limit."""
+    from portal.api import build_api
+    from realtime.app_settings import settings_from_env
+    api = build_api(config, app_settings=realtime_settings or settings_from_env(),
+                    museum_settings=museum_settings or flask_app.config["MUSEUM"],
+                    limiter=flask_app.extensions["login_limiter"], prefix=API_PATH)
+    app.mount(API_PATH, api)
+    log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
+
+
+def build_app(config: Config, realtime: bool = True, realtime_settings=None,
+              museum_settings=None) -> FastAPI:
+    """The root ASGI app.  Routes match in order: /app, /api/v1, then Flask.
+    ``realtime_settings``: the real-time app's settings; ``museum_settings``: analytics, API
+    limits, retention (both default to the environment's)."""
     validate(config)
+    museum_settings = museum_settings or museum_settings_from_env()
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    flask_app = create_app(config)
+    flask_app = create_app(config, museum_settings=museum_settings)
     root.state.flask_app = flask_app
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)
+    mount_api(root, config, flask_app, realtime_settings, museum_settings)
     root.mount("/", WSGIMiddleware(flask_app))
     return root
 

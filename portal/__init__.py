@@ -49,9 +49,11 @@ class PortalFlask(Flask):
         return response
 
 
-def create_app(config: Config) -> Flask:
+def create_app(config: Config, museum_settings=None) -> Flask:
     """Build the portal for ``config`` (validated; the database is
-    initialised and migrated here)."""
+    initialised and migrated here).  ``museum_settings``: analytics privacy threshold, time
+    zone, retention (:class:`portal.museum_settings.MuseumSettings`; default: its defaults)."""
+    from .museum_settings import MuseumSettings
     validate(config)
     app = PortalFlask(__name__)
     app.config.update(
@@ -69,6 +71,7 @@ def create_app(config: Config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
+        MUSEUM=museum_settings or MuseumSettings(),
     )
     app.extensions["login_limiter"] = LoginLimiter(config.login_max_failures,
                                                    config.login_window_seconds)
@@ -78,8 +81,8 @@ def create_app(config: Config) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, main
-    for module in (main, auth, account, history):
+    from . import account, auth, history, main, tokens
+    for module in (main, auth, account, history, tokens):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -81,8 +81,8 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, main, tokens
-    for module in (main, auth, account, history, tokens):
+    from . import account, auth, history, main, museum, tokens
+    for module in (main, auth, account, history, museum, tokens):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -62,14 +62,14 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     return True
 
 
-def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings=None,
-              museum_settings=None) -> None:
+def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
+              museum_settings) -> None:
     """The JSON API (issue 11) at ``/api/v1``; failed token logins count towards the portal's
     login limit."""
     from portal.api import build_api
     from realtime.app_settings import settings_from_env
     api = build_api(config, app_settings=realtime_settings or settings_from_env(),
-                    museum_settings=museum_settings or flask_app.config["MUSEUM"],
+                    museum_settings=museum_settings,
                     limiter=flask_app.extensions["login_limiter"], prefix=API_PATH)
     app.mount(API_PATH, api)
     log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
@@ -108,6 +108,10 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         log.error("refusing to start: %s", exc)
         return 2
+    museum = app.state.flask_app.config["MUSEUM"]
+    if museum.retention_days:
+        from portal.retention import start_retention
+        start_retention(config.data_dir, museum.retention_days)
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
     uvicorn.run(app, host=config.host, port=config.port, log_config=None,

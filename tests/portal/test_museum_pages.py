@@ -154,3 +154,27 @@ def test_personal_access_tokens_are_shown_once_listed_and_revocable(client, alic
         assert tokens.user_for_token(token) is None
     assert "Camera room 3" not in client.get("/account/tokens").get_data(as_text=True)
     assert 'href="/account/tokens"' in client.get("/account").get_data(as_text=True)
+
+
+def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config, alice):
+    import datetime as dt
+    from pathlib import Path
+
+    from portal.retention import apply_retention
+    from portal_testlib import add_computation
+
+    _, exhibit_id = _make(client)
+    old, new = add_computation(config, alice.id, faces=2), add_computation(config, alice.id, faces=1)
+    with db.connection():
+        for comp in (old, new):
+            observations.attach_computation(alice.id, comp, exhibit_id)
+        db.Computation.update(created_at=db.models.utcnow() - dt.timedelta(days=31)).where(
+            db.Computation.id == old.id).execute()
+    old_files = [Path(config.data_dir) / p for p in (old.original_path, old.annotated_path)]
+    assert apply_retention(config.data_dir, days=30) == 2
+    assert not any(f.exists() for f in old_files)
+    assert (Path(config.data_dir) / new.original_path).is_file()
+    assert client.get(f"/history/{old.id}/image/original").status_code == 404
+    assert client.get(f"/history/{old.id}").status_code == 200  # the result stays
+    page = client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
+    assert 'id="faces">3<' in page

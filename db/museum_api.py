@@ -20,11 +20,16 @@ class NotAllowed(PermissionError):
     """The user is a member but may not do this (e.g. only the owner invites)."""
 
 
-def _int(value) -> int | None:
+MAX_ID = 2**31 - 1
+
+
+def as_id(value) -> int | None:
+    """An id, or None for anything that cannot be one (text, out of range)."""
     try:
-        return int(value)
+        value = int(value)
     except (TypeError, ValueError):
         return None
+    return value if 1 <= value <= MAX_ID else None
 
 
 # ------------------------------------------------------------ organisations
@@ -39,7 +44,7 @@ def create_organisation(owner_id: int, name: str) -> Organisation:
 
 def membership(user_id: int, org_id) -> Membership | None:
     return Membership.get_or_none((Membership.user == user_id) &
-                                  (Membership.organisation == _int(org_id)))
+                                  (Membership.organisation == as_id(org_id)))
 
 
 def organisations_of(user_id: int) -> list[Organisation]:
@@ -112,7 +117,7 @@ def list_exhibits(user_id: int, org_id=None, include_archived: bool = False) -> 
     query = (Exhibit.select().join(Membership, on=(Membership.organisation == Exhibit.organisation))
              .where(Membership.user == user_id))
     if org_id is not None:
-        query = query.where(Exhibit.organisation == _int(org_id))
+        query = query.where(Exhibit.organisation == as_id(org_id))
     if not include_archived:
         query = query.where(Exhibit.archived == False)  # noqa: E712 - peewee expression
     return list(query.order_by(Exhibit.name, Exhibit.id))
@@ -120,7 +125,7 @@ def list_exhibits(user_id: int, org_id=None, include_archived: bool = False) -> 
 
 def get_exhibit(user_id: int, exhibit_id) -> Exhibit | None:
     """The exhibit if the user is a member of its organisation, else None."""
-    exhibit = Exhibit.get_or_none(Exhibit.id == _int(exhibit_id))
+    exhibit = Exhibit.get_or_none(Exhibit.id == as_id(exhibit_id))
     if exhibit is None or membership(user_id, exhibit.organisation_id) is None:
         return None
     return exhibit

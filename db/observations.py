@@ -16,7 +16,7 @@ import peewee as pw
 
 from .models import Computation, database, utcnow
 from .museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
-from .museum_api import get_exhibit
+from .museum_api import as_id, get_exhibit
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,8 @@ def start_session(user_id: int, exhibit_id) -> RecordingSession | None:
 
 def get_session(user_id: int, session_id) -> RecordingSession | None:
     """The user's own session (a colleague's sessions are not theirs to feed or stop)."""
-    try:
-        session_id = int(session_id)
-    except (TypeError, ValueError):
+    session_id = as_id(session_id)
+    if session_id is None:
         return None
     return RecordingSession.get_or_none((RecordingSession.id == session_id) &
                                         (RecordingSession.owner == user_id))

@@ -13,6 +13,7 @@ import secrets
 
 from .models import User, utcnow
 from .museum import ApiToken
+from .museum_api import as_id
 
 PREFIX = "ec_"
 TOUCH_EVERY = _dt.timedelta(minutes=1)  # last_used_at is written at most this often
@@ -60,9 +61,8 @@ def personal_tokens(user_id: int) -> list[ApiToken]:
 
 def revoke_token(user_id: int, token_id) -> bool:
     """Revoke one of the user's tokens; False if there is no such token of theirs."""
-    try:
-        token_id = int(token_id)
-    except (TypeError, ValueError):
+    token_id = as_id(token_id)
+    if token_id is None:
         return False
     return (ApiToken.update(revoked_at=utcnow())
             .where((ApiToken.id == token_id) & (ApiToken.user == user_id)

@@ -23,7 +23,7 @@ from realtime.io import ImageError, ImageTooLargeError
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import Analysis, AnalysisPage
+from .schemas import MAX_ID, Analysis, AnalysisPage, Id
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -77,7 +77,8 @@ def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **field
 
 @router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo")
 async def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
-                 title: str = Form("", max_length=200), exhibit_id: int | None = Form(None),
+                 title: str = Form("", max_length=200),
+                 exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),
                  notes: str = Form("", max_length=4000), consent: bool = Form(False),
                  user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     """Find and classify every face; store the photo and its result in your history (and, with
@@ -110,13 +111,13 @@ def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1,
 
 
 @router.get("/{analysis_id}", response_model=Analysis)
-def show(analysis_id: int, user: db.User = Depends(current_user)):
+def show(analysis_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         return _document(_own(user, analysis_id), user)
 
 
 @router.delete("/{analysis_id}", status_code=204, summary="Delete an analysis and its images")
-def delete(analysis_id: int, user: db.User = Depends(current_user),
+def delete(analysis_id: Id, user: db.User = Depends(current_user),
            ctx: ApiContext = Depends(get_ctx)):
     with db.connection():
         paths = db.delete_computation(user.id, analysis_id)
@@ -129,7 +130,7 @@ def delete(analysis_id: int, user: db.User = Depends(current_user),
 
 @router.get("/{analysis_id}/image/{which}", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}}}})
-def image(analysis_id: int, which: Literal["annotated", "original"],
+def image(analysis_id: Id, which: Literal["annotated", "original"],
           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     with db.connection():
         comp = _own(user, analysis_id)
@@ -141,7 +142,7 @@ def image(analysis_id: int, which: Literal["annotated", "original"],
 
 
 @router.get("/{analysis_id}/json", responses={200: {"content": {"application/json": {}}}})
-def download_json(analysis_id: int, user: db.User = Depends(current_user)):
+def download_json(analysis_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         doc = _document(_own(user, analysis_id), user)
     return JSONResponse(doc, headers={
@@ -150,7 +151,7 @@ def download_json(analysis_id: int, user: db.User = Depends(current_user)):
 
 @router.get("/{analysis_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def download_pdf(analysis_id: int, user: db.User = Depends(current_user),
+def download_pdf(analysis_id: Id, user: db.User = Depends(current_user),
                  ctx: ApiContext = Depends(get_ctx)):
     with db.connection():
         comp = _own(user, analysis_id)

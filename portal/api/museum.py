@@ -15,7 +15,8 @@ from portal import exhibit_data
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import Exhibit, ExhibitIn, ExhibitPatch, InvitationOut, Organisation, OrganisationIn, Summary
+from .schemas import (MAX_ID, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationOut, Organisation,
+                      OrganisationIn, Summary)
 
 router = APIRouter(tags=["organisations and exhibits"])
 ORG_NOT_FOUND = "organisation not found"
@@ -56,7 +57,7 @@ def list_organisations(user: db.User = Depends(current_user)):
 
 
 @router.get("/organisations/{organisation_id}", response_model=Organisation)
-def show_organisation(organisation_id: int, user: db.User = Depends(current_user)):
+def show_organisation(organisation_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         org = museum.get_organisation(user.id, organisation_id)
         if org is None:
@@ -66,7 +67,7 @@ def show_organisation(organisation_id: int, user: db.User = Depends(current_user
 
 @router.post("/organisations/{organisation_id}/invitations", status_code=201,
              response_model=InvitationOut, responses={403: {"description": "not the owner"}})
-def invite(organisation_id: int, user: db.User = Depends(current_user),
+def invite(organisation_id: Id, user: db.User = Depends(current_user),
            ctx: ApiContext = Depends(get_ctx)):
     """A single-use invitation code (owner only), valid for a few days."""
     with db.connection():
@@ -103,8 +104,8 @@ def create_exhibit(body: ExhibitIn, user: db.User = Depends(current_user)):
 
 
 @router.get("/exhibits", response_model=list[Exhibit])
-def list_exhibits(organisation_id: int | None = None, include_archived: bool = False,
-                  user: db.User = Depends(current_user)):
+def list_exhibits(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+                  include_archived: bool = False, user: db.User = Depends(current_user)):
     with db.connection():
         return [museum.exhibit_to_dict(e)
                 for e in museum.list_exhibits(user.id, organisation_id, include_archived)]
@@ -112,8 +113,8 @@ def list_exhibits(organisation_id: int | None = None, include_archived: bool = F
 
 @router.get("/exhibits/overview", response_model=list[Summary],
             summary="Exhibits side by side (one summary each)")
-def overview(organisation_id: int | None = None, start: str | None = Query(None, alias="from"),
-             end: str | None = Query(None, alias="to"), user: db.User = Depends(current_user),
+def overview(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"), user: db.User = Depends(current_user),
              ctx: ApiContext = Depends(get_ctx)):
     bounds = _range(ctx, start, end)
     with db.connection():
@@ -122,13 +123,13 @@ def overview(organisation_id: int | None = None, start: str | None = Query(None,
 
 
 @router.get("/exhibits/{exhibit_id}", response_model=Exhibit)
-def show_exhibit(exhibit_id: int, user: db.User = Depends(current_user)):
+def show_exhibit(exhibit_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         return museum.exhibit_to_dict(exhibit_or_404(user, exhibit_id))
 
 
 @router.patch("/exhibits/{exhibit_id}", response_model=Exhibit)
-def edit_exhibit(exhibit_id: int, body: ExhibitPatch, user: db.User = Depends(current_user)):
+def edit_exhibit(exhibit_id: Id, body: ExhibitPatch, user: db.User = Depends(current_user)):
     """Change name, location, description; ``{"archived": true}`` archives it."""
     fields = body.model_dump(exclude_none=True)
     if "name" in fields and not fields["name"].strip():
@@ -148,7 +149,7 @@ def _range(ctx: ApiContext, start: str | None, end: str | None):
 
 
 @router.get("/exhibits/{exhibit_id}/summary", response_model=Summary)
-def summary(exhibit_id: int, start: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
+def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
             end: str | None = Query(None, alias="to", description="YYYY-MM-DD (included)"),
             bucket: Literal["hour", "day"] = "hour", user: db.User = Depends(current_user),
             ctx: ApiContext = Depends(get_ctx)):
@@ -162,7 +163,7 @@ def summary(exhibit_id: int, start: str | None = Query(None, alias="from", descr
 
 @router.get("/exhibits/{exhibit_id}/observations.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
-def observations_csv(exhibit_id: int, start: str | None = Query(None, alias="from"),
+def observations_csv(exhibit_id: Id, start: str | None = Query(None, alias="from"),
                      end: str | None = Query(None, alias="to"),
                      user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     """One row per observed face (no images).  Only the header row, and the header

@@ -1,9 +1,14 @@
 """Request and response models of the JSON API (issue 11)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1  # database ids are 32-bit integers on PostgreSQL
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in the URL path
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -74,7 +79,7 @@ class InvitationOut(BaseModel):
 
 
 class ExhibitIn(Strict):
-    organisation_id: int
+    organisation_id: BodyId
     name: str = Field(min_length=1, max_length=200)
     location: str = Field("", max_length=200)
     description: str = Field("", max_length=4000)
@@ -137,7 +142,7 @@ class Summary(Breakdown):
 
 
 class SessionIn(Strict):
-    exhibit_id: int
+    exhibit_id: BodyId
 
 
 class Session(BaseModel):

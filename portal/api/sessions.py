@@ -19,7 +19,7 @@ from realtime.stream import Stream
 from .analyses import read_limited
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import FrameOut, Session, SessionIn, SessionSummary
+from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary
 from .streams import TooMany
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def start(body: SessionIn, user: db.User = Depends(current_user)):
 
 
 @router.get("/{session_id}", response_model=Session)
-def show(session_id: int, user: db.User = Depends(current_user)):
+def show(session_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         sess = observations.get_session(user.id, session_id)
     if sess is None:
@@ -86,7 +86,7 @@ def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
 @router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
              responses={409: {"description": "the session was stopped"},
                         429: {"description": "too many frames or sessions"}})
-async def frame(session_id: int, image: UploadFile = File(..., description="JPEG or PNG frame"),
+async def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
                 t: float = Form(..., description="seconds since the session started"),
                 user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     """Faces with their track ids; each is stored as an observation (the frame is not)."""
@@ -110,7 +110,7 @@ async def frame(session_id: int, image: UploadFile = File(..., description="JPEG
 
 
 @router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise")
-def stop(session_id: int, user: db.User = Depends(current_user),
+def stop(session_id: Id, user: db.User = Depends(current_user),
          ctx: ApiContext = Depends(get_ctx)):
     """Duration, visitors (tracks), faces, median dwell time, emotion shares.  Breakdowns over
     fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""

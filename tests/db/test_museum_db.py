@@ -126,3 +126,10 @@ def test_retention_clears_old_image_paths_and_keeps_observations(database):
     assert db.Computation.get_by_id(new.id).original_path == "a.jpg"
     assert len(obs.observation_rows(exhibit.id)) == 3
     assert retention.expire_images(30) == []
+
+
+def test_ids_out_of_range_are_simply_not_found(database):
+    alice = _user("alice")
+    for bad in (2**63, -1, 0, "1e3", None):
+        assert m.get_exhibit(alice, bad) is None and m.get_organisation(alice, bad) is None
+        assert obs.get_session(alice, bad) is None and not tokens.revoke_token(alice, bad)

@@ -12,7 +12,7 @@ from db import museum_api, tokens
 from api_testlib import make_user
 
 
-def test_fuzzing_the_schema_finds_no_server_error(server, config):
+def test_fuzzing_the_schema_finds_no_server_error(server, config, tmp_path):
     alice = make_user(config, "alice")
     with db.connection():
         token, _ = tokens.create_token(alice, name="fuzz")
@@ -23,6 +23,6 @@ def test_fuzzing_the_schema_finds_no_server_error(server, config):
         [str(cli), "run", f"{url}/openapi.json", "--url", url, "-H", f"Authorization: Bearer {token}",
          "--checks", "not_a_server_error", "--max-examples", "15", "--generation-deterministic",
          "--phases", "coverage,fuzzing", "--no-color"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "24/24" in result.stdout and " passed" in result.stdout

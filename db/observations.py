@@ -74,9 +74,11 @@ def stop_session(session: RecordingSession, summary: dict) -> RecordingSession:
 
 def attach_computation(user_id: int, comp: Computation, exhibit_id) -> Exhibit | None:
     """Attach the user's computation to an exhibit of theirs: each face becomes an observation
-    (one visitor each, seen at the computation's time).  None if the exhibit is not theirs."""
+    (one visitor each, seen at the computation's time).  None if the exhibit is not theirs or
+    archived, or the computation is already attached."""
     exhibit = get_exhibit(user_id, exhibit_id)
-    if exhibit is None or exhibit.archived or comp.owner_id != user_id:
+    if exhibit is None or exhibit.archived or comp.owner_id != user_id \
+            or attached_exhibit(comp.id) is not None:
         return None
     faces = json.loads(comp.result_json or "{}").get("faces") or []
     rows = [_observation(f, exhibit=exhibit.id, computation=comp.id, source=comp.kind, t=0.0,
@@ -87,6 +89,12 @@ def attach_computation(user_id: int, comp: Computation, exhibit_id) -> Exhibit |
         if rows:
             Observation.insert_many(rows).execute()
     return exhibit
+
+
+def attached_exhibit(comp_id: int) -> Exhibit | None:
+    """The exhibit a computation is attached to, if any."""
+    link = ExhibitComputation.get_or_none(ExhibitComputation.computation == comp_id)
+    return link.exhibit if link is not None else None
 
 
 def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,

@@ -11,7 +11,9 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, url_for)
 from flask_login import current_user, login_required
 
+import db
 from db import museum_api as museum
+from db import observations as obs
 
 from . import charts, exhibit_data
 from .forms import PostForm
@@ -100,6 +102,30 @@ def accept(code: str):
         return redirect(url_for("museum.organisation", org_id=org.id))
     return render_template("museum/accept.html", org=inv.organisation, invitation=inv,
                            form=PostForm())
+
+
+@bp.app_context_processor
+def _attach_choices():
+    def museum_attach(comp):
+        """(the exhibit ``comp`` is attached to or None, the user's exhibits to choose from)."""
+        attached = obs.attached_exhibit(comp.id)
+        return attached, [] if attached else museum.list_exhibits(current_user.id)
+    return {"museum_attach": museum_attach}
+
+
+@bp.post("/history/<int:comp_id>/attach")
+@login_required
+def attach(comp_id: int):
+    """Attach one of your photos/captures to an exhibit: its faces count as visitors there
+    (the organisation sees numbers, never the photo)."""
+    comp = db.get_computation(current_user.id, comp_id)
+    if comp is None:
+        abort(404)
+    exhibit = obs.attach_computation(current_user.id, comp, request.form.get("exhibit_id"))
+    if exhibit is None:
+        abort(404)
+    flash(f"Attached to “{exhibit.name}”: its {comp.faces_found} face(s) now count there.", "success")
+    return redirect(url_for("history.detail", comp_id=comp.id))
 
 
 @bp.route("/exhibits/<int:exhibit_id>/edit", methods=["GET", "POST"])

@@ -178,3 +178,23 @@ def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config,
     assert client.get(f"/history/{old.id}").status_code == 200  # the result stays
     page = client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
     assert 'id="faces">3<' in page
+
+
+def test_a_photo_from_the_history_is_attached_to_an_exhibit_once(client, config, alice, bob):
+    from portal_testlib import add_computation
+
+    _, exhibit_id = _make(client)
+    comp = add_computation(config, alice.id, faces=3)
+    page = client.get(f"/history/{comp.id}").get_data(as_text=True)
+    assert f'action="/history/{comp.id}/attach"' in page and "Mona Lisa" in page
+    assert post(bob, f"/history/{comp.id}/attach", {"exhibit_id": exhibit_id},
+                page="/account/tokens").status_code == 404  # not bob's photo
+    assert post(client, f"/history/{comp.id}/attach", {"exhibit_id": "999"},
+                page=f"/history/{comp.id}").status_code == 404
+    assert post(client, f"/history/{comp.id}/attach", {"exhibit_id": exhibit_id},
+                page=f"/history/{comp.id}").status_code == 302
+    page = client.get(f"/history/{comp.id}").get_data(as_text=True)
+    assert 'id="attached"' in page and "/attach" not in page
+    assert 'id="faces">3<' in client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
+    assert post(client, f"/history/{comp.id}/attach", {"exhibit_id": exhibit_id},
+                page="/account/tokens").status_code == 404  # already attached

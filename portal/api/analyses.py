@@ -9,7 +9,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 import db
 from db import museum_api
@@ -42,8 +41,8 @@ def status_for(exc: AppError) -> int:
     return 422
 
 
-async def read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
-    data = await upload.read(limit + 1)
+def read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the {what} is too large; the limit is {limit / 1048576:.1f} MB")
     if not data:
@@ -76,11 +75,11 @@ def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **field
 
 
 @router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo")
-async def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
-                 title: str = Form("", max_length=200),
-                 exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),
-                 notes: str = Form("", max_length=4000), consent: bool = Form(False),
-                 user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
+           title: str = Form("", max_length=200),
+           exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),
+           notes: str = Form("", max_length=4000), consent: bool = Form(False),
+           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     """Find and classify every face; store the photo and its result in your history (and, with
     ``exhibit_id``, its faces as observations of that exhibit).  Answers the JSON download."""
     exhibit = None
@@ -89,10 +88,9 @@ async def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or B
             exhibit = museum_api.get_exhibit(user.id, exhibit_id)
         if exhibit is None or exhibit.archived:
             raise HTTPException(404, "exhibit not found (or archived)")
-    data = await read_limited(image, ctx.app.settings.max_upload_bytes, "image")
-    comp = await run_in_threadpool(
-        _analyse, ctx, user, data, image.filename, title=title.strip() or "API upload",
-        exhibit=exhibit.name if exhibit else "", notes=notes, consent=consent)
+    data = read_limited(image, ctx.app.settings.max_upload_bytes, "image")
+    comp = _analyse(ctx, user, data, image.filename, title=title.strip() or "API upload",
+                    exhibit=exhibit.name if exhibit else "", notes=notes, consent=consent)
     with db.connection():
         row = db.get_computation(user.id, comp["id"])
         if exhibit is not None:

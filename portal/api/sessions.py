@@ -8,7 +8,6 @@ import logging
 import math
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 import db
 from db import observations
@@ -86,15 +85,15 @@ def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
 @router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
              responses={409: {"description": "the session was stopped"},
                         429: {"description": "too many frames or sessions"}})
-async def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
-                t: float = Form(..., description="seconds since the session started"),
-                user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
+          t: float = Form(..., description="seconds since the session started"),
+          user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
     """Faces with their track ids; each is stored as an observation (the frame is not)."""
     if not math.isfinite(t) or not 0 <= t <= MAX_T:
         raise HTTPException(422, f"t must be seconds since the session started (0 to {MAX_T:.0f})")
     with db.connection():
         sess = _running(user, session_id)
-    data = await read_limited(image, ctx.museum.max_frame_bytes, "frame")
+    data = read_limited(image, ctx.museum.max_frame_bytes, "frame")
 
     def make():
         with db.connection():
@@ -105,7 +104,7 @@ async def frame(session_id: Id, image: UploadFile = File(..., description="JPEG 
     except TooMany as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise HTTPException(429, str(exc), headers=headers) from exc
-    faces = await run_in_threadpool(_track, ctx, sess, entry, data, t)
+    faces = _track(ctx, sess, entry, data, t)
     return {"t": t, "faces": faces}
 
 

@@ -3,7 +3,6 @@ the OAuth2 password flow, personal access tokens, JSON errors, offline docs."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 import db
 from db import tokens

@@ -67,3 +67,11 @@ def revoke_token(user_id: int, token_id) -> bool:
     return (ApiToken.update(revoked_at=utcnow())
             .where((ApiToken.id == token_id) & (ApiToken.user == user_id)
                    & ApiToken.revoked_at.is_null()).execute()) == 1
+
+
+def revoke_login_tokens(user_id: int) -> int:
+    """Revoke the user's unexpired POST /token tokens (a password change logs the API out too;
+    personal access tokens of devices stay).  Returns how many were revoked."""
+    return (ApiToken.update(revoked_at=utcnow())
+            .where((ApiToken.user == user_id) & (ApiToken.kind == "login")
+                   & ApiToken.revoked_at.is_null()).execute())

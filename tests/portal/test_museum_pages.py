@@ -198,3 +198,15 @@ def test_a_photo_from_the_history_is_attached_to_an_exhibit_once(client, config,
     assert 'id="faces">3<' in client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
     assert post(client, f"/history/{comp.id}/attach", {"exhibit_id": exhibit_id},
                 page="/account/tokens").status_code == 404  # already attached
+
+
+def test_a_password_change_revokes_api_logins_but_not_device_tokens(client, alice):
+    login_token, _ = tokens.create_token(alice.id, kind="login", expires_in=3600)
+    device_token, _ = tokens.create_token(alice.id, name="Camera")
+    r = post(client, "/account/password", {"current_password": "Correct-Horse-42",
+                                           "new_password": "Another-Horse-77",
+                                           "confirm": "Another-Horse-77"})
+    assert r.status_code == 302
+    with db.connection():
+        assert tokens.user_for_token(login_token) is None
+        assert tokens.user_for_token(device_token).id == alice.id

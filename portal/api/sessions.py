@@ -111,16 +111,18 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
 @router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise")
 def stop(session_id: Id, user: db.User = Depends(current_user),
          ctx: ApiContext = Depends(get_ctx)):
-    """Duration, visitors (tracks), faces, median dwell time, emotion shares.  Breakdowns over
-    fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
+    """Duration (the last frame's ``t``), visitors (tracks), faces, median dwell time, emotion
+    shares.  Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
     with db.connection():
         sess = _running(user, session_id)
+        entry = ctx.streams.release(sess.id)
         rows = observations.observation_rows(sess.exhibit_id, session_id=sess.id)
-        elapsed = (db.models.utcnow() - sess.started_at).total_seconds()
-        duration = max((r["t"] for r in rows), default=elapsed)
+        last_t = max([r["t"] for r in rows] + ([entry.last_t] if entry and entry.last_t else []),
+                     default=None)  # the camera's clock; the server's when no frame came
+        duration = last_t if last_t is not None else \
+            (db.models.utcnow() - sess.started_at).total_seconds()
         summary = analytics.session_summary(rows, duration, ctx.museum.min_visitors)
         observations.stop_session(sess, summary)
-    ctx.streams.release(sess.id)
     log.info("recording session stopped session_id=%d visitors=%d faces=%d",
              sess.id, summary["visitors"], summary["faces"])
     return summary

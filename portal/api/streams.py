@@ -69,9 +69,10 @@ class SessionStreams:
             entry.last_frame = now
         return entry
 
-    def release(self, session_id: int) -> None:
+    def release(self, session_id: int) -> Entry | None:
+        """Forget the session's tracker; returns its entry (None if it had none)."""
         with self._lock:
-            self._entries.pop(session_id, None)
+            return self._entries.pop(session_id, None)
 
     def running(self) -> int:
         with self._lock:

@@ -141,3 +141,18 @@ def test_session_refusals(users, portrait_jpeg):
     r = _frame(alice, sid, portrait_jpeg + b"\0" * (1024 * 1024), 1)
     assert r.status_code == 413 and "frame is too large" in r.json()["detail"]
     assert alice.get(f"/sessions/{sid}").json()["stopped_at"] is None
+
+
+def test_a_session_without_faces_lasts_until_its_last_frame(users):
+    from app_testlib import jpeg_bytes
+    from realtime.scenes import background
+
+    alice = users["alice"]
+    _, exhibit = _museum(alice)
+    sid = alice.post("/sessions", json={"exhibit_id": exhibit["id"]}).json()["id"]
+    empty = jpeg_bytes(background("coffee", (480, 640)))
+    for t in (0, 2.5, 7.25):
+        r = _frame(alice, sid, empty, t)
+        assert r.status_code == 200 and r.json() == {"t": t, "faces": []}
+    s = alice.post(f"/sessions/{sid}/stop").json()
+    assert (s["duration_s"], s["visitors"], s["faces"]) == (7.25, 0, 0)

@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import db
 from db import museum_api, tokens
 
 from api_testlib import make_user
+
+pytestmark = pytest.mark.slow
 
 
 def test_fuzzing_the_schema_finds_no_server_error(server, config, tmp_path):

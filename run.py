@@ -22,10 +22,12 @@ from portal import create_app
 from portal.config import Config, ConfigError, load_config, validate
 from portal.headers import SecurityHeaders
 from portal.logs import configure_logging
+from portal.museum_settings import museum_settings_from_env
 from portal.session import auth_dependency
 
 log = logging.getLogger("run")
 REALTIME_PATH = "/app"
+API_PATH = "/api/v1"
 
 
 def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bool:
@@ -65,18 +67,33 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bo
     return True
 
 
-def build_app(config: Config, realtime: bool = True, realtime_settings=None) -> FastAPI:
-    """The root ASGI app.  Routes match in order: /app first, then Flask.
-    ``realtime_settings``: the real-time app's settings (default: from the environment)."""
+def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
+              museum_settings) -> None:
+    """The JSON API (issue 11) at ``/api/v1``; failed token logins are limited like the login form."""
+    from portal.api import build_api
+    from realtime.app_settings import settings_from_env
+    api = build_api(config, app_settings=realtime_settings or settings_from_env(),
+                    museum_settings=museum_settings, prefix=API_PATH)
+    app.mount(API_PATH, api)
+    log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
+
+
+def build_app(config: Config, realtime: bool = True, realtime_settings=None,
+              museum_settings=None) -> FastAPI:
+    """The root ASGI app.  Routes match in order: /app, /api/v1, then Flask.
+    ``realtime_settings``: the real-time app's settings; ``museum_settings``: analytics, API
+    limits, retention (both default to the environment's)."""
     validate(config)
+    museum_settings = museum_settings or museum_settings_from_env()
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     # Same-origin only: no CORS headers for any other origin. Its presence also switches off
     # Gradio's own CORS middleware, which reflects other origins with credentials.
     root.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
-    flask_app = create_app(config)
+    flask_app = create_app(config, museum_settings=museum_settings)
     root.state.flask_app = flask_app
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)
+    mount_api(root, config, flask_app, realtime_settings, museum_settings)
     root.mount("/", WSGIMiddleware(flask_app))
     root.add_middleware(SecurityHeaders, app_prefix=REALTIME_PATH)  # outermost: every response
     return root
@@ -114,6 +131,10 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         log.error("refusing to start: %s", exc)
         return 2
+    museum = app.state.flask_app.config["MUSEUM"]
+    if museum.retention_days:
+        from portal.retention import start_retention
+        start_retention(config.data_dir, museum.retention_days)
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
     uvicorn.run(app, **server_options(config))

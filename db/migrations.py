@@ -18,6 +18,7 @@ import peewee as pw
 from playhouse import migrate as pwm
 
 from .models import SchemaVersion, utcnow
+from .museum_schema import create_v3
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def _v2_last_login(database: pw.Database) -> None:
 MIGRATIONS: list[tuple[int, str, callable]] = [
     (1, "initial users and computations", _v1_initial),
     (2, "users.last_login_at", _v2_last_login),
+    (3, "museum: organisations, exhibits, sessions, observations, api tokens", create_v3),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -46,9 +46,11 @@ class PortalFlask(Flask):
         return response
 
 
-def create_app(config: Config) -> Flask:
+def create_app(config: Config, museum_settings=None) -> Flask:
     """Build the portal for ``config`` (validated; the database is
-    initialised and migrated here)."""
+    initialised and migrated here).  ``museum_settings``: analytics privacy threshold, time
+    zone, retention (:class:`portal.museum_settings.MuseumSettings`; default: its defaults)."""
+    from .museum_settings import MuseumSettings
     validate(config)
     app = PortalFlask(__name__)
     app.config.update(
@@ -66,6 +68,7 @@ def create_app(config: Config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
+        MUSEUM=museum_settings or MuseumSettings(),
     )
     if config.proxy_count:
         app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
@@ -79,8 +82,8 @@ def create_app(config: Config) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, main
-    for module in (main, auth, account, history):
+    from . import account, auth, history, main, museum, tokens
+    for module in (main, auth, account, history, museum, tokens):
         app.register_blueprint(module.bp)
     ratelimit.init_app(app, config)
 

@@ -125,3 +125,35 @@ class TrustedProxyFix:
         if self._trusted(environ.get("REMOTE_ADDR")):
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)
+
+
+class LoginAttempts:
+    """Failed password logins outside Flask (the API's ``POST /token``), limited by the same
+    settings as the login form (per IP + name, per name, per IP) in the same storage
+    (Redis when ``REDIS_URL`` is set, so every process shares the counts)."""
+
+    def __init__(self, config, scope: str = "api-login"):
+        from limits import parse, storage, strategies
+
+        self._window = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(config.redis_url or "memory://"))
+        self._limits = [(parse(config.login_limit), "ip-user"), (parse(config.login_user_limit), "user"),
+                        (parse(config.login_ip_limit), "ip")]
+        self._prefix = f"{config.ratelimit_prefix}:{scope}"
+
+    def _keys(self, ip: str, name: str):
+        ids = {"ip-user": f"{ip}:{name}", "user": name, "ip": ip}
+        return [(limit, self._prefix, kind, ids[kind]) for limit, kind in self._limits]
+
+    def retry_after(self, ip: str, name: str) -> int:
+        """Seconds to wait before the next attempt (0: allowed now)."""
+        wait = 0.0
+        for limit, *ids in self._keys(ip, name):
+            if not self._window.test(limit, *ids):
+                reset_at, _ = self._window.get_window_stats(limit, *ids)
+                wait = max(wait, reset_at - time.time(), 1.0)
+        return math.ceil(wait)
+
+    def failed(self, ip: str, name: str) -> None:
+        for limit, *ids in self._keys(ip, name):
+            self._window.hit(limit, *ids)

@@ -1,0 +1,124 @@
+"""Museum tables (issue 11): organisations, memberships, invitations, exhibits, recording
+sessions, per-face observations, exhibit <-> computation links and API tokens.
+
+Created by migration 3 (:mod:`db.museum_schema`, a frozen snapshot); the classes here describe
+the current schema.  Functions over them live in :mod:`db.museum_api`.
+"""
+from __future__ import annotations
+
+import peewee as pw
+
+from .models import BaseModel, Computation, User, utcnow
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+ROLES = ("owner", "member")
+SOURCES = ("session", "upload", "webcam")
+
+
+class Organisation(BaseModel):
+    name = pw.CharField(max_length=200)
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "organisations"
+
+
+class Membership(BaseModel):
+    organisation = pw.ForeignKeyField(Organisation, backref="memberships", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    role = pw.CharField(max_length=16, default="member")  # one of ROLES
+    joined_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "memberships"
+        indexes = ((("organisation", "user"), True),)
+
+
+class Invitation(BaseModel):
+    organisation = pw.ForeignKeyField(Organisation, on_delete="CASCADE", index=True)
+    code = pw.CharField(max_length=64, unique=True)
+    created_by = pw.ForeignKeyField(User, on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    accepted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    accepted_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "invitations"
+
+
+class Exhibit(BaseModel):
+    organisation = pw.ForeignKeyField(Organisation, on_delete="CASCADE", index=True)
+    name = pw.CharField(max_length=200)
+    location = pw.CharField(max_length=200, default="")
+    description = pw.TextField(default="")
+    archived = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "exhibits"
+
+
+class RecordingSession(BaseModel):
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    started_at = pw.DateTimeField(default=utcnow)
+    stopped_at = pw.DateTimeField(null=True)
+    summary_json = pw.TextField(default="{}")
+
+    class Meta:
+        table_name = "recording_sessions"
+
+
+class ExhibitComputation(BaseModel):
+    """A computation (upload / webcam capture) attached to an exhibit: its faces are observations."""
+    computation = pw.ForeignKeyField(Computation, on_delete="CASCADE", unique=True)
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+
+    class Meta:
+        table_name = "exhibit_computations"
+
+
+class Observation(BaseModel):
+    """One face seen once: in a session frame (``t`` seconds after its start) or in a photo."""
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+    session = pw.ForeignKeyField(RecordingSession, null=True, on_delete="CASCADE", index=True)
+    computation = pw.ForeignKeyField(Computation, null=True, on_delete="CASCADE", index=True)
+    source = pw.CharField(max_length=16)  # one of SOURCES
+    t = pw.FloatField(default=0.0)
+    observed_at = pw.DateTimeField(index=True)
+    track_id = pw.IntegerField()
+    p_angry = pw.FloatField()
+    p_disgust = pw.FloatField()
+    p_fear = pw.FloatField()
+    p_happy = pw.FloatField()
+    p_sad = pw.FloatField()
+    p_surprise = pw.FloatField()
+    p_neutral = pw.FloatField()
+    emotion = pw.CharField(max_length=32)
+    face_size = pw.IntegerField(default=0)  # larger side of the face box, pixels
+
+    class Meta:
+        table_name = "observations"
+
+
+class ApiToken(BaseModel):
+    """A bearer token; only its SHA-256 is stored.  ``kind``: "personal" (created on the Account
+    page, no expiry) or "login" (from POST /api/v1/token, expires)."""
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    kind = pw.CharField(max_length=16, default="personal")
+    name = pw.CharField(max_length=100, default="")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    prefix = pw.CharField(max_length=16, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    expires_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_tokens"
+
+
+MODELS = [Organisation, Membership, Invitation, Exhibit, RecordingSession, ExhibitComputation,
+          Observation, ApiToken]

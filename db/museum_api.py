@@ -1,0 +1,155 @@
+"""Functions over the museum tables (issue 11).  Scoped: every getter takes the asking user's id
+and returns None for objects of organisations the user is not a member of (the web layers answer
+404).  Needs an open connection, like :mod:`db.api`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import secrets
+
+from .models import User, database, utcnow
+from .museum import Exhibit, Invitation, Membership, Organisation
+
+log = logging.getLogger(__name__)
+
+EXHIBIT_FIELDS = ("name", "location", "description", "archived")
+
+
+class NotAllowed(PermissionError):
+    """The user is a member but may not do this (e.g. only the owner invites)."""
+
+
+MAX_ID = 2**31 - 1
+
+
+def as_id(value) -> int | None:
+    """An id, or None for anything that cannot be one (text, out of range)."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+# ------------------------------------------------------------ organisations
+def create_organisation(owner_id: int, name: str) -> Organisation:
+    """A new organisation; its creator becomes the owner (and a member)."""
+    with database.atomic():
+        org = Organisation.create(name=name.strip()[:200], owner=owner_id)
+        Membership.create(organisation=org, user=owner_id, role="owner")
+    log.info("organisation created organisation_id=%d owner_id=%d", org.id, owner_id)
+    return org
+
+
+def membership(user_id: int, org_id) -> Membership | None:
+    return Membership.get_or_none((Membership.user == user_id) &
+                                  (Membership.organisation == as_id(org_id)))
+
+
+def organisations_of(user_id: int) -> list[Organisation]:
+    return list(Organisation.select().join(Membership)
+                .where(Membership.user == user_id).order_by(Organisation.name, Organisation.id))
+
+
+def get_organisation(user_id: int, org_id) -> Organisation | None:
+    """The organisation if ``user_id`` is a member, else None."""
+    member = membership(user_id, org_id)
+    return member.organisation if member is not None else None
+
+
+def members(org_id: int) -> list[tuple[User, str]]:
+    rows = (Membership.select(Membership, User).join(User)
+            .where(Membership.organisation == org_id).order_by(User.username))
+    return [(m.user, m.role) for m in rows]
+
+
+def create_invitation(user_id: int, org_id, valid_for: _dt.timedelta) -> Invitation | None:
+    """A single-use invitation code; None if the user is not a member, NotAllowed if not the owner."""
+    member = membership(user_id, org_id)
+    if member is None:
+        return None
+    if member.role != "owner":
+        raise NotAllowed("only the organisation's owner can invite")
+    now = utcnow()
+    return Invitation.create(organisation=member.organisation_id, code=secrets.token_urlsafe(24),
+                             created_by=user_id, created_at=now, expires_at=now + valid_for)
+
+
+def get_invitation(code: str) -> Invitation | None:
+    """The invitation if it exists, is unused and has not expired."""
+    if not isinstance(code, str) or not 8 <= len(code) <= 64:
+        return None
+    inv = Invitation.get_or_none(Invitation.code == code)
+    if inv is None or inv.accepted_at is not None or inv.expires_at <= utcnow():
+        return None
+    return inv
+
+
+def accept_invitation(user_id: int, code: str) -> Organisation | None:
+    """Join the invitation's organisation (the code is used up); None if unknown, used or expired."""
+    with database.atomic():
+        inv = get_invitation(code)
+        if inv is None:
+            return None
+        used = (Invitation.update(accepted_by=user_id, accepted_at=utcnow())
+                .where((Invitation.id == inv.id) & Invitation.accepted_at.is_null()).execute())
+        if used != 1:
+            return None
+        if membership(user_id, inv.organisation_id) is None:
+            Membership.create(organisation=inv.organisation_id, user=user_id, role="member")
+    log.info("invitation accepted organisation_id=%d user_id=%d", inv.organisation_id, user_id)
+    return inv.organisation
+
+
+# ----------------------------------------------------------------- exhibits
+def create_exhibit(user_id: int, org_id, name: str, location: str = "",
+                   description: str = "") -> Exhibit | None:
+    """A new exhibit in one of the user's organisations (None if not a member)."""
+    if membership(user_id, org_id) is None:
+        return None
+    return Exhibit.create(organisation=int(org_id), name=name.strip()[:200],
+                          location=(location or "").strip()[:200],
+                          description=(description or "").strip()[:4000])
+
+
+def list_exhibits(user_id: int, org_id=None, include_archived: bool = False) -> list[Exhibit]:
+    query = (Exhibit.select().join(Membership, on=(Membership.organisation == Exhibit.organisation))
+             .where(Membership.user == user_id))
+    if org_id is not None:
+        query = query.where(Exhibit.organisation == as_id(org_id))
+    if not include_archived:
+        query = query.where(Exhibit.archived == False)  # noqa: E712 - peewee expression
+    return list(query.order_by(Exhibit.name, Exhibit.id))
+
+
+def get_exhibit(user_id: int, exhibit_id) -> Exhibit | None:
+    """The exhibit if the user is a member of its organisation, else None."""
+    exhibit = Exhibit.get_or_none(Exhibit.id == as_id(exhibit_id))
+    if exhibit is None or membership(user_id, exhibit.organisation_id) is None:
+        return None
+    return exhibit
+
+
+def update_exhibit(user_id: int, exhibit_id, **fields) -> Exhibit | None:
+    """Change name, location, description or archived; None if not the user's."""
+    unknown = set(fields) - set(EXHIBIT_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)}")
+    exhibit = get_exhibit(user_id, exhibit_id)
+    if exhibit is None:
+        return None
+    for key, value in fields.items():
+        setattr(exhibit, key, value.strip() if isinstance(value, str) else bool(value))
+    exhibit.save()
+    return exhibit
+
+
+def exhibit_to_dict(exhibit: Exhibit) -> dict:
+    return {"id": exhibit.id, "organisation_id": exhibit.organisation_id, "name": exhibit.name,
+            "location": exhibit.location, "description": exhibit.description,
+            "archived": bool(exhibit.archived), "created_at": _iso(exhibit.created_at)}
+
+
+def _iso(value: _dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"

@@ -1,0 +1,115 @@
+"""Recording sessions and observations (issue 11): what an exhibit's analytics are computed from.
+
+    sess = start_session(user_id, exhibit_id)              # None: not the user's exhibit
+    add_session_observations(sess, [face_row, ...])        # one frame's faces
+    stop_session(user_id, sess.id, summary)
+    attach_computation(user_id, comp, exhibit_id)          # a photo's faces become observations
+    rows = observation_rows(exhibit_id, start, end)        # plain dicts, oldest first
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+
+import peewee as pw
+
+from .models import Computation, database, utcnow
+from .museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
+from .museum_api import as_id, get_exhibit
+
+log = logging.getLogger(__name__)
+
+
+def start_session(user_id: int, exhibit_id) -> RecordingSession | None:
+    """A new recording session at one of the user's (non-archived) exhibits, else None."""
+    exhibit = get_exhibit(user_id, exhibit_id)
+    if exhibit is None or exhibit.archived:
+        return None
+    return RecordingSession.create(exhibit=exhibit, owner=user_id, started_at=utcnow())
+
+
+def get_session(user_id: int, session_id) -> RecordingSession | None:
+    """The user's own session (a colleague's sessions are not theirs to feed or stop)."""
+    session_id = as_id(session_id)
+    if session_id is None:
+        return None
+    return RecordingSession.get_or_none((RecordingSession.id == session_id) &
+                                        (RecordingSession.owner == user_id))
+
+
+def max_track_id(session_id: int) -> int:
+    return (Observation.select(pw.fn.MAX(Observation.track_id))
+            .where(Observation.session == session_id).scalar() or 0)
+
+
+def _observation(face: dict, **fields) -> dict:
+    probs = face["probabilities"]
+    box = face.get("box") or (0, 0, 0, 0)
+    row = {f"p_{e}": float(probs.get(e, 0.0)) for e in EMOTIONS}
+    row.update(emotion=face["emotion"], face_size=int(max(box[2], box[3])), **fields)
+    return row
+
+
+def add_session_observations(session: RecordingSession, t: float, faces: list[dict],
+                             observed_at: _dt.datetime | None = None) -> int:
+    """Store one frame's faces (dicts with ``track_id``, ``box`` (x, y, w, h), ``emotion``,
+    ``probabilities``).  ``observed_at`` defaults to the session start + ``t``."""
+    when = observed_at or session.started_at + _dt.timedelta(seconds=float(t))
+    rows = [_observation(f, exhibit=session.exhibit_id, session=session.id, source="session",
+                         t=float(t), observed_at=when, track_id=int(f["track_id"]))
+            for f in faces]
+    if rows:
+        with database.atomic():
+            Observation.insert_many(rows).execute()
+    return len(rows)
+
+
+def stop_session(session: RecordingSession, summary: dict) -> RecordingSession:
+    session.stopped_at = utcnow()
+    session.summary_json = json.dumps(summary)
+    session.save()
+    return session
+
+
+def attach_computation(user_id: int, comp: Computation, exhibit_id) -> Exhibit | None:
+    """Attach the user's computation to an exhibit of theirs: each face becomes an observation
+    (one visitor each, seen at the computation's time).  None if the exhibit is not theirs or
+    archived, or the computation is already attached."""
+    exhibit = get_exhibit(user_id, exhibit_id)
+    if exhibit is None or exhibit.archived or comp.owner_id != user_id \
+            or attached_exhibit(comp.id) is not None:
+        return None
+    faces = json.loads(comp.result_json or "{}").get("faces") or []
+    rows = [_observation(f, exhibit=exhibit.id, computation=comp.id, source=comp.kind, t=0.0,
+                         observed_at=comp.created_at, track_id=i)
+            for i, f in enumerate(faces, 1)]
+    with database.atomic():
+        ExhibitComputation.create(computation=comp.id, exhibit=exhibit.id)
+        if rows:
+            Observation.insert_many(rows).execute()
+    return exhibit
+
+
+def attached_exhibit(comp_id: int) -> Exhibit | None:
+    """The exhibit a computation is attached to, if any."""
+    link = ExhibitComputation.get_or_none(ExhibitComputation.computation == comp_id)
+    return link.exhibit if link is not None else None
+
+
+def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
+                     end: _dt.datetime | None = None, session_id: int | None = None) -> list[dict]:
+    """Observations as plain dicts (oldest first): ``source``, ``session_id``, ``computation_id``,
+    ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``, ``face_size``."""
+    query = Observation.select().where(Observation.exhibit == exhibit_id)
+    if start is not None:
+        query = query.where(Observation.observed_at >= start)
+    if end is not None:
+        query = query.where(Observation.observed_at < end)
+    if session_id is not None:
+        query = query.where(Observation.session == session_id)
+    return [{"source": o.source, "session_id": o.session_id, "computation_id": o.computation_id,
+             "t": o.t, "observed_at": o.observed_at, "track_id": o.track_id,
+             "probabilities": {e: getattr(o, f"p_{e}") for e in EMOTIONS},
+             "emotion": o.emotion, "face_size": o.face_size}
+            for o in query.order_by(Observation.observed_at, Observation.id).iterator()]

@@ -1,0 +1,77 @@
+"""API bearer tokens (issue 11).  Only the SHA-256 of a token is stored; the token itself is
+returned once, when it is created.
+
+    token, row = create_token(user_id, name="Camera 1")               # personal access token
+    token, row = create_token(user_id, kind="login", expires_in=3600)  # POST /api/v1/token
+    user = user_for_token(token)                                       # None: unknown/revoked/expired
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import secrets
+
+from .models import User, utcnow
+from .museum import ApiToken
+from .museum_api import as_id
+
+PREFIX = "ec_"
+TOUCH_EVERY = _dt.timedelta(minutes=1)  # last_used_at is written at most this often
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(user_id: int, name: str = "", kind: str = "personal",
+                 expires_in: float | None = None) -> tuple[str, ApiToken]:
+    """A new random token for the user; returns (the token, its row)."""
+    if kind not in ("personal", "login"):
+        raise ValueError(f"unknown token kind {kind!r}")
+    token = PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + _dt.timedelta(seconds=expires_in) if expires_in else None
+    if kind == "login":  # expired login tokens are of no use: drop them
+        ApiToken.delete().where((ApiToken.kind == "login") & (ApiToken.expires_at < now)).execute()
+    row = ApiToken.create(user=user_id, kind=kind, name=(name or "").strip()[:100],
+                          token_hash=token_hash(token), prefix=token[:10], created_at=now,
+                          expires_at=expires)
+    return token, row
+
+
+def user_for_token(token: str) -> User | None:
+    """The token's user if the token is known, not revoked and not expired."""
+    if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 100:
+        return None
+    row = ApiToken.get_or_none(ApiToken.token_hash == token_hash(token))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+    return User.get_or_none(User.id == row.user_id)
+
+
+def personal_tokens(user_id: int) -> list[ApiToken]:
+    """The user's personal access tokens that are not revoked, newest first."""
+    return list(ApiToken.select().where((ApiToken.user == user_id) & (ApiToken.kind == "personal")
+                                        & ApiToken.revoked_at.is_null())
+                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+
+
+def revoke_token(user_id: int, token_id) -> bool:
+    """Revoke one of the user's tokens; False if there is no such token of theirs."""
+    token_id = as_id(token_id)
+    if token_id is None:
+        return False
+    return (ApiToken.update(revoked_at=utcnow())
+            .where((ApiToken.id == token_id) & (ApiToken.user == user_id)
+                   & ApiToken.revoked_at.is_null()).execute()) == 1
+
+
+def revoke_login_tokens(user_id: int) -> int:
+    """Revoke the user's unexpired POST /token tokens (a password change logs the API out too;
+    personal access tokens of devices stay).  Returns how many were revoked."""
+    return (ApiToken.update(revoked_at=utcnow())
+            .where((ApiToken.user == user_id) & (ApiToken.kind == "login")
+                   & ApiToken.revoked_at.is_null()).execute())

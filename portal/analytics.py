@@ -1,0 +1,135 @@
+"""Visitor analytics of an exhibit: pure functions over observation rows (issue 11).
+
+A row is what :func:`db.observations.observation_rows` returns.  A *visitor* is one track of
+one recording session, or one face of one analysed photo.  Privacy: a breakdown over fewer
+distinct visitors than ``min_visitors`` is replaced by :data:`HIDDEN`.
+
+    summary = summarise(rows, min_visitors=5, tz=ZoneInfo("Europe/Paris"), bucket="hour")
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import statistics
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+HIDDEN = "too few visitors to show"
+DWELL_BINS = (0, 2, 5, 10, 30, 60, 300)  # seconds; the last bin is open-ended
+UTC = _dt.timezone.utc
+
+
+def visitor_key(row: dict) -> tuple:
+    return (row["session_id"], row["computation_id"], row["track_id"])
+
+
+def visitor_count(rows: list[dict]) -> int:
+    return len({visitor_key(r) for r in rows})
+
+
+def dwell_times(rows: list[dict]) -> list[float]:
+    """Seconds between the first and the last sighting of each session visitor (photos have
+    no dwell time)."""
+    seen: dict[tuple, list[float]] = {}
+    for r in rows:
+        if r["session_id"] is None:
+            continue
+        first_last = seen.setdefault(visitor_key(r), [r["t"], r["t"]])
+        first_last[0], first_last[1] = min(first_last[0], r["t"]), max(first_last[1], r["t"])
+    return [last - first for first, last in seen.values()]
+
+
+def dwell_histogram(dwells: list[float]) -> list[dict]:
+    """Visitors per dwell-time bin: [{"from_s", "to_s" (None: open), "visitors"}]."""
+    edges = list(DWELL_BINS) + [None]
+    counts = [0] * len(DWELL_BINS)
+    for d in dwells:
+        counts[max(i for i, lo in enumerate(DWELL_BINS) if d >= lo)] += 1
+    return [{"from_s": lo, "to_s": hi, "visitors": n} for lo, hi, n in zip(edges, edges[1:], counts)]
+
+
+def emotion_shares(rows: list[dict]) -> dict[str, float]:
+    """Share of faces observed whose dominant emotion is each class."""
+    counts = Counter(r["emotion"] for r in rows)
+    return {e: counts[e] / len(rows) if rows else 0.0 for e in EMOTIONS}
+
+
+def mean_probabilities(rows: list[dict]) -> dict[str, float]:
+    return {e: sum(r["probabilities"][e] for r in rows) / len(rows) if rows else 0.0
+            for e in EMOTIONS}
+
+
+def breakdown(rows: list[dict], min_visitors: int) -> dict:
+    """Counts, and the emotion/dwell breakdown unless the visitors are too few."""
+    visitors = visitor_count(rows)
+    out = {"visitors": visitors, "faces": len(rows)}
+    if visitors < min_visitors:
+        out.update(hidden=HIDDEN, emotions=None, mean_probabilities=None, dwell_s_median=None,
+                   dwell_histogram=None)
+        return out
+    dwells = dwell_times(rows)
+    out.update(hidden=None, emotions=emotion_shares(rows), mean_probabilities=mean_probabilities(rows),
+               dwell_s_median=statistics.median(dwells) if dwells else None,
+               dwell_histogram=dwell_histogram(dwells))
+    return out
+
+
+def local(when: _dt.datetime, tz: ZoneInfo | None) -> _dt.datetime:
+    """A stored (naive UTC) time in ``tz``."""
+    return when.replace(tzinfo=UTC).astimezone(tz or UTC)
+
+
+def _bucket_start(when: _dt.datetime, bucket: str) -> _dt.datetime:
+    if bucket == "day":
+        return when.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bucket == "hour":
+        return when.replace(minute=0, second=0, microsecond=0)
+    raise ValueError("bucket must be 'hour' or 'day'")
+
+
+def timeline(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
+             bucket: str = "hour") -> list[dict]:
+    """One entry per hour or day with observations: start (ISO, local), visitors, faces and,
+    when the visitors are enough, emotion shares."""
+    groups: dict[_dt.datetime, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[_bucket_start(local(r["observed_at"], tz), bucket)].append(r)
+    out = []
+    for start in sorted(groups):
+        part = breakdown(groups[start], min_visitors)
+        out.append({"start": start.isoformat(), "visitors": part["visitors"], "faces": part["faces"],
+                    "emotions": part["emotions"], "hidden": part["hidden"]})
+    return out
+
+
+def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None) -> dict:
+    """Hour of day x weekday (Monday first): visitors per cell, and each cell's most frequent
+    dominant emotion when its visitors are enough (else None)."""
+    cells: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for r in rows:
+        when = local(r["observed_at"], tz)
+        cells[(when.weekday(), when.hour)].append(r)
+    visitors = [[0] * 24 for _ in range(7)]
+    dominant: list[list[str | None]] = [[None] * 24 for _ in range(7)]
+    for (day, hour), part in cells.items():
+        visitors[day][hour] = visitor_count(part)
+        if visitors[day][hour] >= min_visitors:
+            dominant[day][hour] = Counter(r["emotion"] for r in part).most_common(1)[0][0]
+    return {"weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "visitors": visitors,
+            "dominant": dominant}
+
+
+def summarise(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
+              bucket: str = "hour") -> dict:
+    """Everything an exhibit's dashboard and ``GET /exhibits/{id}/summary`` show."""
+    out = breakdown(rows, min_visitors)
+    out.update(min_visitors=min_visitors, timeline=timeline(rows, min_visitors, tz, bucket),
+               heatmap=heatmap(rows, min_visitors, tz))
+    return out
+
+
+def session_summary(rows: list[dict], duration_s: float, min_visitors: int) -> dict:
+    """What stopping a recording session answers and stores."""
+    out = breakdown(rows, min_visitors)
+    out["duration_s"] = round(float(duration_s), 3)
+    return out

@@ -1,0 +1,76 @@
+"""The JSON API under ``/api/v1`` (issue 11): a FastAPI sub-app that ``run.py`` mounts.
+
+    api = build_api(config, app_settings=..., museum_settings=..., limiter=...)
+    root.mount("/api/v1", api)
+
+OpenAPI at ``/api/v1/openapi.json``; interactive docs at ``/api/v1/docs``, with the Swagger UI
+files served from the ``swagger-ui-py`` package (no CDN).  Routes: see :mod:`.auth`,
+:mod:`.analyses`, :mod:`.museum`, :mod:`.sessions`.  Other routers (videos, jobs) plug in with
+``api.include_router(router)`` and ``Depends(portal.api.auth.current_user)``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+
+from portal.config import Config
+from portal.museum_settings import MuseumSettings
+from portal.ratelimit import LoginAttempts
+from portal.security import hash_password
+from realtime.app_events import AppContext
+from realtime.app_settings import AppSettings
+
+from . import analyses, auth, errors, museum, sessions
+from .context import ApiContext
+from .limits import BodyLimit
+from .streams import SessionStreams
+
+PREFIX = "/api/v1"
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields
+
+
+def swagger_assets() -> Path:
+    import swagger_ui
+    return Path(swagger_ui.__file__).parent / "static"
+
+
+def _docs(api: FastAPI, prefix: str) -> None:
+    api.mount("/docs-assets", StaticFiles(directory=swagger_assets()), name="docs-assets")
+
+    @api.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=f"{prefix}/openapi.json", title="Emotion Classifier API",
+            swagger_js_url=f"{prefix}/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}/docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}/docs-assets/favicon-32x32.png")
+
+
+def build_api(config: Config, *, app_settings: AppSettings | None = None,
+              museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
+              prefix: str = PREFIX) -> FastAPI:
+    """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters)."""
+    app_settings = app_settings or AppSettings()
+    museum_settings = museum_settings or MuseumSettings()
+    api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json", root_path_in_servers=False,
+                  servers=[{"url": prefix}],
+                  description="Photos, exhibits and visitor analytics. Authenticate with "
+                              "`Authorization: Bearer <token>` (POST /token or a personal "
+                              "access token from the Account page).")
+    api.state.ctx = ApiContext(
+        config=config, app=AppContext(data_dir=config.data_dir, settings=app_settings),
+        museum=museum_settings,
+        limiter=limiter or LoginAttempts(config),
+        streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,
+                               museum_settings.session_idle_s),
+        dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method))
+    errors.register(api)
+    for module in (auth, analyses, museum, sessions):
+        api.include_router(module.router)
+    _docs(api, prefix)
+    api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD)
+    return api

@@ -1,0 +1,162 @@
+"""``/analyses``: analyse a photo and store it (the web app's upload pipeline), list, fetch,
+download and delete your own analyses."""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+import db
+from db import museum_api
+from db.observations import attach_computation
+from portal import storage
+from portal.pdf import build_pdf
+from realtime.app_events import AppError, run_upload
+from realtime.app_report import download_name, json_document
+from realtime.classifier import ModelError
+from realtime.io import ImageError, ImageTooLargeError
+
+from .auth import current_user
+from .context import ApiContext, get_ctx
+from .schemas import MAX_ID, Analysis, AnalysisPage, Id
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/analyses", tags=["analyses"])
+NOT_FOUND = "analysis not found"
+
+
+def status_for(exc: AppError) -> int:
+    """The HTTP status of an engine error the user can fix."""
+    cause = exc.__cause__
+    if isinstance(cause, ImageTooLargeError):
+        return 413
+    if isinstance(cause, ImageError):
+        return 415
+    if isinstance(cause, ModelError):
+        return 503
+    return 422
+
+
+def read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"the {what} is too large; the limit is {limit / 1048576:.1f} MB")
+    if not data:
+        raise HTTPException(422, f"the {what} is empty")
+    return data
+
+
+def _own(user: db.User, analysis_id: int) -> db.Computation:
+    comp = db.get_computation(user.id, analysis_id)
+    if comp is None:
+        raise HTTPException(404, NOT_FOUND)
+    return comp
+
+
+def _document(comp: db.Computation, user: db.User) -> dict:
+    return json_document(db.computation_to_dict(comp), user.username)
+
+
+def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **fields) -> dict:
+    tmp = Path(ctx.config.data_dir) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"api-{secrets.token_hex(8)}{Path(filename or '').suffix[:8]}"
+    path.write_bytes(data)
+    try:
+        return run_upload(ctx.app, user.id, path, **fields).computation
+    except AppError as exc:
+        raise HTTPException(status_for(exc), str(exc)) from exc
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo")
+def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
+           title: str = Form("", max_length=200),
+           exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),
+           notes: str = Form("", max_length=4000), consent: bool = Form(False),
+           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+    """Find and classify every face; store the photo and its result in your history (and, with
+    ``exhibit_id``, its faces as observations of that exhibit).  Answers the JSON download."""
+    exhibit = None
+    if exhibit_id is not None:
+        with db.connection():
+            exhibit = museum_api.get_exhibit(user.id, exhibit_id)
+        if exhibit is None or exhibit.archived:
+            raise HTTPException(404, "exhibit not found (or archived)")
+    data = read_limited(image, ctx.app.settings.max_upload_bytes, "image")
+    comp = _analyse(ctx, user, data, image.filename, title=title.strip() or "API upload",
+                    exhibit=exhibit.name if exhibit else "", notes=notes, consent=consent)
+    with db.connection():
+        row = db.get_computation(user.id, comp["id"])
+        if exhibit is not None:
+            attach_computation(user.id, row, exhibit.id)
+        return _document(row, user)
+
+
+@router.get("", response_model=AnalysisPage, summary="Your analyses, newest first")
+def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: db.User = Depends(current_user)):
+    with db.connection():
+        listing = db.list_computations(user.id, page=page, per_page=per_page)
+        items = [_document(c, user) for c in listing.items]
+    return {"items": items, "total": listing.total, "page": listing.page,
+            "per_page": listing.per_page, "pages": listing.pages}
+
+
+@router.get("/{analysis_id}", response_model=Analysis)
+def show(analysis_id: Id, user: db.User = Depends(current_user)):
+    with db.connection():
+        return _document(_own(user, analysis_id), user)
+
+
+@router.delete("/{analysis_id}", status_code=204, summary="Delete an analysis and its images")
+def delete(analysis_id: Id, user: db.User = Depends(current_user),
+           ctx: ApiContext = Depends(get_ctx)):
+    with db.connection():
+        paths = db.delete_computation(user.id, analysis_id)
+    if paths is None:
+        raise HTTPException(404, NOT_FOUND)
+    storage.remove_files(ctx.config.data_dir, paths)
+    log.info("computation deleted via API user_id=%d computation_id=%d", user.id, analysis_id)
+    return Response(status_code=204)
+
+
+@router.get("/{analysis_id}/image/{which}", response_class=FileResponse,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def image(analysis_id: Id, which: Literal["annotated", "original"],
+          user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+    with db.connection():
+        comp = _own(user, analysis_id)
+    stored = comp.annotated_path if which == "annotated" else comp.original_path
+    path = storage.resolve(ctx.config.data_dir, stored)
+    if path is None or not path.is_file():
+        raise HTTPException(404, "this image is no longer stored")
+    return FileResponse(path, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/{analysis_id}/json", responses={200: {"content": {"application/json": {}}}})
+def download_json(analysis_id: Id, user: db.User = Depends(current_user)):
+    with db.connection():
+        doc = _document(_own(user, analysis_id), user)
+    return JSONResponse(doc, headers={
+        "Content-Disposition": f'attachment; filename="{download_name(doc, "json")}"'})
+
+
+@router.get("/{analysis_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def download_pdf(analysis_id: Id, user: db.User = Depends(current_user),
+                 ctx: ApiContext = Depends(get_ctx)):
+    with db.connection():
+        comp = _own(user, analysis_id)
+        doc = db.computation_to_dict(comp)
+    annotated = storage.resolve(ctx.config.data_dir, comp.annotated_path or comp.original_path)
+    if annotated is not None and not annotated.is_file():
+        annotated = None
+    pdf = build_pdf(doc, annotated, username=user.username)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{download_name(doc, "pdf")}"'})

@@ -1,0 +1,27 @@
+"""What the API's routes share, built once by :func:`portal.api.build_api`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from portal.config import Config
+from portal.museum_settings import MuseumSettings
+from portal.ratelimit import LoginAttempts
+from realtime.app_events import AppContext
+
+from .streams import SessionStreams
+
+
+@dataclass
+class ApiContext:
+    config: Config
+    app: AppContext  # the web app's engine context: analyser, storage, downloads
+    museum: MuseumSettings
+    limiter: LoginAttempts  # failed POST /token logins, limited like the login form
+    streams: SessionStreams
+    dummy_hash: str  # checked when the user does not exist, so both cases take as long
+
+
+def get_ctx(request: Request) -> ApiContext:
+    return request.app.state.ctx

@@ -1,0 +1,178 @@
+"""``/organisations``, ``/invitations`` and ``/exhibits``: a museum's team, its exhibits and
+their visitor analytics (aggregates only).  Objects of organisations you are not a member of
+answer 404."""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+
+import db
+from db import museum_api as museum
+from portal import exhibit_data
+
+from .auth import current_user
+from .context import ApiContext, get_ctx
+from .schemas import (MAX_ID, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationOut, Organisation,
+                      OrganisationIn, Summary)
+
+router = APIRouter(tags=["organisations and exhibits"])
+ORG_NOT_FOUND = "organisation not found"
+EXHIBIT_NOT_FOUND = "exhibit not found"
+
+
+def _iso(value: _dt.datetime) -> str:
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _organisation(org, user_id: int) -> dict:
+    people = museum.members(org.id)
+    role = next((r for u, r in people if u.id == user_id), "member")
+    return {"id": org.id, "name": org.name, "owner_id": org.owner_id, "role": role,
+            "members": [u.username for u, _ in people], "created_at": _iso(org.created_at)}
+
+
+def exhibit_or_404(user: db.User, exhibit_id: int):
+    exhibit = museum.get_exhibit(user.id, exhibit_id)
+    if exhibit is None:
+        raise HTTPException(404, EXHIBIT_NOT_FOUND)
+    return exhibit
+
+
+@router.post("/organisations", status_code=201, response_model=Organisation)
+def create_organisation(body: OrganisationIn, user: db.User = Depends(current_user)):
+    """Create an organisation (a museum); you become its owner."""
+    if not body.name.strip():
+        raise HTTPException(422, "the name must not be blank")
+    with db.connection():
+        return _organisation(museum.create_organisation(user.id, body.name), user.id)
+
+
+@router.get("/organisations", response_model=list[Organisation])
+def list_organisations(user: db.User = Depends(current_user)):
+    with db.connection():
+        return [_organisation(o, user.id) for o in museum.organisations_of(user.id)]
+
+
+@router.get("/organisations/{organisation_id}", response_model=Organisation)
+def show_organisation(organisation_id: Id, user: db.User = Depends(current_user)):
+    with db.connection():
+        org = museum.get_organisation(user.id, organisation_id)
+        if org is None:
+            raise HTTPException(404, ORG_NOT_FOUND)
+        return _organisation(org, user.id)
+
+
+@router.post("/organisations/{organisation_id}/invitations", status_code=201,
+             response_model=InvitationOut, responses={403: {"description": "not the owner"}})
+def invite(organisation_id: Id, user: db.User = Depends(current_user),
+           ctx: ApiContext = Depends(get_ctx)):
+    """A single-use invitation code (owner only), valid for a few days."""
+    with db.connection():
+        try:
+            inv = museum.create_invitation(user.id, organisation_id,
+                                           _dt.timedelta(days=ctx.museum.invitation_days))
+        except museum.NotAllowed as exc:
+            raise HTTPException(403, str(exc)) from exc
+    if inv is None:
+        raise HTTPException(404, ORG_NOT_FOUND)
+    return {"code": inv.code, "expires_at": _iso(inv.expires_at), "url": f"/invitations/{inv.code}"}
+
+
+@router.post("/invitations/{code}/accept", response_model=Organisation)
+def accept(code: str, user: db.User = Depends(current_user)):
+    """Join the organisation the invitation is for."""
+    with db.connection():
+        org = museum.accept_invitation(user.id, code)
+        if org is None:
+            raise HTTPException(404, "invitation not found, already used or expired")
+        return _organisation(org, user.id)
+
+
+@router.post("/exhibits", status_code=201, response_model=Exhibit)
+def create_exhibit(body: ExhibitIn, user: db.User = Depends(current_user)):
+    if not body.name.strip():
+        raise HTTPException(422, "the name must not be blank")
+    with db.connection():
+        exhibit = museum.create_exhibit(user.id, body.organisation_id, body.name, body.location,
+                                        body.description)
+    if exhibit is None:
+        raise HTTPException(404, ORG_NOT_FOUND)
+    return museum.exhibit_to_dict(exhibit)
+
+
+@router.get("/exhibits", response_model=list[Exhibit])
+def list_exhibits(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+                  include_archived: bool = False, user: db.User = Depends(current_user)):
+    with db.connection():
+        return [museum.exhibit_to_dict(e)
+                for e in museum.list_exhibits(user.id, organisation_id, include_archived)]
+
+
+@router.get("/exhibits/overview", response_model=list[Summary],
+            summary="Exhibits side by side (one summary each)")
+def overview(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"), user: db.User = Depends(current_user),
+             ctx: ApiContext = Depends(get_ctx)):
+    bounds = _range(ctx, start, end)
+    with db.connection():
+        return [exhibit_data.exhibit_summary(e, ctx.museum, *bounds, bucket="day")
+                for e in museum.list_exhibits(user.id, organisation_id)]
+
+
+@router.get("/exhibits/{exhibit_id}", response_model=Exhibit)
+def show_exhibit(exhibit_id: Id, user: db.User = Depends(current_user)):
+    with db.connection():
+        return museum.exhibit_to_dict(exhibit_or_404(user, exhibit_id))
+
+
+@router.patch("/exhibits/{exhibit_id}", response_model=Exhibit)
+def edit_exhibit(exhibit_id: Id, body: ExhibitPatch, user: db.User = Depends(current_user)):
+    """Change name, location, description; ``{"archived": true}`` archives it."""
+    fields = body.model_dump(exclude_none=True)
+    if "name" in fields and not fields["name"].strip():
+        raise HTTPException(422, "the name must not be blank")
+    with db.connection():
+        exhibit = museum.update_exhibit(user.id, exhibit_id, **fields)
+    if exhibit is None:
+        raise HTTPException(404, EXHIBIT_NOT_FOUND)
+    return museum.exhibit_to_dict(exhibit)
+
+
+def _range(ctx: ApiContext, start: str | None, end: str | None):
+    try:
+        return exhibit_data.date_range(start, end, ctx.museum.tz)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/exhibits/{exhibit_id}/summary", response_model=Summary)
+def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
+            end: str | None = Query(None, alias="to", description="YYYY-MM-DD (included)"),
+            bucket: Literal["hour", "day"] = "hour", user: db.User = Depends(current_user),
+            ctx: ApiContext = Depends(get_ctx)):
+    """Visitors, faces, dwell time, emotions, timeline and heatmap over local days from..to.
+    Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
+    bounds = _range(ctx, start, end)
+    with db.connection():
+        return exhibit_data.exhibit_summary(exhibit_or_404(user, exhibit_id), ctx.museum,
+                                            *bounds, bucket=bucket)
+
+
+@router.get("/exhibits/{exhibit_id}/observations.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def observations_csv(exhibit_id: Id, start: str | None = Query(None, alias="from"),
+                     end: str | None = Query(None, alias="to"),
+                     user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+    """One row per observed face (no images).  Only the header row, and the header
+    ``X-Analytics-Hidden``, when the visitors are too few."""
+    bounds = _range(ctx, start, end)
+    with db.connection():
+        exhibit = exhibit_or_404(user, exhibit_id)
+        text, hidden = exhibit_data.observations_csv(exhibit, ctx.museum, *bounds)
+    headers = {"Content-Disposition": f'attachment; filename="exhibit-{exhibit.id}-observations.csv"'}
+    if hidden:
+        headers["X-Analytics-Hidden"] = "too few visitors to show"
+    return Response(text, media_type="text/csv", headers=headers)

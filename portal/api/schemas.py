@@ -1,0 +1,165 @@
+"""Request and response models of the JSON API (issue 11)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1  # database ids are 32-bit integers on PostgreSQL
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in the URL path
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class Face(BaseModel):
+    box: list[int] = Field(description="x, y, width, height in pixels")
+    detection_score: float | None = None
+    emotion: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+class AnalysisResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    faces: list[Face] = []
+
+
+class Analysis(BaseModel):
+    """The stored computation: the same document as its JSON download."""
+    model_config = ConfigDict(extra="allow")
+    id: int
+    kind: str
+    created_at: str
+    title: str
+    exhibit: str
+    notes: str
+    consent: bool
+    faces_found: int
+    dominant_emotion: str | None
+    model_version: str
+    result: AnalysisResult
+    user: str
+
+
+class AnalysisPage(BaseModel):
+    items: list[Analysis]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class OrganisationIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Organisation(BaseModel):
+    id: int
+    name: str
+    owner_id: int
+    role: Literal["owner", "member"]
+    members: list[str]
+    created_at: str
+
+
+class InvitationOut(BaseModel):
+    code: str
+    expires_at: str
+    url: str = Field(description="portal page where a logged-in user accepts the invitation")
+
+
+class ExhibitIn(Strict):
+    organisation_id: BodyId
+    name: str = Field(min_length=1, max_length=200)
+    location: str = Field("", max_length=200)
+    description: str = Field("", max_length=4000)
+
+
+class ExhibitPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    location: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    archived: bool | None = None
+
+
+class Exhibit(BaseModel):
+    id: int
+    organisation_id: int
+    name: str
+    location: str
+    description: str
+    archived: bool
+    created_at: str
+
+
+class DwellBin(BaseModel):
+    from_s: float
+    to_s: float | None
+    visitors: int
+
+
+class TimelineEntry(BaseModel):
+    start: str
+    visitors: int
+    faces: int
+    emotions: dict[str, float] | None
+    hidden: str | None
+
+
+class Heatmap(BaseModel):
+    weekdays: list[str]
+    visitors: list[list[int]] = Field(description="[weekday][hour] distinct visitors")
+    dominant: list[list[str | None]] = Field(description="[weekday][hour] most frequent emotion")
+
+
+class Breakdown(BaseModel):
+    visitors: int
+    faces: int
+    hidden: str | None = Field(description="'too few visitors to show' when the breakdown is hidden")
+    emotions: dict[str, float] | None
+    mean_probabilities: dict[str, float] | None
+    dwell_s_median: float | None
+    dwell_histogram: list[DwellBin] | None
+
+
+class Summary(Breakdown):
+    exhibit_id: int
+    exhibit: str
+    timezone: str
+    min_visitors: int
+    timeline: list[TimelineEntry]
+    heatmap: Heatmap
+
+
+class SessionIn(Strict):
+    exhibit_id: BodyId
+
+
+class Session(BaseModel):
+    id: int
+    exhibit_id: int
+    started_at: str
+    stopped_at: str | None
+
+
+class TrackedFace(Face):
+    track_id: int
+
+
+class FrameOut(BaseModel):
+    t: float
+    faces: list[TrackedFace]
+
+
+class SessionSummary(Breakdown):
+    duration_s: float

@@ -1,0 +1,128 @@
+"""``/sessions``: a camera at an exhibit records visitors.  Frames are analysed with the
+engine's stream tracker (one per session, in memory) and only per-face observations are
+stored, never the frames."""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+
+import db
+from db import observations
+from portal import analytics
+from realtime.io import ImageError, ImageTooLargeError, load_image
+from realtime.stream import Stream
+
+from .analyses import read_limited
+from .auth import current_user
+from .context import ApiContext, get_ctx
+from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary
+from .streams import TooMany
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/sessions", tags=["recording sessions"])
+NOT_FOUND = "session not found"
+MAX_T = 7 * 24 * 3600.0
+
+
+def _iso(value: _dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _session_dict(sess) -> dict:
+    return {"id": sess.id, "exhibit_id": sess.exhibit_id, "started_at": _iso(sess.started_at),
+            "stopped_at": _iso(sess.stopped_at)}
+
+
+def _running(user: db.User, session_id: int):
+    sess = observations.get_session(user.id, session_id)
+    if sess is None:
+        raise HTTPException(404, NOT_FOUND)
+    if sess.stopped_at is not None:
+        raise HTTPException(409, "this session has been stopped; start a new one")
+    return sess
+
+
+@router.post("", status_code=201, response_model=Session, summary="Start recording at an exhibit")
+def start(body: SessionIn, user: db.User = Depends(current_user)):
+    with db.connection():
+        sess = observations.start_session(user.id, body.exhibit_id)
+    if sess is None:
+        raise HTTPException(404, "exhibit not found (or archived)")
+    log.info("recording session started session_id=%d exhibit_id=%d user_id=%d",
+             sess.id, sess.exhibit_id, user.id)
+    return _session_dict(sess)
+
+
+@router.get("/{session_id}", response_model=Session)
+def show(session_id: Id, user: db.User = Depends(current_user)):
+    with db.connection():
+        sess = observations.get_session(user.id, session_id)
+    if sess is None:
+        raise HTTPException(404, NOT_FOUND)
+    return _session_dict(sess)
+
+
+def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
+    try:
+        decoded = load_image(data, ctx.app.settings.max_pixels)
+    except ImageTooLargeError as exc:
+        raise HTTPException(413, f"the frame is too large: {exc}") from exc
+    except ImageError as exc:
+        raise HTTPException(415, f"the frame cannot be read: {exc}; send a JPEG or PNG") from exc
+    with entry.lock:  # one frame of a session at a time, in order
+        analysis = entry.stream.process(decoded)
+        faces = [dict(f.to_dict(), track_id=entry.base_track + f.track_id) for f in analysis.faces]
+        entry.frames += 1
+        entry.last_t = t
+    with db.connection():
+        observations.add_session_observations(sess, t, faces)
+    return faces
+
+
+@router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
+             responses={409: {"description": "the session was stopped"},
+                        429: {"description": "too many frames or sessions"}})
+def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
+          t: float = Form(..., description="seconds since the session started"),
+          user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+    """Faces with their track ids; each is stored as an observation (the frame is not)."""
+    if not math.isfinite(t) or not 0 <= t <= MAX_T:
+        raise HTTPException(422, f"t must be seconds since the session started (0 to {MAX_T:.0f})")
+    with db.connection():
+        sess = _running(user, session_id)
+    data = read_limited(image, ctx.museum.max_frame_bytes, "frame")
+
+    def make():
+        with db.connection():
+            base = observations.max_track_id(sess.id)
+        return Stream(analyzer=ctx.app.analyzer(live=True)), base
+    try:
+        entry = ctx.streams.claim(sess.id, user.id, make)
+    except TooMany as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise HTTPException(429, str(exc), headers=headers) from exc
+    faces = _track(ctx, sess, entry, data, t)
+    return {"t": t, "faces": faces}
+
+
+@router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise")
+def stop(session_id: Id, user: db.User = Depends(current_user),
+         ctx: ApiContext = Depends(get_ctx)):
+    """Duration (the last frame's ``t``), visitors (tracks), faces, median dwell time, emotion
+    shares.  Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
+    with db.connection():
+        sess = _running(user, session_id)
+        entry = ctx.streams.release(sess.id)
+        rows = observations.observation_rows(sess.exhibit_id, session_id=sess.id)
+        last_t = max([r["t"] for r in rows] + ([entry.last_t] if entry and entry.last_t else []),
+                     default=None)  # the camera's clock; the server's when no frame came
+        duration = last_t if last_t is not None else \
+            (db.models.utcnow() - sess.started_at).total_seconds()
+        summary = analytics.session_summary(rows, duration, ctx.museum.min_visitors)
+        observations.stop_session(sess, summary)
+    log.info("recording session stopped session_id=%d visitors=%d faces=%d",
+             sess.id, summary["visitors"], summary["faces"])
+    return summary

@@ -1,0 +1,85 @@
+"""An exhibit's numbers and exports, shared by the JSON API and the portal pages (issue 11).
+
+    start, end = date_range("2026-01-01", "2026-01-31")      # ValueError for a bad date
+    summary = exhibit_summary(exhibit, settings, start, end)
+    text, hidden = observations_csv(exhibit, settings, start, end)
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+
+from db.observations import observation_rows
+
+from . import analytics
+from .museum_settings import MuseumSettings
+
+OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "t_s", "track_id"]
+                       + [f"p_{e}" for e in analytics.EMOTIONS] + ["emotion", "face_size"])
+
+
+def parse_day(text: str | None, what: str) -> _dt.date | None:
+    if text in (None, ""):
+        return None
+    try:
+        return _dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise ValueError(f"'{what}' must be a date like 2026-01-31, not {str(text)[:40]!r}") from None
+
+
+def date_range(start: str | None, end: str | None,
+               tz: _dt.tzinfo = _dt.timezone.utc) -> tuple[_dt.datetime | None, _dt.datetime | None]:
+    """Local days ``start``..``end`` (both included) as naive UTC bounds [from, to)."""
+    first, last = parse_day(start, "from"), parse_day(end, "to")
+    if first and last and last < first:
+        raise ValueError("'to' is before 'from'")
+
+    def utc(day: _dt.date) -> _dt.datetime:
+        local = _dt.datetime.combine(day, _dt.time(), tzinfo=tz)
+        return local.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return (utc(first) if first else None,
+            utc(last + _dt.timedelta(days=1)) if last else None)
+
+
+def exhibit_summary(exhibit, settings: MuseumSettings, start=None, end=None,
+                    bucket: str = "hour") -> dict:
+    rows = observation_rows(exhibit.id, start, end)
+    summary = analytics.summarise(rows, settings.min_visitors, settings.tz, bucket)
+    summary.update(exhibit_id=exhibit.id, exhibit=exhibit.name, timezone=settings.timezone)
+    return summary
+
+
+def observations_csv(exhibit, settings: MuseumSettings, start=None, end=None) -> tuple[str, bool]:
+    """One row per observed face (no images); only the header when the visitors are too few.
+    Returns (CSV text, hidden)."""
+    rows = observation_rows(exhibit.id, start, end)
+    hidden = analytics.visitor_count(rows) < settings.min_visitors
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(OBSERVATION_COLUMNS)
+    for r in ([] if hidden else rows):
+        writer.writerow([r["observed_at"].isoformat() + "Z", r["source"], r["session_id"] or "",
+                         r["computation_id"] or "", f"{r['t']:.3f}", r["track_id"]]
+                        + [f"{r['probabilities'][e]:.5f}" for e in analytics.EMOTIONS]
+                        + [r["emotion"], r["face_size"]])
+    return out.getvalue(), hidden
+
+
+def aggregates_csv(summary: dict) -> str:
+    """The summary's numbers as CSV (metric, key, value); hidden breakdowns say so."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "key", "value"])
+    writer.writerow(["visitors", "", summary["visitors"]])
+    writer.writerow(["faces", "", summary["faces"]])
+    if summary["hidden"]:
+        writer.writerow(["breakdown", "", summary["hidden"]])
+    else:
+        writer.writerow(["dwell_s_median", "", summary["dwell_s_median"]])
+        for key in ("emotions", "mean_probabilities"):
+            for name, value in summary[key].items():
+                writer.writerow([key, name, f"{value:.5f}"])
+    for entry in summary["timeline"]:
+        writer.writerow(["timeline_visitors", entry["start"], entry["visitors"]])
+    return out.getvalue()

@@ -1,0 +1,229 @@
+"""Museum pages (issue 11): organisations and invitations, exhibits, the exhibit dashboard
+(server-side charts, exports) and the printable visitor notice.  Members see aggregates only;
+other organisations' objects answer 404."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user, login_required
+
+import db
+from db import museum_api as museum
+from db import observations as obs
+
+from . import charts, exhibit_data
+from .forms import PostForm
+from .museum_forms import ExhibitForm, OrganisationForm
+from .notice import build_notice
+
+log = logging.getLogger(__name__)
+bp = Blueprint("museum", __name__)
+
+
+def _settings():
+    return current_app.config["MUSEUM"]
+
+
+def _org(org_id: int):
+    org = museum.get_organisation(current_user.id, org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _exhibit(exhibit_id: int):
+    exhibit = museum.get_exhibit(current_user.id, exhibit_id)
+    if exhibit is None:
+        abort(404)
+    return exhibit
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@login_required
+def organisations():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        org = museum.create_organisation(current_user.id, form.name.data)
+        flash(f"Organisation “{org.name}” created. Add its exhibits and invite colleagues.", "success")
+        return redirect(url_for("museum.organisation", org_id=org.id))
+    return render_template("museum/organisations.html", form=form,
+                           organisations=museum.organisations_of(current_user.id)), \
+        400 if form.errors else 200
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def organisation(org_id: int):
+    """Members, invitations, exhibits side by side (overview) and a new-exhibit form."""
+    org = _org(org_id)
+    form = ExhibitForm()
+    if form.validate_on_submit():
+        exhibit = museum.create_exhibit(current_user.id, org.id, form.name.data,
+                                        form.location.data or "", form.description.data or "")
+        flash(f"Exhibit “{exhibit.name}” created.", "success")
+        return redirect(url_for("museum.dashboard", exhibit_id=exhibit.id))
+    settings = _settings()
+    exhibits = museum.list_exhibits(current_user.id, org.id, include_archived=True)
+    overview = {e.id: exhibit_data.exhibit_summary(e, settings, bucket="day") for e in exhibits}
+    people = museum.members(org.id)
+    role = next((r for u, r in people if u.id == current_user.id), "member")
+    return render_template("museum/organisation.html", org=org, form=form, exhibits=exhibits,
+                           overview=overview, members=people, role=role, post_form=PostForm(),
+                           invitation=request.args.get("invited")), 400 if form.errors else 200
+
+
+@bp.post("/organisations/<int:org_id>/invite")
+@login_required
+def invite(org_id: int):
+    _org(org_id)
+    try:
+        inv = museum.create_invitation(current_user.id, org_id,
+                                       _dt.timedelta(days=_settings().invitation_days))
+    except museum.NotAllowed:
+        abort(403)
+    return redirect(url_for("museum.organisation", org_id=org_id, invited=inv.code))
+
+
+@bp.route("/invitations/<code>", methods=["GET", "POST"])
+@login_required
+def accept(code: str):
+    inv = museum.get_invitation(code)
+    if inv is None:
+        abort(404)
+    if request.method == "POST":
+        org = museum.accept_invitation(current_user.id, code)
+        if org is None:
+            abort(404)
+        flash(f"You are now a member of “{org.name}”.", "success")
+        return redirect(url_for("museum.organisation", org_id=org.id))
+    return render_template("museum/accept.html", org=inv.organisation, invitation=inv,
+                           form=PostForm())
+
+
+@bp.app_context_processor
+def _attach_choices():
+    def museum_attach(comp):
+        """(the exhibit ``comp`` is attached to or None, the user's exhibits to choose from)."""
+        attached = obs.attached_exhibit(comp.id)
+        return attached, [] if attached else museum.list_exhibits(current_user.id)
+    return {"museum_attach": museum_attach}
+
+
+@bp.post("/history/<int:comp_id>/attach")
+@login_required
+def attach(comp_id: int):
+    """Attach one of your photos/captures to an exhibit: its faces count as visitors there
+    (the organisation sees numbers, never the photo)."""
+    comp = db.get_computation(current_user.id, comp_id)
+    if comp is None:
+        abort(404)
+    exhibit = obs.attach_computation(current_user.id, comp, request.form.get("exhibit_id"))
+    if exhibit is None:
+        abort(404)
+    flash(f"Attached to “{exhibit.name}”: its {comp.faces_found} face(s) now count there.", "success")
+    return redirect(url_for("history.detail", comp_id=comp.id))
+
+
+@bp.route("/exhibits/<int:exhibit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    form = ExhibitForm(obj=exhibit)
+    if form.validate_on_submit():
+        museum.update_exhibit(current_user.id, exhibit.id, name=form.name.data,
+                              location=form.location.data or "",
+                              description=form.description.data or "")
+        flash("The exhibit has been saved.", "success")
+        return redirect(url_for("museum.dashboard", exhibit_id=exhibit.id))
+    return render_template("museum/edit.html", exhibit=exhibit, form=form,
+                           post_form=PostForm()), 400 if form.errors else 200
+
+
+@bp.post("/exhibits/<int:exhibit_id>/archive")
+@login_required
+def archive(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    museum.update_exhibit(current_user.id, exhibit.id, archived=not exhibit.archived)
+    flash("The exhibit has been " + ("restored." if exhibit.archived else
+                                     "archived: its data stay, new recordings are refused."), "info")
+    return redirect(url_for("museum.organisation", org_id=exhibit.organisation_id))
+
+
+def _summary(exhibit, page: bool = False):
+    """The summary for the request's from/to/bucket.  A bad value: 400, or on the dashboard
+    (``page``) a message and the whole period."""
+    bucket = request.args.get("bucket", "hour")
+    try:
+        if bucket not in ("hour", "day"):
+            raise ValueError("'bucket' must be 'hour' or 'day'")
+        bounds = exhibit_data.date_range(request.args.get("from"), request.args.get("to"),
+                                         _settings().tz)
+    except ValueError as exc:
+        if not page:
+            abort(400)
+        flash(f"{exc}; showing the whole period instead.", "error")
+        bucket, bounds = "hour", (None, None)
+    return exhibit_data.exhibit_summary(exhibit, _settings(), *bounds, bucket=bucket), bounds
+
+
+@bp.get("/exhibits/<int:exhibit_id>")
+@login_required
+def dashboard(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    summary, _ = _summary(exhibit, page=True)
+    query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
+    return render_template("museum/dashboard.html", exhibit=exhibit, summary=summary, query=query,
+                           charts=charts.CHARTS, org=exhibit.organisation)
+
+
+@bp.get("/exhibits/<int:exhibit_id>/chart/<name>.svg")
+@login_required
+def chart(exhibit_id: int, name: str):
+    if name not in charts.CHARTS:
+        abort(404)
+    summary, _ = _summary(_exhibit(exhibit_id))
+    return Response(charts.render(summary, name), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+def _attachment(body: str, mimetype: str, name: str, **headers) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', **headers})
+
+
+@bp.get("/exhibits/<int:exhibit_id>/export.<any(json, csv):fmt>")
+@login_required
+def export(exhibit_id: int, fmt: str):
+    """The aggregates (what the dashboard shows)."""
+    exhibit = _exhibit(exhibit_id)
+    summary, _ = _summary(exhibit)
+    if fmt == "json":
+        return _attachment(json.dumps(summary, indent=2), "application/json",
+                           f"exhibit-{exhibit.id}-summary.json")
+    return _attachment(exhibit_data.aggregates_csv(summary), "text/csv",
+                       f"exhibit-{exhibit.id}-summary.csv")
+
+
+@bp.get("/exhibits/<int:exhibit_id>/observations.csv")
+@login_required
+def observations(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    _, bounds = _summary(exhibit)
+    text, hidden = exhibit_data.observations_csv(exhibit, _settings(), *bounds)
+    extra = {"X-Analytics-Hidden": "too few visitors to show"} if hidden else {}
+    return _attachment(text, "text/csv", f"exhibit-{exhibit.id}-observations.csv", **extra)
+
+
+@bp.get("/exhibits/<int:exhibit_id>/notice.pdf")
+@login_required
+def notice(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    org = exhibit.organisation
+    pdf = build_notice(exhibit.name, exhibit.location, org.name, org.owner.email,
+                       _settings().retention_days)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="visitor-notice-exhibit-{exhibit.id}.pdf"'})

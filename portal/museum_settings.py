@@ -1,0 +1,58 @@
+"""Settings of the museum features (issue 11), built once at the edge (run.py) and passed in.
+
+Environment variables (read only by :func:`museum_settings_from_env`):
+
+    ANALYTICS_MIN_VISITORS  a breakdown over fewer distinct visitors is hidden (default 5)
+    ANALYTICS_TIMEZONE      time zone of timelines and the hour x weekday heatmap (default UTC)
+    RETENTION_DAYS          stored photos/frames older than this are deleted; results and
+                            observations are kept (default: unset, keep until deleted)
+    API_TOKEN_TTL_S         lifetime of a token from POST /api/v1/token (default 3600)
+    API_MAX_FPS             frames per second one recording session may post (default 10)
+    API_MAX_SESSIONS        recording sessions one user may have running (default 8)
+    API_MAX_FRAME_MB        largest frame a session accepts (default 2)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class MuseumSettings:
+    min_visitors: int = 5
+    timezone: str = "UTC"
+    retention_days: float | None = None
+    token_ttl_s: int = 3600
+    invitation_days: int = 7
+    max_fps: float = 10.0
+    max_sessions: int = 8
+    max_frame_bytes: int = 2 * 1024 * 1024
+    session_idle_s: float = 600.0  # a running session's tracker is forgotten after this idle time
+
+    def __post_init__(self):
+        if self.min_visitors < 1:
+            raise ValueError("ANALYTICS_MIN_VISITORS must be at least 1")
+        if self.retention_days is not None and self.retention_days <= 0:
+            raise ValueError("RETENTION_DAYS must be positive")
+        ZoneInfo(self.timezone)  # unknown zones fail at start-up
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    for key, name, cast in (("ANALYTICS_MIN_VISITORS", "min_visitors", int),
+                            ("ANALYTICS_TIMEZONE", "timezone", str),
+                            ("RETENTION_DAYS", "retention_days", float),
+                            ("API_TOKEN_TTL_S", "token_ttl_s", int),
+                            ("API_MAX_FPS", "max_fps", float),
+                            ("API_MAX_SESSIONS", "max_sessions", int)):
+        if env.get(key):
+            values[name] = cast(env[key])
+    if env.get("API_MAX_FRAME_MB"):
+        values["max_frame_bytes"] = int(float(env["API_MAX_FRAME_MB"]) * 1024 * 1024)
+    return MuseumSettings(**values)

@@ -1,0 +1,87 @@
+"""Fixtures for the JSON API tests: run.py's app served by uvicorn on a free port (SQLite and
+PostgreSQL), a model, users with tokens, and an httpx client per user."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))  # app_testlib
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # api_testlib
+
+import db  # noqa: E402
+from api_testlib import login, make_user  # noqa: E402
+from app_testlib import REAL_MODEL, SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> str:
+    from realtime.classifier import load_classifier
+    from realtime.devmodel import write_standin_model
+
+    if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
+        path = REAL_MODEL
+    else:
+        path = write_standin_model(tmp_path_factory.mktemp("model"))
+    load_classifier(path, threads=1)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def app_settings(model_path):
+    from realtime.app_settings import AppSettings
+
+    return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024, warm_up=False)
+
+
+@pytest.fixture
+def museum_settings():
+    from portal.museum_settings import MuseumSettings
+
+    return MuseumSettings(min_visitors=2, max_fps=1000, max_sessions=3,
+                          max_frame_bytes=1024 * 1024)
+
+
+@pytest.fixture
+def config(tmp_path, database_url):
+    from portal.config import load_config
+
+    return load_config({}, data_dir=tmp_path / "data", database_url=database_url,
+                       secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
+                       log_file=tmp_path / "logs" / "app.log", login_limit="3 per 15 minutes")
+
+
+@pytest.fixture
+def server(config, app_settings, museum_settings):
+    import run
+
+    app = run.build_app(config, realtime=False, realtime_settings=app_settings,
+                        museum_settings=museum_settings)
+    with ServerThread(app) as srv:
+        yield srv
+    db.database.obj.close()
+
+
+@pytest.fixture
+def users(server, config):
+    """alice, bob, carol: logged-in clients."""
+    clients = {}
+    for name in ("alice", "bob", "carol"):
+        make_user(config, name)
+        clients[name] = login(server, name)
+    yield clients
+    for c in clients.values():
+        c.close()
+
+
+@pytest.fixture
+def anon(server):
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def portrait_jpeg() -> bytes:
+    return jpeg_bytes(portrait_scene())

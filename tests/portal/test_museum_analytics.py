@@ -1,0 +1,121 @@
+"""Every number of an exhibit's summary is recomputed independently from the stored observations
+(raw SQL + numpy) and compared; the privacy threshold hides small breakdowns."""
+import datetime as dt
+import random
+
+import numpy as np
+import pytest
+
+import db
+from db import museum_api, observations
+from portal import analytics, exhibit_data
+from portal.museum_settings import MuseumSettings
+
+EMOTIONS = analytics.EMOTIONS
+
+
+@pytest.fixture
+def database(database_url):
+    real = db.init(database_url)
+    with db.connection():
+        yield real
+    real.close()
+
+
+def _probs(rng):
+    p = np.array([rng.random() for _ in EMOTIONS])
+    return dict(zip(EMOTIONS, (p / p.sum()).tolist()))
+
+
+def _fill(exhibit, owner, rng, sessions=3, photos=2):
+    """Sessions with random tracks (each seen several times) and photos with random faces."""
+    for s in range(sessions):
+        sess = observations.start_session(owner, exhibit.id)
+        sess.started_at = dt.datetime(2026, 3, 2 + s, 9 + 3 * s, 30)  # Mon..Wed
+        sess.save()
+        for frame in range(40):
+            t = frame * 0.5 + rng.random() * 0.1
+            faces = []
+            for track in range(1, 8):
+                if rng.random() < 0.4:
+                    probs = _probs(rng)
+                    faces.append({"track_id": track, "box": [0, 0, 40 + track, 50],
+                                  "emotion": max(probs, key=probs.get), "probabilities": probs})
+            observations.add_session_observations(sess, t, faces)
+    for _ in range(photos):
+        probs = _probs(rng)
+        face = {"box": [1, 1, 30, 30], "emotion": max(probs, key=probs.get), "probabilities": probs}
+        comp = db.record_computation(owner, "upload", "p", "", "", True, "", "",
+                                     {"faces": [face] * 3}, 3, face["emotion"], {}, "m")
+        observations.attach_computation(owner, comp, exhibit.id)
+
+
+def _independent(database, exhibit_id):
+    cols = ", ".join(f"p_{e}" for e in EMOTIONS)
+    rows = database.execute_sql(
+        f"SELECT session_id, computation_id, track_id, t, emotion, {cols} FROM observations "
+        f"WHERE exhibit_id = {int(exhibit_id)}").fetchall()
+    keys = [(r[0], r[1], r[2]) for r in rows]
+    probs = np.array([r[5:] for r in rows], dtype=float)
+    by_visitor = {}
+    for (sid, cid, tid), t in zip(keys, [r[3] for r in rows]):
+        if sid is not None:
+            by_visitor.setdefault((sid, tid), []).append(t)
+    dwell = np.array([max(v) - min(v) for v in by_visitor.values()])
+    emotions = np.array([r[4] for r in rows])
+    return {"visitors": len(set(keys)), "faces": len(rows), "dwell_median": float(np.median(dwell)),
+            "dwell_hist": np.histogram(dwell, bins=list(analytics.DWELL_BINS) + [1e9])[0].tolist(),
+            "shares": {e: float(np.mean(emotions == e)) for e in EMOTIONS},
+            "means": dict(zip(EMOTIONS, probs.mean(axis=0).tolist()))}
+
+
+def test_summary_numbers_match_an_independent_recomputation(database):
+    owner = db.create_user("alice", "alice@example.org", "h").id
+    exhibit = museum_api.create_exhibit(owner, museum_api.create_organisation(owner, "M").id, "Vase")
+    _fill(exhibit, owner, random.Random(7))
+    got = exhibit_data.exhibit_summary(exhibit, MuseumSettings(min_visitors=5))
+    want = _independent(database, exhibit.id)
+    assert got["visitors"] == want["visitors"] == 3 * 7 + 2 * 3
+    assert got["faces"] == want["faces"]
+    assert got["dwell_s_median"] == pytest.approx(want["dwell_median"])
+    assert [b["visitors"] for b in got["dwell_histogram"]] == want["dwell_hist"]
+    assert got["emotions"] == pytest.approx(want["shares"])
+    assert got["mean_probabilities"] == pytest.approx(want["means"])
+    assert sum(got["emotions"].values()) == pytest.approx(1.0)
+    # timeline: one hour bucket per session (20 s each) + the photos' hour
+    assert sum(e["faces"] for e in got["timeline"]) == want["faces"]
+    assert got["heatmap"]["visitors"][0][9] == 7 and got["heatmap"]["visitors"][2][15] == 7
+
+
+def test_small_breakdowns_are_hidden_everywhere(database):
+    owner = db.create_user("alice", "alice@example.org", "h").id
+    exhibit = museum_api.create_exhibit(owner, museum_api.create_organisation(owner, "M").id, "Vase")
+    _fill(exhibit, owner, random.Random(1), sessions=1, photos=0)  # 7 tracks at most
+    settings = MuseumSettings(min_visitors=50)
+    summary = exhibit_data.exhibit_summary(exhibit, settings)
+    assert summary["visitors"] > 0 and summary["hidden"] == analytics.HIDDEN
+    assert summary["emotions"] is None and summary["dwell_s_median"] is None
+    assert all(e["emotions"] is None for e in summary["timeline"])
+    assert all(c is None for row in summary["heatmap"]["dominant"] for c in row)
+    text, hidden = exhibit_data.observations_csv(exhibit, settings)
+    assert hidden and text.strip().splitlines() == [",".join(exhibit_data.OBSERVATION_COLUMNS)]
+    assert "too few visitors to show" in exhibit_data.aggregates_csv(summary)
+    assert "happy" not in exhibit_data.aggregates_csv(summary)
+    text, hidden = exhibit_data.observations_csv(exhibit, MuseumSettings(min_visitors=1))
+    assert not hidden and len(text.strip().splitlines()) == 1 + summary["faces"]
+
+
+def test_date_range_is_local_days_inclusive_and_refuses_bad_dates():
+    paris = MuseumSettings(timezone="Europe/Paris").tz
+    start, end = exhibit_data.date_range("2026-03-02", "2026-03-02", paris)
+    assert (start, end) == (dt.datetime(2026, 3, 1, 23), dt.datetime(2026, 3, 2, 23))
+    with pytest.raises(ValueError, match="'from' must be a date"):
+        exhibit_data.date_range("yesterday", None)
+    with pytest.raises(ValueError, match="before"):
+        exhibit_data.date_range("2026-03-03", "2026-03-02")
+
+
+def test_dwell_histogram_bins():
+    hist = analytics.dwell_histogram([0, 1.9, 2, 59.9, 60, 1000])
+    assert [b["visitors"] for b in hist] == [2, 1, 0, 0, 1, 1, 1]
+    assert hist[-1] == {"from_s": 300, "to_s": None, "visitors": 1}

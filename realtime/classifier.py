@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .paths import DEFAULT_MODEL  # noqa: F401  (re-exported)
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "onnx" / "emotion.onnx"
+log = logging.getLogger(__name__)
 
 _cache: dict[str, "EmotionClassifier"] = {}
 _cache_lock = threading.Lock()

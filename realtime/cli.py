@@ -77,15 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "predict":
             return _predict(args)
         if args.cmd == "bench":
-            from .bench import run
+            from .research.bench import run
 
             print(run(args.model, args.detector, calls=args.calls, repeats=args.repeats))
         elif args.cmd == "calibrate":
-            from .calibrate import run
+            from .research.calibrate import run
 
             print(run(args.n, upscale=args.upscale))
         elif args.cmd == "detectors":
-            from .detector_eval import run
+            from .research.detector_eval import run
 
             names = args.names or [f"{n}@{t:g}" for n, spec in DETECTORS.items()
                                    for t in sorted({0.5, 0.7, spec.min_score})]

@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from realtime.paths import fer2013_csv
+
 from .logsetup import DEFAULT_LOG, setup_logging
 
 log = logging.getLogger("train")
@@ -153,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("variants", help="PublicTest accuracy of test-time variants and ensembles of runs")
     v.add_argument("runs", nargs="+", help="run folders (each with best.pt); the first is the default model")
-    v.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"))
+    v.add_argument("--data", default=str(fer2013_csv()))
     v.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "results" / "variants.json"))
     v.set_defaults(func=cmd_variants)
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import db
-from portal import create_app
+from portal.factory import create_app
 from portal.config import ConfigError, load_config, validate
 from portal.logs import configure_logging
 

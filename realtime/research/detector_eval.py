@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from .config import detector_spec
-from .crop import iou
-from .detect import MediaPipeDetector
+from ..config import detector_spec
+from ..crop import iou
+from ..detect import MediaPipeDetector
 from .scenes import Scene, labelled_set
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ import time
 import cv2
 import numpy as np
 
-from .classifier import load_classifier
-from .config import DEFAULT_DETECTOR, PipelineConfig
-from .pipeline import Analyzer
+from ..classifier import load_classifier
+from ..config import DEFAULT_DETECTOR, PipelineConfig
+from ..pipeline import Analyzer
 from .scenes import real_photo, shrunk_group
-from .stream import Stream
+from ..stream import Stream
 
 log = logging.getLogger(__name__)
 

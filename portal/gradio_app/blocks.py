@@ -5,7 +5,7 @@
 
 Only logged-in portal users reach it (``run.py`` guards every ``/app`` route); inside the
 handlers ``int(request.username)`` is the user's id. The work happens in
-:mod:`realtime.app_events`; this module is layout and wiring only.
+:mod:`.events`; this module is layout and wiring only.
 """
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ import logging
 import time
 from pathlib import Path
 
-import cv2
 import gradio as gr
 import numpy as np
 
-from portal.pdf import emotion_order
+from portal.records.pdf import emotion_order
+from realtime.draw import encode
+from realtime.io import ImageError
 
-from .app_events import (AppContext, AppError, capture, live_caption, run_upload, stream_frame,
-                         table_headers, warm_up)
-from .app_portal import header_html, logout_token, username_for
-from .app_settings import AppSettings
-from .io import ImageError
+from .events import (AppContext, AppError, capture, live_caption, run_upload, stream_frame,
+                     table_headers, warm_up)
+from .header import header_html, logout_token, username_for
+from .settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,10 @@ def mount_options(settings: AppSettings | None = None) -> dict:
 
 def frame_html(annotated: np.ndarray, caption: str, quality: int = 80) -> str:
     """The annotated frame as an inline JPEG (nothing written to disk) with a caption."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(annotated, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
+    try:
+        data = base64.b64encode(encode(annotated, ".jpg", quality)).decode("ascii")
+    except RuntimeError:
         return LIVE_PLACEHOLDER
-    data = base64.b64encode(buf.tobytes()).decode("ascii")
     return (f'<figure class="live-figure"><img id="live-frame" alt="Annotated webcam frame" '
             f'src="data:image/jpeg;base64,{data}"><figcaption id="live-caption">'
             f'{html.escape(caption)}</figcaption></figure>')

@@ -132,7 +132,7 @@ def test_draw_small_and_large_images(config, tmp_path):
     out = big.draw()
     assert out.shape == (1200, 1024, 3) and not np.array_equal(out, big.image)
     # boxes are drawn in the emotion's colour
-    from realtime.draw import color_for
+    from realtime.palette import color_for
 
     x, y, w, h = big.faces[0].box
     assert tuple(out[y + h // 2, x]) == color_for(big.faces[0].emotion) or \

@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 class Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels, clipped to the image
     score: float
-    keypoints: tuple[tuple[float, float], ...] = ()  # eyes, nose, mouth, ear tragions (mediapipe order)
 
 
 class MediaPipeDetector:
@@ -53,8 +52,7 @@ class MediaPipeDetector:
                     cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
                         or (by + bh > y1 - y0 - 1 and y1 < H)
                     if not cut:
-                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score,
-                                               tuple((kx + x0, ky + y0) for kx, ky in d.keypoints)))
+                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score))
         return nms(found)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
@@ -72,8 +70,7 @@ class MediaPipeDetector:
             x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
             if x1 - x0 < 1 or y1 - y0 < 1:
                 continue
-            kps = tuple((kp.x * w, kp.y * h) for kp in det.location_data.relative_keypoints)
-            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0]), kps))
+            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0])))
         out.sort(key=lambda d: -d.score)
         return out
 

@@ -56,10 +56,6 @@ class Analysis:
     image: np.ndarray | None = field(default=None, repr=False)  # RGB uint8, orientation-corrected
 
     @property
-    def message(self) -> str | None:
-        return None if self.faces else NO_FACE_MESSAGE
-
-    @property
     def dominant_emotion(self) -> str | None:
         """The emotion with the highest summed probability over all faces (None without faces)."""
         if not self.faces:

@@ -97,5 +97,3 @@ class Stream:
         self.tracks = [t for t in self.tracks if t.missed <= cfg.max_missed]
         return out
 
-
-StreamState = Stream

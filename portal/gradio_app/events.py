@@ -159,10 +159,11 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
     try:
         with db.connection():
             comp = db.record_computation(
-                user_id, kind, _clean(title, 200), _clean(exhibit, 200), _clean(notes, 4000),
-                bool(consent), original_rel, annotated_rel, result, len(analysis.faces),
-                analysis.dominant_emotion, result["timing_ms"],
-                f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
+                owner_id=user_id, kind=kind, title=_clean(title, 200), exhibit=_clean(exhibit, 200),
+                notes=_clean(notes, 4000), consent=bool(consent), original_path=original_rel,
+                annotated_path=annotated_rel, result=result, faces_found=len(analysis.faces),
+                dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
+                model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
             comp_dict = db.computation_to_dict(comp)
     except LookupError as exc:
         remove_files(ctx.data_dir, [original_rel, annotated_rel])

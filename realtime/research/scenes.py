@@ -38,7 +38,6 @@ class Scene:
     rgb: np.ndarray
     faces: list[tuple[float, float, float, float]]  # ground-truth face boxes
     frames: list[tuple[int, int, int, int]] = field(default_factory=list)  # pasted FER frames (composites)
-    fer_index: list[int] = field(default_factory=list)  # which FER face is in each frame
 
     @property
     def kind(self) -> str:

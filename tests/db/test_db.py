@@ -15,8 +15,9 @@ def make_user(name="alice", email=None):
 def record(owner_id, title="t", faces=1, paths=("o.png", "a.png"), kind="upload"):
     result = {"faces": [{"emotion": "happy", "confidence": 0.9}] * faces}
     return db.record_computation(
-        owner_id, kind, title, "Hall 2", "n", True, paths[0], paths[1], result,
-        faces, "happy" if faces else None, {"total": 12.5}, "fer-v1")
+        owner_id=owner_id, kind=kind, title=title, exhibit="Hall 2", notes="n", consent=True,
+        original_path=paths[0], annotated_path=paths[1], result=result, faces_found=faces,
+        dominant_emotion="happy" if faces else None, timings={"total": 12.5}, model_version="fer-v1")
 
 
 def test_init_creates_latest_schema_and_is_idempotent(database_url):
@@ -187,3 +188,14 @@ def test_count_stays_right_under_parallel_writers(database):
     assert errors == []
     assert db.get_user(alice.id).computation_count == threads * per_thread
     assert db.count_computations(alice.id) == threads * per_thread
+
+
+def test_record_computation_takes_keywords_only(database_url):
+    db.init(database_url)
+    with db.connection():
+        owner = db.create_user("kw", "kw@example.org", "x").id
+        with pytest.raises(TypeError, match="positional"):
+            db.record_computation(owner, "upload", {"faces": []}, 0, None, {}, "v")
+        comp = db.record_computation(owner_id=owner, kind="upload", result={"faces": []}, faces_found=0,
+                                     dominant_emotion=None, timings={}, model_version="v")
+        assert (comp.title, comp.consent, comp.original_path) == ("", False, "")

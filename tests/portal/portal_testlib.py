@@ -58,6 +58,8 @@ def add_computation(config, user_id, title="Portrait", faces=2, files=True, kind
               "model": {"name": "fer", "version": "v1"}, "detector": "short",
               "timing_ms": {"total": 21.5}}
     with db.connection():
-        return db.record_computation(user_id, kind, title, "Room 3", "A note", True,
-                                     original, annotated, result, faces,
-                                     "happy" if faces else None, {"total": 21.5}, "fer-v1")
+        return db.record_computation(owner_id=user_id, kind=kind, title=title, exhibit="Room 3",
+                                     notes="A note", consent=True, original_path=original,
+                                     annotated_path=annotated, result=result, faces_found=faces,
+                                     dominant_emotion="happy" if faces else None,
+                                     timings={"total": 21.5}, model_version="fer-v1")

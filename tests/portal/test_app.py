@@ -189,8 +189,9 @@ def test_real_server_counts_parallel_requests(config):
     @flask_app.post("/_test/record")
     @login_required
     def record():
-        comp = db.record_computation(current_user.id, "upload", "t", "", "", False, "", "",
-                                     {"faces": []}, 0, None, {"total": 1.0}, "test")
+        comp = db.record_computation(owner_id=current_user.id, kind="upload", title="t", result={"faces": []},
+                                     faces_found=0, dominant_emotion=None, timings={"total": 1.0},
+                                     model_version="test")
         return {"id": comp.id}
 
     flask_app.extensions["csrf"].exempt(record)

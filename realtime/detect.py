@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boxes import fraction_inside, iou
 from .config import DetectorSpec, detector_spec
 
 log = logging.getLogger(__name__)
@@ -81,20 +82,11 @@ class MediaPipeDetector:
 
 def nms(dets: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
     """Keep the best-scoring box of each overlapping group (also drops a box mostly inside another)."""
-    from .crop import iou
-
     keep: list[Detection] = []
     for d in sorted(dets, key=lambda d: -d.score):
-        if all(iou(d.box, k.box) < iou_threshold and _inside(d.box, k.box) < 0.7 for k in keep):
+        if all(iou(d.box, k.box) < iou_threshold and fraction_inside(d.box, k.box) < 0.7 for k in keep):
             keep.append(d)
     return keep
-
-
-def _inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Fraction of box a's area inside box b."""
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return iw * ih / max(a[2] * a[3], 1e-9)
 
 
 _cache: dict[DetectorSpec, MediaPipeDetector] = {}

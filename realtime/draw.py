@@ -12,6 +12,7 @@ from typing import Protocol, Sequence
 import cv2
 import numpy as np
 
+from .boxes import overlaps
 from .palette import color_for
 
 
@@ -33,10 +34,6 @@ class DrawStyle:
     crowded: int = 6  # more faces than this: side panel
     bars: bool = True
     panel_alpha: float = 0.78
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return not (a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1])
 
 
 class _Metrics:
@@ -115,7 +112,7 @@ def draw_analysis(rgb: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence
             for px, py in ((x + w + m.pad, y), (x - pw - m.pad, y), (x, y + h + m.row + m.pad), (x, y - ph - m.row - m.pad)):
                 px = min(max(0, px), W2 - pw) if (px < 0 or px + pw > W2) and py > y + h else px
                 cand = (px, py, pw, ph)
-                if px >= 0 and py >= 0 and px + pw <= W2 and py + ph <= H2 and not any(_overlap(cand, t) for t in taken):
+                if px >= 0 and py >= 0 and px + pw <= W2 and py + ph <= H2 and not any(overlaps(cand, t) for t in taken):
                     spot = (px, py)
                     break
             if spot is None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from realtime import Analyzer, PipelineConfig, analyze
-from realtime.crop import iou
+from realtime.boxes import iou
 from realtime.research.scenes import NO_FACE, REAL_FACES, background, fer_frame_to_face, real_photo, shrunk_group
 
 SLOTS = [(70, 50), (400, 50), (70, 290), (400, 290)]  # 640x480 scene, 130 px FER faces

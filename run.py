@@ -17,8 +17,8 @@ from fastapi import FastAPI
 
 from portal.factory import create_app
 from portal.config import Config, ConfigError, load_config, validate
-from portal.logs import configure_logging
 from portal.session import auth_dependency
+from realtime.logsetup import configure_logging
 
 log = logging.getLogger("run")
 REALTIME_PATH = "/app"

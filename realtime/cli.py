@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import DEFAULT_DETECTOR, DETECTORS, PipelineConfig
 from .io import DEFAULT_MAX_PIXELS, ImageError
+from .logsetup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("names", nargs="*", help="detector names, e.g. full@0.7 (default: all at 0.5 and 0.7)")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(None, "DEBUG" if args.verbose else "WARNING")
     try:
         if args.cmd == "predict":
             return _predict(args)

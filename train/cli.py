@@ -5,11 +5,11 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 
-from realtime.paths import fer2013_csv
-
-from .logsetup import DEFAULT_LOG, setup_logging
+from realtime.logsetup import configure_logging
+from realtime.paths import LOGS_DIR, fer2013_csv
 
 log = logging.getLogger("train")
 
@@ -98,7 +98,7 @@ def cmd_report(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train", description="FER2013 data, training, evaluation and export.")
-    p.add_argument("--log-file", default=str(DEFAULT_LOG), help="log file (default: %(default)s); '' for none")
+    p.add_argument("--log-file", default=str(LOGS_DIR / "train.log"), help="log file (default: %(default)s); '' for none")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_file or None, args.log_level)
+    configure_logging(args.log_file or None, args.log_level, max_bytes=5_000_000, backups=3)
+    warnings.filterwarnings("ignore", message=".*TensorFloat32.*")
     from .config import ConfigError
     from .data import DataError
     try:

@@ -11,7 +11,7 @@ import pytest
 import db
 from portal.factory import create_app
 from portal.config import ConfigError, load_config, validate
-from portal.logs import configure_logging
+from realtime.logsetup import configure_logging
 
 from portal_testlib import PASSWORD, post, register
 
@@ -89,7 +89,7 @@ def test_run_py_refuses_to_start_in_unsafe_production(tmp_path, monkeypatch):
     finally:
         configure_logging(tmp_path / "reset.log")
         for h in list(logging.getLogger().handlers):
-            if getattr(h, "_emotion_portal_handler", False):
+            if getattr(h, "_emotion_handler", False):
                 logging.getLogger().removeHandler(h)
                 h.close()
 
@@ -159,7 +159,7 @@ def test_configure_logging_writes_rotating_file(tmp_path):
     try:
         configure_logging(path, "INFO")
         configure_logging(path, "INFO")  # idempotent: one file handler
-        mine = [h for h in root.handlers if getattr(h, "_emotion_portal_handler", False)]
+        mine = [h for h in root.handlers if getattr(h, "_emotion_handler", False)]
         assert len(mine) == 2
         logging.getLogger("portal.test").info("hello log file")
         for h in mine:
@@ -167,7 +167,7 @@ def test_configure_logging_writes_rotating_file(tmp_path):
         assert "INFO [portal.test] hello log file" in path.read_text()
     finally:
         for h in list(root.handlers):
-            if getattr(h, "_emotion_portal_handler", False):
+            if getattr(h, "_emotion_handler", False):
                 root.removeHandler(h)
                 h.close()
         root.setLevel(level)

@@ -17,6 +17,11 @@ DOCS_RESULTS = ROOT / "docs" / "results"
 SHARED_FER2013 = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
 
 
+def data_cache_dir() -> Path:
+    """Where parsed datasets are cached: ``$EMOTION_CACHE_DIR`` if set, else ``.cache/data``."""
+    return Path(os.environ.get("EMOTION_CACHE_DIR") or ROOT / ".cache" / "data")
+
+
 def fer2013_csv() -> Path:
     """The FER2013 CSV: ``$FER2013_CSV`` if set, else :data:`SHARED_FER2013`."""
     return Path(os.environ.get("FER2013_CSV") or SHARED_FER2013)

@@ -14,6 +14,7 @@ import html
 import logging
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -119,65 +120,85 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
     ctx = AppContext(data_dir=Path(config.data_dir), settings=settings)
     if settings.warm_up:
         warm_up(ctx)
-    no_change = gr.skip
+    handlers = Handlers(ctx, flask_app)
+    # delete_cache: Gradio's copies of uploads and result images are removed after an hour
+    # (the saved computation lives in the data directory); live frames never reach it.
+    with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
+                   analytics_enabled=False, delete_cache=(900, 3600)) as demo:
+        header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
+        with gr.Tabs(selected="live") as tabs:
+            with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
+                live = _live_tab()
+            with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
+                upload = _upload_tab(settings)
+        demo.load(handlers.on_load, None, [header, tabs], api_visibility="private", queue=False)
+        _wire_live(handlers, live, settings)
+        _wire_upload(handlers, upload)
+    return demo
 
-    # ---------------------------------------------------------------- handlers
-    def on_load(request: gr.Request):
+
+class Handlers:
+    """The Gradio event handlers: unpack the request, call :mod:`.events`, turn the outcome
+    (or the user's error) into component updates."""
+
+    def __init__(self, ctx: AppContext, flask_app=None):
+        self.ctx, self.flask_app = ctx, flask_app
+
+    def on_load(self, request: gr.Request):
         try:
             user_id = _user_id(request)
         except AppError:
             return header_html("", None), gr.Tabs(selected="live")
-        token = logout_token(flask_app, dict(request.cookies)) if flask_app is not None else None
+        token = logout_token(self.flask_app, dict(request.cookies)) if self.flask_app is not None else None
         tab = (request.query_params.get("tab") or "live") if request else "live"
         tab = tab if tab in TABS else "live"
         return header_html(username_for(user_id), token), gr.Tabs(selected=tab)
 
-    def on_frame(frame, live, request: gr.Request):
+    def on_frame(self, frame, live, request: gr.Request):
         t0 = time.perf_counter()
         try:
-            annotated, live = stream_frame(ctx, live, frame)
+            annotated, live = stream_frame(self.ctx, live, frame)
         except AppError as exc:  # shown in place of the frames (a toast per frame would flood)
             return f'<div class="live-placeholder" role="alert">⚠️ {html.escape(str(exc))}</div>', live
         except ImageError as exc:
             log.warning("unusable webcam frame: %s", exc)
-            return no_change(), live
+            return gr.skip(), live
         except Exception:  # keep the stream alive; the next frame may well work
             log.exception("webcam frame failed")
-            return no_change(), live
+            return gr.skip(), live
         if annotated is None:
-            return no_change(), live
-        out = frame_html(annotated, live_caption(live), settings.live_jpeg_quality)
+            return gr.skip(), live
+        out = frame_html(annotated, live_caption(live), self.ctx.settings.live_jpeg_quality)
         live.note_work((time.perf_counter() - t0) * 1000.0)
         if live.frames % 300 == 0:
             log.info("live stream user_id=%s frames=%d %.1f frames/s, server %.0f ms per frame",
                      request.username if request else "?", live.frames, live.fps, live.work_ms)
         return out, live
 
-    def on_stop(live):
+    def on_stop(self, live):
         if live is not None:
             live.reset()
         return LIVE_PLACEHOLDER, live
 
-    def on_capture(live, title, exhibit, notes, consent, request: gr.Request):
+    def on_capture(self, live, title, exhibit, notes, consent, request: gr.Request):
+        hidden = gr.DownloadButton(visible=False)
         try:
-            out = capture(ctx, _user_id(request), live, title, exhibit, notes, consent)
+            out = capture(self.ctx, _user_id(request), live, title, exhibit, notes, consent)
         except AppError as exc:
             gr.Warning(str(exc))
-            return (f"⚠️ {exc}", no_change(), gr.DownloadButton(visible=False),
-                    gr.DownloadButton(visible=False))
+            return f"⚠️ {exc}", gr.skip(), hidden, hidden
         except Exception:
             log.exception("capture failed")
             gr.Warning("Something went wrong while saving the frame; it has been logged.")
-            return ("⚠️ The frame could not be saved.", no_change(),
-                    gr.DownloadButton(visible=False), gr.DownloadButton(visible=False))
+            return "⚠️ The frame could not be saved.", gr.skip(), hidden, hidden
         return (out.summary, gr.Image(value=out.annotated, visible=True),
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
-    def on_upload(file, title, exhibit, notes, consent, request: gr.Request):
+    def on_upload(self, file, title, exhibit, notes, consent, request: gr.Request):
         hidden = gr.DownloadButton(visible=False)
         try:
-            out = run_upload(ctx, _user_id(request), file, title, exhibit, notes, consent)
+            out = run_upload(self.ctx, _user_id(request), file, title, exhibit, notes, consent)
         except AppError as exc:
             gr.Warning(str(exc))
             return None, gr.Dataframe(value=None), f"⚠️ {exc}", hidden, hidden
@@ -191,92 +212,80 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None) ->
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
-    # ---------------------------------------------------------------- layout
-    # delete_cache: Gradio's copies of uploads and result images are removed after an hour
-    # (the saved computation lives in the data directory); live frames never reach it.
-    with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
-                   analytics_enabled=False, delete_cache=(900, 3600)) as demo:
-        header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
-        live = gr.State(None)
-        with gr.Tabs(selected="live") as tabs:
-            with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
-                gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=2, min_width=280):
-                        webcam = gr.Image(
-                            sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
-                            elem_id="webcam", buttons=[],
-                            webcam_options=gr.WebcamOptions(mirror=True, constraints={
-                                "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}),
-                        )
-                    with gr.Column(scale=3, min_width=320):
-                        live_view = gr.HTML(LIVE_PLACEHOLDER, js_on_load=None, elem_id="live-view",
-                                            label="Analysed frames")
-                gr.Markdown("### Capture this frame")
-                with gr.Row():
-                    cap_title = gr.Textbox(label="Title (optional)", max_length=200,
-                                           elem_id="capture-title")
-                    cap_exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200,
-                                             elem_id="capture-exhibit")
-                with gr.Row():
-                    cap_notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=4000,
-                                           elem_id="capture-notes")
-                    cap_consent = gr.Checkbox(label="The people pictured agreed to be recorded",
-                                              elem_id="capture-consent")
-                capture_btn = gr.Button("Capture", variant="primary", elem_id="capture-button")
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=2):
-                        cap_image = gr.Image(label="Captured frame", interactive=False, format="jpeg",
-                                             buttons=["download", "fullscreen"],
-                                             elem_id="captured-image", height=300, visible=False)
-                    with gr.Column(scale=3):
-                        cap_summary = gr.Markdown(elem_id="capture-summary")
-                        with gr.Row():
-                            cap_pdf = gr.DownloadButton("Download PDF", visible=False,
-                                                        elem_id="capture-pdf")
-                            cap_json = gr.DownloadButton("Download JSON", visible=False,
-                                                         elem_id="capture-json")
 
-            with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
-                gr.Markdown(f"Upload a photo (JPEG, PNG, WebP or BMP, up to "
-                            f"{settings.max_upload_mb:.0f} MB). Every face is found, its "
-                            f"expression classified, and the result saved to your History.")
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=2, min_width=300):
-                        photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")
-                        up_title = gr.Textbox(label="Title", max_length=200, elem_id="upload-title",
-                                              placeholder="e.g. Visitors at the entrance")
-                        up_exhibit = gr.Textbox(label="Exhibit / location (optional)",
-                                                max_length=200, elem_id="upload-exhibit")
-                        up_notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=4000,
-                                              elem_id="upload-notes")
-                        up_consent = gr.Checkbox(label="The people pictured agreed to be photographed "
-                                                       "and analysed", elem_id="upload-consent")
-                        run_btn = gr.Button("Run", variant="primary", elem_id="upload-run")
-                    with gr.Column(scale=3, min_width=320):
-                        up_image = gr.Image(label="Annotated photo", interactive=False,
-                                            format="jpeg", elem_id="upload-result",
-                                            buttons=["download", "fullscreen"])
-                        up_summary = gr.Markdown(elem_id="upload-summary")
-                        with gr.Row():
-                            up_pdf = gr.DownloadButton("Download PDF", visible=False,
-                                                       elem_id="upload-pdf")
-                            up_json = gr.DownloadButton("Download JSON", visible=False,
-                                                        elem_id="upload-json")
-                up_table = gr.Dataframe(headers=table_headers([]), label="Faces and probabilities",
-                                        interactive=False, elem_id="upload-table", wrap=True)
+def _live_tab() -> SimpleNamespace:
+    """The live webcam tab's components (inside ``gr.Tab``)."""
+    c = SimpleNamespace(state=gr.State(None))
+    gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=280):
+            c.webcam = gr.Image(
+                sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
+                elem_id="webcam", buttons=[],
+                webcam_options=gr.WebcamOptions(mirror=True, constraints={
+                    "video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}),
+            )
+        with gr.Column(scale=3, min_width=320):
+            c.view = gr.HTML(LIVE_PLACEHOLDER, js_on_load=None, elem_id="live-view", label="Analysed frames")
+    gr.Markdown("### Capture this frame")
+    with gr.Row():
+        c.title = gr.Textbox(label="Title (optional)", max_length=200, elem_id="capture-title")
+        c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="capture-exhibit")
+    with gr.Row():
+        c.notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=4000, elem_id="capture-notes")
+        c.consent = gr.Checkbox(label="The people pictured agreed to be recorded", elem_id="capture-consent")
+    c.button = gr.Button("Capture", variant="primary", elem_id="capture-button")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            c.image = gr.Image(label="Captured frame", interactive=False, format="jpeg",
+                               buttons=["download", "fullscreen"], elem_id="captured-image", height=300,
+                               visible=False)
+        with gr.Column(scale=3):
+            c.summary = gr.Markdown(elem_id="capture-summary")
+            with gr.Row():
+                c.pdf = gr.DownloadButton("Download PDF", visible=False, elem_id="capture-pdf")
+                c.json = gr.DownloadButton("Download JSON", visible=False, elem_id="capture-json")
+    return c
 
-        # ---------------------------------------------------------------- wiring
-        demo.load(on_load, None, [header, tabs], api_visibility="private", queue=False)
-        # an open webcam stream holds one of the stream's concurrency slots: 8 at once
-        webcam.stream(on_frame, [webcam, live], [live_view, live],
-                      stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
-                      concurrency_limit=8, api_visibility="private", show_progress="hidden")
-        webcam.clear(on_stop, [live], [live_view, live], api_visibility="private")
-        capture_btn.click(on_capture, [live, cap_title, cap_exhibit, cap_notes, cap_consent],
-                          [cap_summary, cap_image, cap_pdf, cap_json], api_visibility="private",
-                          concurrency_limit=2)
-        run_btn.click(on_upload, [photo, up_title, up_exhibit, up_notes, up_consent],
-                      [up_image, up_table, up_summary, up_pdf, up_json], api_visibility="private",
-                      concurrency_limit=2)
-    return demo
+
+def _upload_tab(settings: AppSettings) -> SimpleNamespace:
+    """The photo upload tab's components (inside ``gr.Tab``)."""
+    c = SimpleNamespace()
+    gr.Markdown(f"Upload a photo (JPEG, PNG, WebP or BMP, up to {settings.max_upload_mb:.0f} MB). Every face "
+                f"is found, its expression classified, and the result saved to your History.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=300):
+            c.photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")
+            c.title = gr.Textbox(label="Title", max_length=200, elem_id="upload-title",
+                                 placeholder="e.g. Visitors at the entrance")
+            c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="upload-exhibit")
+            c.notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=4000, elem_id="upload-notes")
+            c.consent = gr.Checkbox(label="The people pictured agreed to be photographed and analysed",
+                                    elem_id="upload-consent")
+            c.button = gr.Button("Run", variant="primary", elem_id="upload-run")
+        with gr.Column(scale=3, min_width=320):
+            c.image = gr.Image(label="Annotated photo", interactive=False, format="jpeg",
+                               elem_id="upload-result", buttons=["download", "fullscreen"])
+            c.summary = gr.Markdown(elem_id="upload-summary")
+            with gr.Row():
+                c.pdf = gr.DownloadButton("Download PDF", visible=False, elem_id="upload-pdf")
+                c.json = gr.DownloadButton("Download JSON", visible=False, elem_id="upload-json")
+    c.table = gr.Dataframe(headers=table_headers([]), label="Faces and probabilities", interactive=False,
+                           elem_id="upload-table", wrap=True)
+    return c
+
+
+def _wire_live(handlers: Handlers, c: SimpleNamespace, settings: AppSettings) -> None:
+    # an open webcam stream holds one of the stream's concurrency slots: 8 at once
+    c.webcam.stream(handlers.on_frame, [c.webcam, c.state], [c.view, c.state],
+                    stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
+                    concurrency_limit=8, api_visibility="private", show_progress="hidden")
+    c.webcam.clear(handlers.on_stop, [c.state], [c.view, c.state], api_visibility="private")
+    c.button.click(handlers.on_capture, [c.state, c.title, c.exhibit, c.notes, c.consent],
+                   [c.summary, c.image, c.pdf, c.json], api_visibility="private", concurrency_limit=2)
+
+
+def _wire_upload(handlers: Handlers, c: SimpleNamespace) -> None:
+    c.button.click(handlers.on_upload, [c.photo, c.title, c.exhibit, c.notes, c.consent],
+                   [c.image, c.table, c.summary, c.pdf, c.json], api_visibility="private",
+                   concurrency_limit=2)

@@ -1,6 +1,7 @@
-"""The account portal: a Flask app factory.
+"""The Flask portal's app factory (kept out of portal/__init__.py so that importing portal.records needs no Flask).
 
     from portal.config import load_config
+    from portal.factory import create_app
     app = create_app(load_config())
 
 Blueprints: main (landing, menu), auth (register, log in/out), account,

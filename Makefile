@@ -1,19 +1,28 @@
-# Two commands set everything up on a fresh Linux machine: `make run` and `make test`.
+# Two commands set everything up on a fresh Linux machine: `make run` (the app only: requirements.txt,
+# no torch) and `make test` (the app + training/test packages: requirements-train.txt, then pytest).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-DATA   ?= ../shared/data/fer2013/fer2013.csv.gz
+DATA   ?= $(or $(FER2013_CSV),../shared/data/fer2013/fer2013.csv.gz)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test browser-deps pdf-fonts audit bench-realtime clean
+.PHONY: install train-deps run test browser-deps pdf-fonts audit clean
 
 install: $(VENV)/.installed pdf-fonts
 
+# the app: requirements.txt (onnxruntime, MediaPipe, OpenCV, Gradio, Flask, ...; no torch)
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# training, export, research tools and the tests: requirements-train.txt (includes the app's)
+train-deps: $(VENV)/.installed-train
+
+$(VENV)/.installed-train: $(VENV)/.installed requirements-train.txt
+	$(PY) -m pip install --quiet -r requirements-train.txt
 	touch $@
 
 run: install
@@ -39,10 +48,10 @@ pdf-fonts:
 	  else echo "WARNING: Noto fonts missing and apt-get unavailable; PDFs mark CJK/emoji characters instead"; fi; \
 	fi
 
-test: install browser-deps
+test: train-deps browser-deps
 	$(PY) -m pytest
 
-audit: install
+audit: train-deps
 	$(PY) -m train audit $(DATA) --json artifacts/audit.json
 
 clean:

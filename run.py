@@ -9,7 +9,6 @@ built once here and passed to everything else.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import sys
@@ -18,60 +17,50 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from portal import create_app
+from portal.factory import create_app
 from portal.config import Config, ConfigError, load_config, validate
 from portal.headers import SecurityHeaders
-from portal.logs import configure_logging
 from portal.museum_settings import museum_settings_from_env
 from portal.session import auth_dependency
+from realtime.logsetup import configure_logging
 
 log = logging.getLogger("run")
 REALTIME_PATH = "/app"
 API_PATH = "/api/v1"
 
 
-def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> bool:
-    """Mount the Gradio real-time app (issue 6) at ``/app``, if it exists.
+def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> None:
+    """Mount the Gradio interface (:mod:`portal.gradio_app`) at ``/app``.
 
-    Contract for ``realtime/webapp.py``: ``build_blocks(config, flask_app, settings=...)
-    -> gr.Blocks`` and ``mount_options(settings) -> dict`` (extra ``mount_gradio_app``
-    arguments).  ``settings`` (``realtime.app_settings.AppSettings``) defaults to the
+    ``settings`` (:class:`portal.gradio_app.settings.AppSettings`) defaults to the
     environment's (EMOTION_MODEL, LIVE_DETECTOR, ...).  It is mounted with
     :func:`portal.session.auth_dependency`, so its event handlers see the user's id as
-    ``int(request.username)``, and behind :class:`realtime.app_guard.RequireUser`, so
+    ``int(request.username)``, and behind :class:`portal.gradio_app.guard.RequireUser`, so
     *every* route under ``/app`` (API, uploads, queue, assets) refuses anonymous
     requests: 401, or a redirect to the login page for page navigations.
     """
-    try:
-        found = importlib.util.find_spec("realtime.webapp") is not None
-    except ModuleNotFoundError:
-        found = False
-    if not found:
-        log.warning("realtime.webapp not found: %s is not served", REALTIME_PATH)
-        return False
     import gradio as gr
 
-    from realtime import webapp
-    from realtime.app_guard import CachedUserLookup, RequireUser
-    from realtime.app_settings import settings_from_env
+    from portal.gradio_app import blocks
+    from portal.gradio_app.guard import CachedUserLookup, RequireUser
+    from portal.gradio_app.settings import settings_from_env
     settings = settings or settings_from_env()
-    blocks = webapp.build_blocks(config, flask_app, settings=settings)
+    interface = blocks.build_blocks(config, flask_app, settings=settings)
     from portal.users import token_epoch
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
     user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
-    gr.mount_gradio_app(app, blocks, path=REALTIME_PATH, auth_dependency=user_id,
-                        **webapp.mount_options(settings))
+    gr.mount_gradio_app(app, interface, path=REALTIME_PATH, auth_dependency=user_id,
+                        **blocks.mount_options(settings))
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
     log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
              REALTIME_PATH, settings.upload_detector, settings.live_detector)
-    return True
 
 
 def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
               museum_settings) -> None:
     """The JSON API (issue 11) at ``/api/v1``; failed token logins are limited like the login form."""
     from portal.api import build_api
-    from realtime.app_settings import settings_from_env
+    from portal.gradio_app.settings import settings_from_env
     api = build_api(config, app_settings=realtime_settings or settings_from_env(),
                     museum_settings=museum_settings, prefix=API_PATH)
     app.mount(API_PATH, api)

@@ -219,12 +219,11 @@ def delete_user(user_id: int) -> list[str]:
 
 
 # ------------------------------------------------------------- computations
-def record_computation(owner_id: int, kind: str, title: str, exhibit: str,
-                       notes: str, consent: bool, original_path: str,
-                       annotated_path: str, result: dict, faces_found: int,
-                       dominant_emotion: str | None, timings: dict,
-                       model_version: str) -> Computation:
-    """Store one computation and add 1 to the owner's ``computation_count``.
+def record_computation(*, owner_id: int, kind: str, result: dict, faces_found: int,
+                       dominant_emotion: str | None, timings: dict, model_version: str,
+                       title: str = "", exhibit: str = "", notes: str = "", consent: bool = False,
+                       original_path: str = "", annotated_path: str = "") -> Computation:
+    """Store one computation and add 1 to the owner's ``computation_count`` (keyword arguments only).
 
     Both writes happen in one transaction; the count is incremented in SQL
     (``count = count + 1``), so parallel calls never lose an update.

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 import db
 from db import tokens
 
-from . import storage
+from .records import storage
 from .forms import AccountForm, DeleteAccountForm, PasswordForm
 from .security import hash_password, password_problem, verify_password
 from .users import PortalUser, rotate_token

@@ -14,11 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .analytics import EMOTIONS, HIDDEN  # noqa: E402
-from .pdf import COLOURS  # noqa: E402
+from realtime.palette import color_for, hex_color  # noqa: E402
 
 CHARTS = ("emotions", "probabilities", "timeline", "dwell", "heatmap")
 _lock = threading.Lock()  # pyplot is not thread-safe
-_hex = {e: "#%02x%02x%02x" % COLOURS[e] for e in EMOTIONS}
+_hex = {e: hex_color(color_for(e)) for e in EMOTIONS}
 
 
 def _message(ax, text: str) -> None:

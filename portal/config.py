@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,9 +92,6 @@ class Config:
     @property
     def production(self) -> bool:
         return self.app_env == "production"
-
-    def with_(self, **changes) -> "Config":
-        return replace(self, **changes)
 
 
 def _flag(value: str | None) -> bool:

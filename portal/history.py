@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import mimetypes
-import re
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, send_file, url_for)
@@ -13,8 +11,9 @@ from flask_login import current_user, login_required
 
 import db
 
-from . import storage
-from .pdf import emotion_order
+from .records import storage
+from .records.documents import download_name, json_bytes
+from .records.pdf import emotion_order
 from .forms import PostForm
 
 log = logging.getLogger(__name__)
@@ -32,13 +31,6 @@ def _own(comp_id: int) -> db.Computation:
     if comp is None:
         abort(404)
     return comp
-
-
-def download_name(comp: db.Computation, ext: str) -> str:
-    """e.g. ``emotion-12-mona-lisa-20250101-1200.pdf``"""
-    slug = re.sub(r"[^a-z0-9]+", "-", (comp.title or comp.kind).lower()).strip("-")[:40]
-    stamp = comp.created_at.strftime("%Y%m%d-%H%M")
-    return f"emotion-{comp.id}-{slug or comp.kind}-{stamp}.{ext}"
 
 
 @bp.get("")
@@ -99,21 +91,20 @@ def thumb(comp_id: int):
 def download_json(comp_id: int):
     comp = _own(comp_id)
     data = db.computation_to_dict(comp)
-    data["user"] = current_user.username
-    body = json.dumps(data, indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{download_name(comp, "json")}"'})
+    return Response(json_bytes(data, current_user.username), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{download_name(data, "json")}"'})
 
 
 @bp.get("/<int:comp_id>/pdf")
 @login_required
 def download_pdf(comp_id: int):
-    from .pdf import build_pdf
+    from .records.pdf import build_pdf
     comp = _own(comp_id)
     annotated = storage.resolve(_config().data_dir, comp.annotated_path or comp.original_path)
-    pdf = build_pdf(db.computation_to_dict(comp), annotated, username=current_user.username)
+    data = db.computation_to_dict(comp)
+    pdf = build_pdf(data, annotated, username=current_user.username)
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=download_name(comp, "pdf"))
+                     download_name=download_name(data, "pdf"))
 
 
 @bp.post("/<int:comp_id>/delete")

@@ -3,7 +3,7 @@ Art. 50(3): people exposed to it are informed at the latest at first exposure), 
 is not stored, and whom to contact."""
 from __future__ import annotations
 
-from .pdf import _Report
+from .records.pdf import _Report
 
 
 def notice_text(exhibit_name: str, location: str, organisation: str, contact: str,

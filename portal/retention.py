@@ -16,7 +16,7 @@ from pathlib import Path
 import db
 from db.retention import expire_images
 
-from .storage import remove_files
+from .records.storage import remove_files
 
 log = logging.getLogger(__name__)
 EVERY_S = 6 * 3600

@@ -74,15 +74,6 @@ def current_user_id(request, flask_app: Flask) -> int | None:
     return user_id_from_cookies(flask_app, request.cookies)
 
 
-def current_username(request, flask_app: Flask) -> str | None:
-    user_id = current_user_id(request, flask_app)
-    if user_id is None:
-        return None
-    with db.connection():
-        row = db.get_user(user_id)
-    return row.username if row is not None else None
-
-
 def auth_dependency(flask_app: Flask):
     """A callable for ``gr.mount_gradio_app(..., auth_dependency=...)``.
 

@@ -17,10 +17,10 @@ from .io import (
     load_image,
 )
 from .pipeline import Analysis, Analyzer, Face, analyze, get_analyzer
-from .stream import Stream, StreamState
+from .stream import Stream
 
 __all__ = [
     "Analysis", "Analyzer", "CorruptImageError", "DEFAULT_DETECTOR", "DETECTORS", "EmptyImageError", "Face",
-    "ImageError", "ImageTooLargeError", "PipelineConfig", "Stream", "StreamConfig", "StreamState",
+    "ImageError", "ImageTooLargeError", "PipelineConfig", "Stream", "StreamConfig",
     "UnsupportedImageError", "analyze", "get_analyzer", "load_image",
 ]

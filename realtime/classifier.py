@@ -14,20 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from . import contract
+from .contract import ModelError  # noqa: F401  (re-exported: callers catch classifier.ModelError)
+from .paths import DEFAULT_MODEL  # noqa: F401  (re-exported)
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "onnx" / "emotion.onnx"
+log = logging.getLogger(__name__)
 
 _cache: dict[str, "EmotionClassifier"] = {}
 _cache_lock = threading.Lock()
-
-
-class ModelError(RuntimeError):
-    """The model file or its metadata is missing or unusable."""
-
-
-def metadata_path(model_path: Path) -> Path:
-    return model_path.with_suffix(".json")
 
 
 def _gpu_present() -> bool:
@@ -55,26 +49,16 @@ class EmotionClassifier:
         import onnxruntime as ort
 
         self.model_path = Path(model_path)
-        meta_file = metadata_path(self.model_path)
-        if not self.model_path.is_file():
-            raise ModelError(f"model file not found: {self.model_path} (export one with `python -m train export`)")
-        if not meta_file.is_file():
-            raise ModelError(f"metadata not found: {meta_file} (it must sit beside the ONNX file)")
-        try:
-            self.metadata = json.loads(meta_file.read_text())
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"{meta_file}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        for key in ("classes", "input", "output"):
-            if key not in self.metadata:
-                raise ModelError(f"{meta_file}: missing field '{key}'")
-        inp = self.metadata["input"]
-        self.classes: list[str] = list(self.metadata["classes"])
-        self.input_size: tuple[int, int] = (int(inp["height"]), int(inp["width"]))
-        self.channels = int(inp.get("channels", 1))
-        self._scale = np.float32(inp.get("scale", 1.0 / 255.0))
-        self._mean = np.asarray(inp.get("mean", [0.0]), dtype=np.float32).reshape(1, -1, 1, 1)
-        self._std = np.asarray(inp.get("std", [1.0]), dtype=np.float32).reshape(1, -1, 1, 1)
-        self._softmax = self.metadata["output"].get("kind", "probabilities") == "logits"
+        self.contract = contract.load(self.model_path)  # checksum and format version verified
+        self.metadata = self.contract.to_dict()
+        inp = self.contract.input
+        self.classes: list[str] = list(self.contract.classes)
+        self.input_size: tuple[int, int] = (int(inp.height), int(inp.width))
+        self.channels = int(inp.channels)
+        self._scale = np.float32(inp.scale)
+        self._mean = np.asarray(inp.mean, dtype=np.float32).reshape(1, -1, 1, 1)
+        self._std = np.asarray(inp.std, dtype=np.float32).reshape(1, -1, 1, 1)
+        self._softmax = self.contract.output.get("kind", "probabilities") == "logits"
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -110,17 +94,9 @@ class EmotionClassifier:
             out /= out.sum(axis=1, keepdims=True)
         return out
 
-    def views(self, tta: bool | str) -> list[tuple[int, int, bool]]:
-        """(dx, dy, mirrored) views for a TTA mode: False/"off", True/"flip", or "full"
-        (the metadata's ``tta.shifts``, each also mirrored)."""
-        if tta in (False, None, "off"):
-            return [(0, 0, False)]
-        if tta in (True, "flip", "on"):
-            return [(0, 0, False), (0, 0, True)]
-        if tta == "full":
-            shifts = [(0, 0)] + [tuple(s) for s in self.metadata.get("tta", {}).get("shifts", [])]
-            return [(dx, dy, m) for dx, dy in shifts for m in (False, True)]
-        raise ValueError(f"unknown TTA mode {tta!r}; valid choices: off, flip, full")
+    def views(self, tta: bool | str) -> list[contract.View]:
+        """The views of a TTA mode (:func:`realtime.contract.tta_views` with this model's shifts)."""
+        return self.contract.views(tta)
 
     def predict(self, faces: np.ndarray, tta: bool | str = False, batch_size: int = 256) -> np.ndarray:
         """Probabilities (N, len(classes)) for uint8 gray faces (N,H,W).
@@ -130,18 +106,17 @@ class EmotionClassifier:
         """
         x = self.preprocess(faces)
         views = self.views(tta)
-        pad = max([abs(v) for dx, dy, _ in views for v in (dx, dy)] + [0])
+        pad = contract.view_pad(views)
         out = np.empty((len(x), len(self.classes)), dtype=np.float32)
         for start in range(0, len(x), batch_size):
             chunk = x[start:start + batch_size]
             padded = np.pad(chunk, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="edge") if pad else chunk
             h, w = chunk.shape[-2:]
             acc = np.zeros((len(chunk), len(self.classes)), dtype=np.float32)
-            for dx, dy, mirrored in views:
-                view = padded[..., pad - dy:pad - dy + h, pad - dx:pad - dx + w]
-                if mirrored:
-                    view = view[..., ::-1]
-                acc += self._run(np.ascontiguousarray(view))
+            for view in views:
+                rows, cols = contract.view_window(view, pad, h, w)
+                cut = padded[..., rows, cols]
+                acc += self._run(np.ascontiguousarray(cut[..., ::-1] if view.mirrored else cut))
             out[start:start + batch_size] = acc / len(views)
         return out
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import DEFAULT_DETECTOR, DETECTORS, PipelineConfig
 from .io import DEFAULT_MAX_PIXELS, ImageError
+from .logsetup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("names", nargs="*", help="detector names, e.g. full@0.7 (default: all at 0.5 and 0.7)")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(None, "DEBUG" if args.verbose else "WARNING")
     try:
         if args.cmd == "predict":
             return _predict(args)
         if args.cmd == "bench":
-            from .bench import run
+            from .research.bench import run
 
             print(run(args.model, args.detector, calls=args.calls, repeats=args.repeats))
         elif args.cmd == "calibrate":
-            from .calibrate import run
+            from .research.calibrate import run
 
             print(run(args.n, upscale=args.upscale))
         elif args.cmd == "detectors":
-            from .detector_eval import run
+            from .research.detector_eval import run
 
             names = args.names or [f"{n}@{t:g}" for n, spec in DETECTORS.items()
                                    for t in sorted({0.5, 0.7, spec.min_score})]

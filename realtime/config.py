@@ -34,7 +34,6 @@ class DetectorSpec:
     tiles: int = 0  # >1: also run on a tiles x tiles grid of overlapping tiles (finds small faces)
     tile_overlap: float = 0.25  # fraction of a tile shared with its neighbour
     crop: CropCalibration = field(default_factory=CropCalibration)
-    description: str = ""
 
     def with_score(self, min_score: float) -> "DetectorSpec":
         return replace(self, min_score=float(min_score), name=f"{self.name.split('@')[0]}@{min_score:g}")
@@ -49,30 +48,30 @@ FULL_CROP = CropCalibration(scale=1.15, dx=0.0, dy=-0.054)
 SHORT_TILED3_CROP = CropCalibration(scale=1.17, dx=0.0, dy=-0.093)
 
 DETECTORS: dict[str, DetectorSpec] = {
+    # MediaPipe full-range (192x192 input, faces up to ~5 m)
     "full": DetectorSpec(
         "full", "mediapipe", model_selection=1, min_score=0.7, crop=FULL_CROP,
-        description="MediaPipe full-range (192x192 input, faces up to ~5 m)",
     ),
+    # MediaPipe short-range (128x128 input, faces within ~2 m)
     "short": DetectorSpec(
         "short", "mediapipe", model_selection=0, min_score=0.7, crop=SHORT_CROP,
-        description="MediaPipe short-range (128x128 input, faces within ~2 m)",
     ),
+    # MediaPipe full-range on the whole image + 2x2 overlapping tiles
     "full-tiled": DetectorSpec(
         "full-tiled", "mediapipe", model_selection=1, min_score=0.7, tiles=2, crop=FULL_CROP,
-        description="MediaPipe full-range on the whole image + 2x2 overlapping tiles",
     ),
+    # MediaPipe full-range on the whole image + 3x3 overlapping tiles
     "full-tiled3": DetectorSpec(
         "full-tiled3", "mediapipe", model_selection=1, min_score=0.7, tiles=3, crop=FULL_CROP,
-        description="MediaPipe full-range on the whole image + 3x3 overlapping tiles",
     ),
+    # MediaPipe short-range on the whole image + 2x2 overlapping tiles
     "short-tiled": DetectorSpec(
         "short-tiled", "mediapipe", model_selection=0, min_score=0.7, tiles=2, crop=SHORT_CROP,
-        description="MediaPipe short-range on the whole image + 2x2 overlapping tiles",
     ),
+    # MediaPipe short-range on the whole image + 3x3 overlapping tiles
     "short-tiled3": DetectorSpec(
         "short-tiled3", "mediapipe", model_selection=0, min_score=0.7, tiles=3, tile_overlap=0.4,
         crop=SHORT_TILED3_CROP,
-        description="MediaPipe short-range on the whole image + 3x3 overlapping tiles",
     ),
 }
 

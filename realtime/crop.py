@@ -41,13 +41,3 @@ def extract(gray: np.ndarray, cx: float, cy: float, side: float, size: tuple[int
     oh, ow = size
     interp = cv2.INTER_AREA if s > max(oh, ow) else cv2.INTER_LINEAR
     return cv2.resize(patch, (ow, oh), interpolation=interp)
-
-
-def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0

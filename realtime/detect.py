@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boxes import fraction_inside, iou
 from .config import DetectorSpec, detector_spec
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,6 @@ log = logging.getLogger(__name__)
 class Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels, clipped to the image
     score: float
-    keypoints: tuple[tuple[float, float], ...] = ()  # eyes, nose, mouth, ear tragions (mediapipe order)
 
 
 class MediaPipeDetector:
@@ -53,8 +53,7 @@ class MediaPipeDetector:
                     cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
                         or (by + bh > y1 - y0 - 1 and y1 < H)
                     if not cut:
-                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score,
-                                               tuple((kx + x0, ky + y0) for kx, ky in d.keypoints)))
+                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score))
         return nms(found)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
@@ -72,8 +71,7 @@ class MediaPipeDetector:
             x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
             if x1 - x0 < 1 or y1 - y0 < 1:
                 continue
-            kps = tuple((kp.x * w, kp.y * h) for kp in det.location_data.relative_keypoints)
-            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0]), kps))
+            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0])))
         out.sort(key=lambda d: -d.score)
         return out
 
@@ -84,20 +82,11 @@ class MediaPipeDetector:
 
 def nms(dets: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
     """Keep the best-scoring box of each overlapping group (also drops a box mostly inside another)."""
-    from .crop import iou
-
     keep: list[Detection] = []
     for d in sorted(dets, key=lambda d: -d.score):
-        if all(iou(d.box, k.box) < iou_threshold and _inside(d.box, k.box) < 0.7 for k in keep):
+        if all(iou(d.box, k.box) < iou_threshold and fraction_inside(d.box, k.box) < 0.7 for k in keep):
             keep.append(d)
     return keep
-
-
-def _inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Fraction of box a's area inside box b."""
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return iw * ih / max(a[2] * a[3], 1e-9)
 
 
 _cache: dict[DetectorSpec, MediaPipeDetector] = {}

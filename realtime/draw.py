@@ -7,23 +7,24 @@ bars go to a side panel. Line width and font scale with the image; images smalle
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import Protocol, Sequence
 
 import cv2
 import numpy as np
 
-if TYPE_CHECKING:
-    from .pipeline import Face
+from .boxes import overlaps
+from .palette import color_for
 
-PALETTE: dict[str, tuple[int, int, int]] = {  # RGB
-    "angry": (230, 45, 45),
-    "disgust": (70, 170, 60),
-    "fear": (155, 85, 215),
-    "happy": (245, 195, 0),
-    "sad": (50, 115, 230),
-    "surprise": (255, 135, 20),
-    "neutral": (165, 165, 165),
-}
+
+class DrawnFace(Protocol):
+    """What drawing needs of a face (``realtime.pipeline.Face`` has it; drawing does not import the pipeline)."""
+
+    box: tuple[int, int, int, int]
+    emotion: str
+    confidence: float
+    probabilities: Sequence[float]
+
+
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -33,18 +34,6 @@ class DrawStyle:
     crowded: int = 6  # more faces than this: side panel
     bars: bool = True
     panel_alpha: float = 0.78
-
-
-def color_for(emotion: str) -> tuple[int, int, int]:
-    if emotion in PALETTE:
-        return PALETTE[emotion]
-    h = abs(hash(emotion)) % 180
-    hsv = np.uint8([[[h, 200, 230]]])
-    return tuple(int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return not (a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1])
 
 
 class _Metrics:
@@ -97,7 +86,7 @@ def _bars(img: np.ndarray, x: int, y: int, m: _Metrics, probs: dict[str, float],
         cy += m.row
 
 
-def draw_analysis(rgb: np.ndarray, faces: Sequence["Face"], classes: Sequence[str],
+def draw_analysis(rgb: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence[str],
                   style: DrawStyle | None = None) -> np.ndarray:
     """A new RGB image with ``faces`` drawn on ``rgb`` (which is not modified)."""
     style = style or DrawStyle()
@@ -123,7 +112,7 @@ def draw_analysis(rgb: np.ndarray, faces: Sequence["Face"], classes: Sequence[st
             for px, py in ((x + w + m.pad, y), (x - pw - m.pad, y), (x, y + h + m.row + m.pad), (x, y - ph - m.row - m.pad)):
                 px = min(max(0, px), W2 - pw) if (px < 0 or px + pw > W2) and py > y + h else px
                 cand = (px, py, pw, ph)
-                if px >= 0 and py >= 0 and px + pw <= W2 and py + ph <= H2 and not any(_overlap(cand, t) for t in taken):
+                if px >= 0 and py >= 0 and px + pw <= W2 and py + ph <= H2 and not any(overlaps(cand, t) for t in taken):
                     spot = (px, py)
                     break
             if spot is None:
@@ -151,7 +140,7 @@ def draw_analysis(rgb: np.ndarray, faces: Sequence["Face"], classes: Sequence[st
     return img
 
 
-def _side_panel(img: np.ndarray, faces: Sequence["Face"], classes: Sequence[str], m: _Metrics,
+def _side_panel(img: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence[str], m: _Metrics,
                 style: DrawStyle) -> np.ndarray:
     H, W = img.shape[:2]
     pw, ph = m.panel_size(len(classes), header=True)

@@ -15,6 +15,7 @@ from .classifier import EmotionClassifier, load_classifier
 from .config import DetectorSpec, PipelineConfig, detector_spec
 from .crop import crop_square, extract, square_to_box
 from .detect import Detection, get_detector
+from .draw import draw_analysis, encode
 from .io import DecodedImage, ImageSource, load_image
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,6 @@ class Analysis:
     image: np.ndarray | None = field(default=None, repr=False)  # RGB uint8, orientation-corrected
 
     @property
-    def message(self) -> str | None:
-        return None if self.faces else NO_FACE_MESSAGE
-
-    @property
     def dominant_emotion(self) -> str | None:
         """The emotion with the highest summed probability over all faces (None without faces)."""
         if not self.faces:
@@ -84,8 +81,6 @@ class Analysis:
 
     def draw(self, image: np.ndarray | None = None, style: "Any | None" = None) -> np.ndarray:
         """The annotated RGB image (boxes, labels, probability bars); records timing_ms['draw']."""
-        from .draw import draw_analysis
-
         base = self.image if image is None else image
         if base is None:
             raise ValueError("this Analysis keeps no image; pass image=")
@@ -96,8 +91,6 @@ class Analysis:
 
     def save(self, path: str | Path, image: np.ndarray | None = None, quality: int = 92) -> Path:
         """Draw and write PNG or JPEG (chosen by the suffix)."""
-        from .draw import encode
-
         path = Path(path)
         path.write_bytes(encode(self.draw(image), path.suffix, quality=quality))
         return path

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .config import PipelineConfig, StreamConfig
-from .crop import iou
+from .boxes import greedy_match
 from .io import ImageSource
 from .pipeline import Analysis, Analyzer, Face, get_analyzer
 
@@ -55,17 +55,9 @@ class Stream:
 
     def _update(self, faces: list[Face], classes: list[str]) -> list[Face]:
         cfg = self.config
-        pairs = sorted(((iou(t.box, f.box), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
-                       reverse=True)
-        assigned: dict[int, int] = {}  # face index -> track index
-        used_tracks: set[int] = set()
-        for v, ti, fi in pairs:
-            if v < cfg.iou_threshold:
-                break
-            if ti in used_tracks or fi in assigned:
-                continue
-            assigned[fi] = ti
-            used_tracks.add(ti)
+        by_track = greedy_match([t.box for t in self.tracks], [f.box for f in faces], cfg.iou_threshold)
+        assigned = {fi: ti for ti, fi in by_track.items()}  # face index -> track index
+        used_tracks = set(by_track)
         out: list[Face] = []
         for fi, face in enumerate(faces):
             raw = np.array([face.probabilities[c] for c in classes], dtype=np.float64)
@@ -97,5 +89,3 @@ class Stream:
         self.tracks = [t for t in self.tracks if t.missed <= cfg.max_missed]
         return out
 
-
-StreamState = Stream

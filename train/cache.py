@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.paths import data_cache_dir
+
 from .data import DataError, FaceSet, read_csv, read_folder
 
 log = logging.getLogger(__name__)
 
 # Bump whenever parsing or validation changes what a source decodes to.
 PARSER_VERSION = 2
-DEFAULT_CACHE_DIR = Path(os.environ.get("EMOTION_CACHE_DIR", Path(__file__).resolve().parent.parent / ".cache" / "data"))
+DEFAULT_CACHE_DIR = data_cache_dir()
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

@@ -5,9 +5,11 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 
-from .logsetup import DEFAULT_LOG, setup_logging
+from realtime.logsetup import configure_logging
+from realtime.paths import DOCS_RESULTS, LOGS_DIR, ONNX_DIR, ROOT, fer2013_csv
 
 log = logging.getLogger("train")
 
@@ -96,22 +98,30 @@ def cmd_report(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train", description="FER2013 data, training, evaluation and export.")
-    p.add_argument("--log-file", default=str(DEFAULT_LOG), help="log file (default: %(default)s); '' for none")
+    p.add_argument("--log-file", default=str(LOGS_DIR / "train.log"), help="log file (default: %(default)s); '' for none")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
+    for add in (_add_audit, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_report):
+        add(sub)
+    return p
 
-    def data_opts(sp):
-        sp.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (reported) instead of failing")
-        sp.add_argument("--val-fraction", type=float, default=0.1, help="validation share when there is no Usage column")
-        sp.add_argument("--test-fraction", type=float, default=0.1, help="test share when there is no Usage column")
-        sp.add_argument("--seed", type=int, default=0)
 
+def _data_opts(sp) -> None:
+    sp.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (reported) instead of failing")
+    sp.add_argument("--val-fraction", type=float, default=0.1, help="validation share when there is no Usage column")
+    sp.add_argument("--test-fraction", type=float, default=0.1, help="test share when there is no Usage column")
+    sp.add_argument("--seed", type=int, default=0)
+
+
+def _add_audit(sub) -> None:
     a = sub.add_parser("audit", help="class counts per split and data-quality findings")
     a.add_argument("path", help="fer2013.csv[.gz], train.csv, test.csv or an image folder")
     a.add_argument("--json", help="write the findings to this JSON file")
-    data_opts(a)
+    _data_opts(a)
     a.set_defaults(func=cmd_audit)
 
+
+def _add_preview(sub) -> None:
     pr = sub.add_parser("preview", help="grid of original vs augmented faces")
     pr.add_argument("path")
     pr.add_argument("--out", default="grid.png")
@@ -119,12 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, default=0)
     pr.set_defaults(func=cmd_preview)
 
+
+def _add_fit(sub) -> None:
     f = sub.add_parser("fit", help="train a model (resumable; a checkpoint every epoch)")
     f.add_argument("--config", help="YAML config (see train/configs/)")
     f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     f.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     f.set_defaults(func=cmd_fit)
 
+
+def _add_bench(sub) -> None:
     b = sub.add_parser("bench", help="compare backbones under the same short budget")
     b.add_argument("--models", default="vgg_small,mobilenet_v3_small,resnet18,vgg")
     b.add_argument("--epochs", type=int, default=3)
@@ -135,12 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--speed-only", action="store_true", help="only throughput, size and inference speed (no training)")
     b.set_defaults(func=cmd_bench)
 
+
+def _add_export(sub) -> None:
     e = sub.add_parser("export", help="checkpoint -> onnx/<name>.onnx + metadata JSON")
     e.add_argument("checkpoint", help="a best.pt written by fit")
-    e.add_argument("--out-dir", default=str(Path(__file__).resolve().parent.parent / "onnx"))
+    e.add_argument("--out-dir", default=str(ONNX_DIR))
     e.add_argument("--name", default="emotion")
     e.set_defaults(func=cmd_export)
 
+
+def _add_evaluate(sub) -> None:
     ev = sub.add_parser("evaluate", help="evaluate the exported ONNX model through onnxruntime")
     ev.add_argument("--data", required=True, help="any layout the loader reads")
     ev.add_argument("--model", help="ONNX file (default: onnx/emotion.onnx)")
@@ -151,22 +169,26 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--skip-invalid", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 
+
+def _add_variants(sub) -> None:
     v = sub.add_parser("variants", help="PublicTest accuracy of test-time variants and ensembles of runs")
     v.add_argument("runs", nargs="+", help="run folders (each with best.pt); the first is the default model")
-    v.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"))
-    v.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "results" / "variants.json"))
+    v.add_argument("--data", default=str(fer2013_csv()))
+    v.add_argument("--out", default=str(DOCS_RESULTS / "variants.json"))
     v.set_defaults(func=cmd_variants)
 
+
+def _add_report(sub) -> None:
     r = sub.add_parser("report", help="regenerate docs/REPORT.md from saved results")
-    r.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "REPORT.md"))
+    r.add_argument("--out", default=str(ROOT / "docs" / "REPORT.md"))
     r.add_argument("--no-refresh", action="store_true", help="only the saved docs/results, not runs/ or the data")
     r.set_defaults(func=cmd_report)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_file or None, args.log_level)
+    configure_logging(args.log_file or None, args.log_level, max_bytes=5_000_000, backups=3)
+    warnings.filterwarnings("ignore", message=".*TensorFloat32.*")
     from .config import ConfigError
     from .data import DataError
     try:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import yaml
 
+from realtime.paths import fer2013_csv
+
 from .augment import AugmentConfig
 
-DEFAULT_DATA = str(Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz")
+DEFAULT_DATA = str(fer2013_csv())  # $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz
 
 
 class ConfigError(ValueError):

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from realtime.contract import MEAN, STD, tta_views
+
 from .audit import BLANK_STD
 from .augment import augment, mix_batch, normalise
 from .cache import load_faces
@@ -26,11 +28,10 @@ from .data import CLASSES, DataError
 from .metrics import confusion_matrix, summarize
 from .models import count_params, create_model
 from .splits import TRAIN, VAL, image_hashes, split_indices
+from .tta import mean_softmax
 
 log = logging.getLogger(__name__)
 
-MEAN, STD = 0.5, 0.5  # input normalisation, written into the ONNX metadata at export
-TTA_SHIFTS = [(2, 0), (-2, 0), (0, 2), (0, -2)]  # pixel shifts of the "full" TTA, written into the metadata too
 
 
 def device() -> torch.device:
@@ -90,10 +91,7 @@ def predict(model, x_uint8: torch.Tensor, cfg: TrainConfig, tta: bool = False, b
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16 and x.device.type == "cpu"):
-            p = model(x).float().softmax(1)
-            if tta:
-                p = 0.5 * (p + model(torch.flip(x, dims=[3])).float().softmax(1))
-        out.append(p)
+            out.append(mean_softmax(model, x, tta_views("flip" if tta else "off")))
     return torch.cat(out)
 
 

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from realtime import contract
+from realtime.paths import ONNX_DIR
+
 from .data import CLASSES, SIDE
-from .engine import MEAN, STD, TTA_SHIFTS
 from .models import count_params, create_model
 
 log = logging.getLogger(__name__)
 
-ONNX_DIR = Path(__file__).resolve().parent.parent / "onnx"
 MAX_BYTES = 25 * 1024 * 1024
 
 
@@ -51,27 +50,18 @@ def export_onnx(model: nn.Module, out: Path, max_bytes: int | None = MAX_BYTES) 
     return out
 
 
-def metadata(model: nn.Module, ck: dict, onnx_file: Path, name: str, version: str, metrics: dict | None = None) -> dict:
+def metadata(model: nn.Module, ck: dict, name: str, version: str, metrics: dict | None = None) -> contract.ModelMetadata:
+    """The contract's metadata for a checkpoint (file, sha256 and size are filled in by :func:`contract.write`)."""
     cfg = ck["config"]
-    return {
-        "format_version": 1,
-        "name": name,
-        "version": version,
-        "file": onnx_file.name,
-        "sha256": hashlib.sha256(onnx_file.read_bytes()).hexdigest(),
-        "size_bytes": onnx_file.stat().st_size,
-        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "classes": list(CLASSES),
-        "input": {"name": "input", "height": SIDE, "width": SIDE, "channels": 1, "color": "gray", "layout": "NCHW",
-                  "dtype": "float32", "scale": 1 / 255.0, "mean": [MEAN], "std": [STD]},
-        "output": {"name": "probabilities", "kind": "probabilities"},
-        "tta": {"hflip": True, "shifts": [list(s) for s in TTA_SHIFTS]},
-        "architecture": {"name": cfg["model"], "kwargs": cfg.get("model_kwargs", {}), "parameters": count_params(model)},
-        "training": cfg,
-        "epoch": ck.get("epoch"),
-        "data": {"file": Path(cfg["data"]).name, "sha256": ck.get("data_sha256"), "dropped_from_training": ck.get("dropped")},
-        "metrics": metrics or {"PublicTest": _short(ck.get("metrics")), "PublicTest_flip_tta": _short(ck.get("metrics_tta"))},
-    }
+    return contract.ModelMetadata(
+        name=name, version=version, classes=list(CLASSES),
+        input=contract.InputSpec(height=SIDE, width=SIDE, mean=[contract.MEAN], std=[contract.STD]),
+        tta={"hflip": True, "shifts": [list(s) for s in contract.TTA_SHIFTS]},
+        architecture={"name": cfg["model"], "kwargs": cfg.get("model_kwargs", {}), "parameters": count_params(model)},
+        training=cfg, epoch=ck.get("epoch"),
+        data={"file": Path(cfg["data"]).name, "sha256": ck.get("data_sha256"), "dropped_from_training": ck.get("dropped")},
+        metrics=metrics or {"PublicTest": _short(ck.get("metrics")), "PublicTest_flip_tta": _short(ck.get("metrics_tta"))},
+    )
 
 
 def _short(m: dict | None) -> dict | None:
@@ -86,8 +76,7 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path = ONNX_DIR, name: str = "em
     model, ck = load_checkpoint_model(Path(ckpt_path))
     onnx_file = export_onnx(model, Path(out_dir) / f"{name}.onnx")
     version = version or dt.date.today().isoformat() + f"-e{ck.get('epoch')}"
-    meta = metadata(model, ck, onnx_file, model_name or f"emotion-{ck['config']['name']}", version)
-    meta_file = onnx_file.with_suffix(".json")
-    meta_file.write_text(json.dumps(meta, indent=1))
+    meta = metadata(model, ck, model_name or f"emotion-{ck['config']['name']}", version)
+    meta_file = contract.write(onnx_file, meta)
     log.info("exported %s (%.2f MB) and %s", onnx_file, onnx_file.stat().st_size / 1e6, meta_file)
     return onnx_file, meta_file

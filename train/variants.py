@@ -11,43 +11,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from realtime.contract import MEAN, STD, tta_views
 
 from .augment import normalise
 from .cache import load_faces
 from .data import CLASSES
-from .engine import MEAN, STD, TTA_SHIFTS
 from .export import load_checkpoint_model
 from .metrics import confusion_matrix, summarize
+from .tta import mean_softmax
 
 log = logging.getLogger(__name__)
 
-SHIFTS = [(0, 0)] + TTA_SHIFTS  # the same views as realtime.classifier's "full" TTA
-
-
-def _shift(x: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
-    """Shift a (N,1,H,W) batch by whole pixels, replicating the border."""
-    if dx == 0 and dy == 0:
-        return x
-    pad = F.pad(x, (2, 2, 2, 2), mode="replicate")
-    h, w = x.shape[-2:]
-    return pad[..., 2 + dy:2 + dy + h, 2 + dx:2 + dx + w]
+VIEW_MODES = {"plain": "off", "flip": "flip", "shift-flip": "full"}  # row names -> realtime.contract TTA modes
 
 
 @torch.no_grad()
 def view_probs(model, images: np.ndarray, views: str) -> np.ndarray:
     """Mean softmax over the views: 'plain', 'flip' or 'shift-flip' (5 shifts x 2 flips)."""
     x = normalise(torch.from_numpy(images).float().div(255).unsqueeze(1), MEAN, STD)
-    shifts = SHIFTS if views == "shift-flip" else [(0, 0)]
-    flips = [False] if views == "plain" else [False, True]
+    views_ = tta_views(VIEW_MODES[views])
     out = np.zeros((len(images), len(CLASSES)), np.float64)
-    for dx, dy in shifts:
-        xs = _shift(x, dx, dy)
-        for flip in flips:
-            xv = torch.flip(xs, dims=[3]) if flip else xs
-            for i in range(0, len(xv), 512):
-                out[i:i + 512] += model(xv[i:i + 512]).softmax(1).numpy()
-    return out / (len(shifts) * len(flips))
+    for i in range(0, len(x), 512):
+        out[i:i + 512] = mean_softmax(model, x[i:i + 512], views_).numpy()
+    return out
 
 
 def measure(run_dirs: list[Path], data: str, out: Path) -> list[dict]:

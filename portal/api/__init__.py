@@ -20,8 +20,8 @@ from portal.config import Config
 from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
 from portal.security import hash_password
-from realtime.app_events import AppContext
-from realtime.app_settings import AppSettings
+from portal.gradio_app.events import AppContext
+from portal.gradio_app.settings import AppSettings
 
 from . import analyses, auth, errors, museum, sessions
 from .context import ApiContext

@@ -13,10 +13,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 import db
 from db import museum_api
 from db.observations import attach_computation
-from portal import storage
-from portal.pdf import build_pdf
-from realtime.app_events import AppError, run_upload
-from realtime.app_report import download_name, json_document
+from portal.records import storage
+from portal.records.pdf import build_pdf
+from portal.gradio_app.events import AppError, run_upload
+from portal.records.documents import download_name, json_document
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
 

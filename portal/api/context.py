@@ -8,7 +8,7 @@ from fastapi import Request
 from portal.config import Config
 from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
-from realtime.app_events import AppContext
+from portal.gradio_app.events import AppContext
 
 from .streams import SessionStreams
 

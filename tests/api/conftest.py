@@ -19,7 +19,7 @@ from app_testlib import REAL_MODEL, SECRET, ServerThread, jpeg_bytes, portrait_s
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> str:
     from realtime.classifier import load_classifier
-    from realtime.devmodel import write_standin_model
+    from realtime.research.devmodel import write_standin_model
 
     if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
         path = REAL_MODEL
@@ -31,7 +31,7 @@ def model_path(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app_settings(model_path):
-    from realtime.app_settings import AppSettings
+    from portal.gradio_app.settings import AppSettings
 
     return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024, warm_up=False)
 

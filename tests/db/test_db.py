@@ -15,8 +15,9 @@ def make_user(name="alice", email=None):
 def record(owner_id, title="t", faces=1, paths=("o.png", "a.png"), kind="upload"):
     result = {"faces": [{"emotion": "happy", "confidence": 0.9}] * faces}
     return db.record_computation(
-        owner_id, kind, title, "Hall 2", "n", True, paths[0], paths[1], result,
-        faces, "happy" if faces else None, {"total": 12.5}, "fer-v1")
+        owner_id=owner_id, kind=kind, title=title, exhibit="Hall 2", notes="n", consent=True,
+        original_path=paths[0], annotated_path=paths[1], result=result, faces_found=faces,
+        dominant_emotion="happy" if faces else None, timings={"total": 12.5}, model_version="fer-v1")
 
 
 def test_init_creates_latest_schema_and_is_idempotent(database_url):
@@ -198,8 +199,9 @@ def test_over_long_text_is_refused_not_cut(database, field, limit):
     texts = {"title": "t", "exhibit": "Hall 2", "notes": "n"}
 
     def store(text):
-        db.record_computation(alice.id, "upload", *(text if k == field else v for k, v in texts.items()),
-                              True, "o.png", "a.png", {"faces": []}, 0, None, {}, "fer-v1")
+        db.record_computation(owner_id=alice.id, kind="upload", **{k: (text if k == field else v) for k, v in texts.items()},
+                              consent=True, original_path="o.png", annotated_path="a.png", result={"faces": []},
+                              faces_found=0, dominant_emotion=None, timings={}, model_version="fer-v1")
 
     store("é" * limit)  # exactly at the limit: kept whole
     with pytest.raises(db.TextTooLong, match=f"The {field} is {limit + 1:,} characters long; "
@@ -208,3 +210,14 @@ def test_over_long_text_is_refused_not_cut(database, field, limit):
     assert db.count_computations(alice.id) == 1  # nothing stored half-way
     assert db.get_user(alice.id).computation_count == 1
     assert len(getattr(db.list_computations(alice.id).items[0], field)) == limit
+
+
+def test_record_computation_takes_keywords_only(database_url):
+    db.init(database_url)
+    with db.connection():
+        owner = db.create_user("kw", "kw@example.org", "x").id
+        with pytest.raises(TypeError, match="positional"):
+            db.record_computation(owner, "upload", {"faces": []}, 0, None, {}, "v")
+        comp = db.record_computation(owner_id=owner, kind="upload", result={"faces": []}, faces_found=0,
+                                     dominant_emotion=None, timings={}, model_version="v")
+        assert (comp.title, comp.consent, comp.original_path) == ("", False, "")

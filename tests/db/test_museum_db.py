@@ -20,8 +20,9 @@ def _user(name):
 
 def _comp(owner, faces=3):
     face = {"box": [1, 2, 30, 40], "emotion": "happy", "probabilities": PROBS}
-    return db.record_computation(owner, "upload", "t", "", "", True, "a.jpg", "b.jpg",
-                                 {"faces": [face] * faces}, faces, "happy", {}, "m")
+    return db.record_computation(owner_id=owner, kind="upload", title="t", consent=True, original_path="a.jpg",
+                                 annotated_path="b.jpg", result={"faces": [face] * faces}, faces_found=faces,
+                                 dominant_emotion="happy", timings={}, model_version="m")
 
 
 def test_migration_3_brings_the_schema_to_the_latest_version(database):

@@ -45,7 +45,7 @@ def add_computation(config, user_id, title="Portrait", faces=2, files=True, kind
     """Record a computation with real image files under DATA_DIR/uploads."""
     from PIL import Image
 
-    from portal.storage import new_image_paths
+    from portal.records.storage import new_image_paths
     original, annotated = new_image_paths(config.data_dir, user_id)
     if files:
         Image.new("RGB", (64, 48), (200, 120, 40)).save(Path(config.data_dir) / original)
@@ -58,6 +58,8 @@ def add_computation(config, user_id, title="Portrait", faces=2, files=True, kind
               "model": {"name": "fer", "version": "v1"}, "detector": "short",
               "timing_ms": {"total": 21.5}}
     with db.connection():
-        return db.record_computation(user_id, kind, title, "Room 3", "A note", True,
-                                     original, annotated, result, faces,
-                                     "happy" if faces else None, {"total": 21.5}, "fer-v1")
+        return db.record_computation(owner_id=user_id, kind=kind, title=title, exhibit="Room 3",
+                                     notes="A note", consent=True, original_path=original,
+                                     annotated_path=annotated, result=result, faces_found=faces,
+                                     dominant_emotion="happy" if faces else None,
+                                     timings={"total": 21.5}, model_version="fer-v1")

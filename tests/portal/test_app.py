@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import db
-from portal import create_app
+from portal.factory import create_app
 from portal.config import ConfigError, load_config, validate
-from portal.logs import configure_logging
+from realtime.logsetup import configure_logging
 
 from portal_testlib import PASSWORD, post, register
 
@@ -91,7 +91,7 @@ def test_run_py_refuses_to_start_in_unsafe_production(tmp_path, monkeypatch):
     finally:
         configure_logging(tmp_path / "reset.log")
         for h in list(logging.getLogger().handlers):
-            if getattr(h, "_emotion_portal_handler", False):
+            if getattr(h, "_emotion_handler", False):
                 logging.getLogger().removeHandler(h)
                 h.close()
 
@@ -161,7 +161,7 @@ def test_configure_logging_writes_rotating_file(tmp_path):
     try:
         configure_logging(path, "INFO")
         configure_logging(path, "INFO")  # idempotent: one file handler
-        mine = [h for h in root.handlers if getattr(h, "_emotion_portal_handler", False)]
+        mine = [h for h in root.handlers if getattr(h, "_emotion_handler", False)]
         assert len(mine) == 2
         logging.getLogger("portal.test").info("hello log file")
         for h in mine:
@@ -169,7 +169,7 @@ def test_configure_logging_writes_rotating_file(tmp_path):
         assert "INFO [portal.test] hello log file" in path.read_text()
     finally:
         for h in list(root.handlers):
-            if getattr(h, "_emotion_portal_handler", False):
+            if getattr(h, "_emotion_handler", False):
                 root.removeHandler(h)
                 h.close()
         root.setLevel(level)
@@ -191,8 +191,9 @@ def test_real_server_counts_parallel_requests(config):
     @flask_app.post("/_test/record")
     @login_required
     def record():
-        comp = db.record_computation(current_user.id, "upload", "t", "", "", False, "", "",
-                                     {"faces": []}, 0, None, {"total": 1.0}, "test")
+        comp = db.record_computation(owner_id=current_user.id, kind="upload", title="t", result={"faces": []},
+                                     faces_found=0, dominant_emotion=None, timings={"total": 1.0},
+                                     model_version="test")
         return {"id": comp.id}
 
     flask_app.extensions["csrf"].exempt(record)

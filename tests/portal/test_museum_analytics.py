@@ -45,8 +45,9 @@ def _fill(exhibit, owner, rng, sessions=3, photos=2):
     for _ in range(photos):
         probs = _probs(rng)
         face = {"box": [1, 1, 30, 30], "emotion": max(probs, key=probs.get), "probabilities": probs}
-        comp = db.record_computation(owner, "upload", "p", "", "", True, "", "",
-                                     {"faces": [face] * 3}, 3, face["emotion"], {}, "m")
+        comp = db.record_computation(owner_id=owner, kind="upload", title="p", consent=True,
+                                     result={"faces": [face] * 3}, faces_found=3,
+                                     dominant_emotion=face["emotion"], timings={}, model_version="m")
         observations.attach_computation(owner, comp, exhibit.id)
 
 

@@ -54,7 +54,7 @@ def test_owner_is_not_locked_out_by_someone_elses_failures(app, client, alice):
 
 
 def test_slower_per_username_and_per_ip_limits(tmp_path, config):
-    from portal import create_app
+    from portal.factory import create_app
     app = create_app(config.with_(login_user_limit="6 per hour", login_ip_limit="7 per hour"))
     for i in range(6):  # one failure each from 6 addresses: the name is now slowed down
         assert login(_from(app.test_client(), f"10.1.0.{i}"), "alice", "bad-1").status_code == 401
@@ -66,7 +66,7 @@ def test_slower_per_username_and_per_ip_limits(tmp_path, config):
 
 
 def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
-    from portal import create_app
+    from portal.factory import create_app
     plain = create_app(config.with_(login_ip_limit="3 per hour"))
     client = plain.test_client()
     for i in range(3):
@@ -123,7 +123,7 @@ def test_limits_are_shared_through_redis(config):
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
     except redis.RedisError:
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    from portal import create_app
+    from portal.factory import create_app
     shared = config.with_(redis_url="redis://127.0.0.1:6379/0",
                           ratelimit_prefix=f"test-{secrets.token_hex(6)}")
     first = create_app(shared).test_client()   # two server processes would each build one
@@ -211,8 +211,8 @@ def test_unreachable_database_gives_the_error_page(config):
 
 # ------------------------------------------ 5. every copy goes; crash leftovers
 def _downloads(config, comp):
-    from portal.storage import downloads_dir
-    from realtime.app_report import write_downloads
+    from portal.records.storage import downloads_dir
+    from portal.gradio_app.report import write_downloads
     with db.connection():
         data = db.computation_to_dict(db.Computation.get_by_id(comp.id))
     pdf, js = write_downloads(downloads_dir(config.data_dir), data,
@@ -243,7 +243,7 @@ def test_start_up_removes_crash_leftovers(config, app, alice):
     import os
     import time
 
-    from portal import create_app
+    from portal.factory import create_app
     comp = add_computation(config, alice.id)
     folder = config.data_dir / "uploads" / str(alice.id)
     orphan = folder / "20260101-000000-deadbeef.jpg"  # written, then SIGKILL before the INSERT
@@ -269,7 +269,7 @@ def test_start_up_removes_crash_leftovers(config, app, alice):
 def log_file(tmp_path):
     import logging
 
-    from portal.logs import configure_logging
+    from realtime.logsetup import configure_logging
     path = tmp_path / "logs" / "real.log"
     configure_logging(path, "INFO")
     yield path
@@ -317,7 +317,7 @@ def test_production_accepts_generated_keys(tmp_path):
 
 
 def _production(tmp_path, database_url, **env):
-    from portal import create_app
+    from portal.factory import create_app
     from portal.config import load_config
     config = load_config({"DATA_DIR": str(tmp_path / "prod"), "APP_ENV": "production",
                           "SECRET_KEY": RANDOM_KEY, **env}, database_url=database_url,
@@ -357,7 +357,7 @@ def test_production_refuses_insecure_cookies(tmp_path):
 
 
 def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
-    from portal import create_app
+    from portal.factory import create_app
     app = create_app(config.with_(proxy_count=1, trusted_proxies=("10.9.0.1",)))
     for peer, secure in (("10.9.0.1", True), ("10.9.0.2", False)):
         client = _from(app.test_client(), peer)
@@ -421,7 +421,7 @@ def _pdf_text(data: bytes) -> str:
 def test_pdf_renders_or_marks_every_character(client, config, alice):
     from pathlib import Path
 
-    from portal.pdf import FALLBACK_FONTS, MISSING
+    from portal.records.pdf import FALLBACK_FONTS, MISSING
     title = "Visitors 😀 日本語 שלום مرحبا Ünïcödé"
     comp = add_computation(config, alice.id, title=title)
     with db.connection():
@@ -439,7 +439,7 @@ def test_pdf_renders_or_marks_every_character(client, config, alice):
 
 
 def test_pdf_shapes_right_to_left_text():
-    from portal.pdf import _Report
+    from portal.records.pdf import _Report
     pdf = _Report()
     pdf.setup_fonts("مرحبا")
     assert pdf.text_shaping, "uharfbuzz missing: Arabic would not be joined"

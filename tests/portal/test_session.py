@@ -89,7 +89,7 @@ def test_password_change_and_deletion_cut_off_old_cookies(app, client, alice):
 def test_gradio_mount_refuses_anonymous_and_admits_portal_users(tmp_path):
     """Gradio 6 with our auth_dependency, as run.mount_realtime mounts it (SQLite only)."""
     import gradio as gr
-    from portal import create_app
+    from portal.factory import create_app
     from portal.config import load_config
     app = create_app(load_config({}, data_dir=tmp_path, password_hash_method="pbkdf2:sha256:1000",
                                  log_file=tmp_path / "app.log"))

@@ -12,7 +12,7 @@ REAL_MODEL = REPO / "onnx" / "emotion.onnx"
 
 @pytest.fixture(scope="session")
 def standin_model(tmp_path_factory) -> Path:
-    from realtime.devmodel import write_standin_model
+    from realtime.research.devmodel import write_standin_model
 
     return write_standin_model(tmp_path_factory.mktemp("model"))
 
@@ -27,7 +27,7 @@ def answer_model(standin_model) -> Path:
 
 @pytest.fixture(scope="session")
 def fer_faces() -> tuple[np.ndarray, np.ndarray]:
-    from realtime.ferdata import fer_csv_path, load_fer_faces
+    from realtime.research.ferdata import fer_csv_path, load_fer_faces
 
     if not fer_csv_path().is_file():
         pytest.skip(f"FER2013 CSV not available at {fer_csv_path()}")

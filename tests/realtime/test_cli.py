@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from realtime.scenes import real_photo
+from realtime.research.scenes import real_photo
 
 
 def test_predict_writes_annotated_images_and_json(tmp_path, standin_model):
@@ -45,7 +45,7 @@ def test_predict_unknown_detector(tmp_path):
 
 def test_configured_crop_matches_a_fresh_measurement(fer_faces):
     """The margin in realtime/config.py is what the calibration measures (on a smaller sample)."""
-    from realtime.calibrate import calibrate
+    from realtime.research.calibrate import calibrate
     from realtime.config import DEFAULT_DETECTOR, detector_spec
 
     faces, _ = fer_faces

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from realtime import Analyzer, PipelineConfig, analyze
-from realtime.crop import iou
-from realtime.scenes import NO_FACE, REAL_FACES, background, fer_frame_to_face, real_photo, shrunk_group
+from realtime.boxes import iou
+from realtime.research.scenes import NO_FACE, REAL_FACES, background, fer_frame_to_face, real_photo, shrunk_group
 
 SLOTS = [(70, 50), (400, 50), (70, 290), (400, 290)]  # 640x480 scene, 130 px FER faces
 SIDE = 130
@@ -132,7 +132,7 @@ def test_draw_small_and_large_images(config, tmp_path):
     out = big.draw()
     assert out.shape == (1200, 1024, 3) and not np.array_equal(out, big.image)
     # boxes are drawn in the emotion's colour
-    from realtime.draw import color_for
+    from realtime.palette import color_for
 
     x, y, w, h = big.faces[0].box
     assert tuple(out[y + h // 2, x]) == color_for(big.faces[0].emotion) or \
@@ -145,9 +145,9 @@ def test_draw_small_and_large_images(config, tmp_path):
 def test_realtime_never_imports_torch(standin_model):
     code = (
         "import sys, numpy as np; import realtime; from realtime import analyze, PipelineConfig;"
-        "from realtime.scenes import real_photo;"
+        "from realtime.research.scenes import real_photo;"
         f"r = analyze(real_photo('astronaut'), PipelineConfig(model_path={str(standin_model)!r})); r.draw();"
-        "import realtime.cli, realtime.stream, realtime.bench;"
+        "import realtime.cli, realtime.stream, realtime.research.bench;"
         "assert len(r.faces) == 1; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from realtime import Analyzer, PipelineConfig, Stream, StreamConfig
-from realtime.bench import stream_frames
+from realtime.research.bench import stream_frames
 from realtime.detect import Detection
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+from realtime.paths import fer2013_csv
+
+SHARED = fer2013_csv()
 
 
 def make_faces(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -6,10 +6,11 @@ stable under small shifts of the crop -- they mean nothing about emotions.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from .. import contract
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
@@ -46,14 +47,11 @@ def write_standin_model(directory: str | Path, name: str = "standin", size: int 
     onnx.checker.check_model(model)
     path = directory / f"{name}.onnx"
     onnx.save(model, str(path))
-    meta = {
-        "format_version": 1, "name": f"{name}-gemm", "version": "0.0.0-standin", "file": path.name,
-        "classes": CLASSES,
-        "input": {"name": "input", "height": size, "width": size, "channels": 1, "color": "gray",
-                  "layout": "NCHW", "dtype": "float32", "scale": 1 / 255, "mean": [0.5], "std": [0.5]},
-        "output": {"name": "probabilities", "kind": "probabilities"},
-        "tta": {"hflip": True},
-        "architecture": "stand-in: Flatten -> Gemm -> Softmax (smooth random weights)",
-    }
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    meta = contract.ModelMetadata(
+        name=f"{name}-gemm", version="0.0.0-standin", classes=list(CLASSES),
+        input=contract.InputSpec(height=size, width=size),
+        tta={"hflip": True},
+        architecture={"name": "stand-in", "layers": "Flatten -> Gemm -> Softmax (smooth random weights)"},
+    )
+    contract.write(path, meta)
     return path

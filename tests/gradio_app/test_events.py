@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 import db
 from app_testlib import jpeg_bytes, png_bytes, webcam_frames
-from realtime.app_events import (AppContext, AppError, LiveSession,
-                                 capture, downloads_for, live_caption, run_upload, stream_frame)
+from portal.gradio_app.events import (AppContext, AppError, LiveSession,
+                                 capture, live_caption, run_upload, stream_frame)
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_stream_tracks_faces_and_stores_nothing(ctx, user_id):
 
 
 def test_stream_with_several_faces_keeps_their_labels(ctx):
-    from realtime.scenes import shrunk_group
+    from realtime.research.scenes import shrunk_group
 
     group = shrunk_group([70, 80, 90], size=(480, 640)).rgb  # three real portraits, webcam-sized
     live = None
@@ -199,25 +199,11 @@ def test_capture_records_the_latest_frame(ctx, user_id):
         capture(ctx, user_id, live)
 
 
-def test_downloads_only_for_the_owner(ctx, user_id, portrait, tmp_path):
-    photo = tmp_path / "p.jpg"
-    photo.write_bytes(jpeg_bytes(portrait))
-    comp_id = run_upload(ctx, user_id, photo, "Mine").computation["id"]
-    pdf, js = downloads_for(ctx, user_id, comp_id)
-    assert pdf.read_bytes().startswith(b"%PDF") and json.loads(js.read_text())["id"] == comp_id
-    with db.connection():
-        other = db.create_user("bob", "bob@example.org", "x").id
-    with pytest.raises(AppError, match="not yours"):
-        downloads_for(ctx, other, comp_id)
-    with pytest.raises(AppError):
-        downloads_for(ctx, user_id, 9999)
-
-
 def test_old_downloads_are_pruned(tmp_path):
     import os
     import time
 
-    from realtime.app_report import prune
+    from portal.gradio_app.report import prune
 
     old, new = tmp_path / "1-old", tmp_path / "2-new"
     for d in (old, new):
@@ -232,7 +218,7 @@ def test_old_downloads_are_pruned(tmp_path):
 def test_frame_html_is_an_inline_jpeg(portrait):
     import base64
 
-    from realtime.webapp import frame_html
+    from portal.gradio_app.blocks import frame_html
     html = frame_html(portrait, "1 face <b>", 70)
     assert 'id="live-frame"' in html and "data:image/jpeg;base64," in html
     assert "1 face &lt;b&gt;" in html
@@ -244,8 +230,8 @@ def test_frame_html_is_an_inline_jpeg(portrait):
 def test_warm_up_loads_the_models_or_logs_why_not(ctx, config, settings, tmp_path, caplog):
     from dataclasses import replace
 
-    from realtime.app_events import warm_up
-    with caplog.at_level(logging.INFO, logger="realtime.app_events"):
+    from portal.gradio_app.events import warm_up
+    with caplog.at_level(logging.INFO, logger="portal.gradio_app.events"):
         warm_up(ctx).join(60)
         broken = AppContext(config.data_dir, replace(settings, model_path=str(tmp_path / "none.onnx")))
         warm_up(broken).join(60)

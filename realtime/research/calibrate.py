@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .config import DETECTORS, CropCalibration, detector_spec
-from .crop import crop_square, iou, square_to_box
-from .detect import MediaPipeDetector
+from ..config import DETECTORS, CropCalibration, detector_spec
+from ..boxes import iou
+from ..crop import crop_square, square_to_box
+from ..detect import MediaPipeDetector
 from .ferdata import load_fer_faces
 
 log = logging.getLogger(__name__)

@@ -75,7 +75,7 @@ def test_logged_in_user_reaches_the_app_then_logs_out(client):
     assert config.status_code == 200 and config.json()["username"] == "1"
     assert client.get("/app/theme.css").status_code == 200
     # the header's log-out button: a token signed for this session, accepted by the portal
-    from realtime.app_portal import logout_token
+    from portal.gradio_app.header import logout_token
     client.get("/menu")
     token = logout_token(client.app.state.flask_app, dict(client.cookies))
     assert token
@@ -85,7 +85,7 @@ def test_logged_in_user_reaches_the_app_then_logs_out(client):
 
 
 def test_no_logout_token_without_a_session(flask_app):
-    from realtime.app_portal import header_html, logout_token
+    from portal.gradio_app.header import header_html, logout_token
 
     assert logout_token(flask_app, {}) is None
     html = header_html("<alice>", None)
@@ -94,7 +94,7 @@ def test_no_logout_token_without_a_session(flask_app):
 
 
 def test_settings_from_env():
-    from realtime.app_settings import settings_from_env
+    from portal.gradio_app.settings import settings_from_env
 
     s = settings_from_env({"EMOTION_MODEL": "/m.onnx", "LIVE_DETECTOR": "short", "UPLOAD_MAX_MB": "5"})
     assert s.model_path == "/m.onnx" and s.live_detector == "short"

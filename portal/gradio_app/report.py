@@ -8,42 +8,19 @@ them into its own cache when they are handed to a DownloadButton, so old ones ar
 """
 from __future__ import annotations
 
-import json
 import logging
-import re
 import secrets
 import shutil
 import time
-from datetime import datetime
 from pathlib import Path
+
+from portal.records.documents import download_name, json_bytes
 
 log = logging.getLogger(__name__)
 
 
-def slug(text: str, limit: int = 40) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:limit].strip("-")
-
-
-def download_name(comp: dict, ext: str) -> str:
-    """``emotion-12-mona-lisa-20250101-1200.pdf`` (same scheme as the portal's History)."""
-    created = str(comp.get("created_at") or "").rstrip("Z")
-    try:
-        stamp = datetime.fromisoformat(created).strftime("%Y%m%d-%H%M")
-    except ValueError:
-        stamp = "undated"
-    kind = comp.get("kind") or "computation"
-    return f"emotion-{comp['id']}-{slug(comp.get('title') or '') or kind}-{stamp}.{ext}"
-
-
-def json_document(comp: dict, username: str) -> dict:
-    """The core's result plus the computation's metadata (History's JSON download)."""
-    doc = dict(comp)
-    doc["user"] = username
-    return doc
-
-
 def pdf_bytes(comp: dict, annotated_path: str | Path | None, username: str) -> bytes:
-    from portal.pdf import build_pdf
+    from portal.records.pdf import build_pdf
 
     return build_pdf(comp, annotated_path, username=username)
 
@@ -72,7 +49,7 @@ def write_downloads(download_dir: Path, comp: dict, annotated_path: str | Path |
     pdf_path = folder / download_name(comp, "pdf")
     pdf_path.write_bytes(pdf_bytes(comp, annotated_path, username))
     json_path = folder / download_name(comp, "json")
-    json_path.write_text(json.dumps(json_document(comp, username), indent=2, ensure_ascii=False))
+    json_path.write_bytes(json_bytes(comp, username))
     log.debug("downloads for computation %s written in %.0f ms", comp["id"],
               (time.perf_counter() - t0) * 1000)
     return pdf_path, json_path

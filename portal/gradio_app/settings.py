@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .config import DEFAULT_DETECTOR, PipelineConfig, detector_spec
-from .io import DEFAULT_MAX_PIXELS
+from realtime.config import DEFAULT_DETECTOR, PipelineConfig, detector_spec
+from realtime.io import DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_FER_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
-
+from ..paths import fer2013_csv
 
 def fer_csv_path() -> Path:
-    return Path(os.environ.get("FER2013_CSV", str(DEFAULT_FER_CSV)))
+    return fer2013_csv()
 
 
 def load_fer_faces(usage: str = "PublicTest", limit: int = 100, path: str | Path | None = None,

@@ -159,7 +159,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
 
     import run
     from app_testlib import png_bytes
-    from realtime.app_events import AppContext, run_upload
+    from portal.gradio_app.events import AppContext, run_upload
 
     old = os.umask(0o022)  # what a shell usually has
     try:
@@ -188,7 +188,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
 
 
 def test_existing_world_readable_data_is_tightened(tmp_path, config):
-    from portal import create_app
+    from portal.factory import create_app
     config.data_dir.mkdir(parents=True, mode=0o755)
     config.data_dir.chmod(0o755)
     create_app(config)

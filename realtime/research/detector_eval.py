@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from .config import detector_spec
-from .crop import iou
-from .detect import MediaPipeDetector
+from ..config import detector_spec
+from ..boxes import greedy_match
+from ..detect import MediaPipeDetector
 from .scenes import Scene, labelled_set
 
 log = logging.getLogger(__name__)
@@ -18,16 +18,8 @@ BUCKETS = ((0, 32, "<32"), (32, 48, "32-47"), (48, 80, "48-79"), (80, 10_000, ">
 
 def match(gt: list[tuple], pred: list[tuple], thr: float = 0.5) -> tuple[int, int]:
     """Greedy IoU matching -> (true positives, false positives)."""
-    pairs = sorted(((iou(g, p), i, j) for i, g in enumerate(gt) for j, p in enumerate(pred)), reverse=True)
-    used_g, used_p = set(), set()
-    for v, i, j in pairs:
-        if v < thr:
-            break
-        if i in used_g or j in used_p:
-            continue
-        used_g.add(i)
-        used_p.add(j)
-    return len(used_g), len(pred) - len(used_p)
+    matched = greedy_match(gt, pred, thr)
+    return len(matched), len(pred) - len(matched)
 
 
 def evaluate(name: str, scenes: list[Scene], repeats: int = 1) -> dict:

@@ -18,7 +18,7 @@ def model_path(tmp_path_factory) -> str:
     """The trained model when it is there (nicer screenshots), else the core's stand-in.
     Loaded once with one intra-op thread: the tests share 2 cores with other work."""
     from realtime.classifier import load_classifier
-    from realtime.devmodel import write_standin_model
+    from realtime.research.devmodel import write_standin_model
 
     if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
         path = REAL_MODEL
@@ -30,7 +30,7 @@ def model_path(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def settings(model_path):
-    from realtime.app_settings import AppSettings
+    from portal.gradio_app.settings import AppSettings
 
     return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
                        max_pixels=20_000_000, warm_up=False)
@@ -47,7 +47,7 @@ def config(tmp_path):
 
 @pytest.fixture
 def flask_app(config):
-    from portal import create_app
+    from portal.factory import create_app
 
     app = create_app(config)
     yield app
@@ -62,7 +62,7 @@ def user_id(flask_app) -> int:
 
 @pytest.fixture
 def ctx(config, settings, flask_app):
-    from realtime.app_events import AppContext
+    from portal.gradio_app.events import AppContext
 
     return AppContext(data_dir=config.data_dir, settings=settings)
 
@@ -76,8 +76,8 @@ def portrait() -> np.ndarray:
 @pytest.fixture(scope="session")
 def fer_scene() -> np.ndarray:
     """Four FER2013 faces composited into an 800x600 scene (skips without the shared CSV)."""
-    from realtime.ferdata import fer_csv_path, load_fer_faces
-    from realtime.scenes import background, composite
+    from realtime.research.ferdata import fer_csv_path, load_fer_faces
+    from realtime.research.scenes import background, composite
 
     if not fer_csv_path().is_file():
         pytest.skip(f"FER2013 CSV not available at {fer_csv_path()}")
@@ -88,6 +88,6 @@ def fer_scene() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def no_face_scene() -> np.ndarray:
-    from realtime.scenes import background
+    from realtime.research.scenes import background
 
     return background("coffee", (375, 500))

@@ -38,7 +38,6 @@ class Scene:
     rgb: np.ndarray
     faces: list[tuple[float, float, float, float]]  # ground-truth face boxes
     frames: list[tuple[int, int, int, int]] = field(default_factory=list)  # pasted FER frames (composites)
-    fer_index: list[int] = field(default_factory=list)  # which FER face is in each frame
 
     @property
     def kind(self) -> str:
@@ -102,7 +101,7 @@ def _with_context(face: np.ndarray, s: int, context: float, fade: bool = True) -
 
 
 def composite(faces: np.ndarray, sizes: list[int], bg: np.ndarray, seed: int = 0,
-              indices: list[int] | None = None, name: str = "composite", context: float = 0.0, fade: bool = True) -> Scene:
+              name: str = "composite", context: float = 0.0, fade: bool = True) -> Scene:
     """Paste gray 48x48 faces (resized to ``sizes``) at random non-overlapping places.
 
     The 48x48 frame itself is pasted exactly (its crop gives back the FER face); around it
@@ -129,8 +128,7 @@ def composite(faces: np.ndarray, sizes: list[int], bg: np.ndarray, seed: int = 0
         canvas[y - m:y + s + m, x - m:x + s + m] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
         placed[k] = (x, y, s, s)
     frames = [placed[k] for k in range(len(sizes))]
-    return Scene(name, canvas, [fer_frame_to_face(f) for f in frames], frames,
-                 list(indices) if indices is not None else list(range(len(frames))))
+    return Scene(name, canvas, [fer_frame_to_face(f) for f in frames], frames)
 
 
 def shrunk_group(face_px: list[int], size: tuple[int, int] = SCENE_SIZE, seed: int = 0) -> Scene:
@@ -177,6 +175,6 @@ def labelled_set(fer_faces: np.ndarray | None = None, seed: int = 0) -> list[Sce
                 idx = [(k + t) % len(fer_faces) for t in range(len(sizes))]
                 k += len(sizes)
                 scenes.append(composite(fer_faces[idx], sizes, background(bg), seed=seed + 10 * i + j,
-                                        indices=idx, name=f"fer:{bg}:{j}"))
+                                        name=f"fer:{bg}:{j}"))
     scenes += [Scene(f"noface:{n}", real_photo(n), []) for n in NO_FACE]
     return scenes

@@ -32,7 +32,7 @@ def jpeg_bytes(rgb: np.ndarray, quality: int = 90) -> bytes:
 
 def portrait_scene(size=(480, 640), x: int = 200, y: int = 90) -> np.ndarray:
     """A webcam-like 640x480 frame: the astronaut's head and shoulders on a no-face background."""
-    from realtime.scenes import background, real_photo
+    from realtime.research.scenes import background, real_photo
 
     H, W = size
     person = cv2.resize(real_photo("astronaut")[20:400, 90:360], (216, 304), interpolation=cv2.INTER_AREA)

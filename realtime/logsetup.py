@@ -1,4 +1,5 @@
-"""Logging set-up: console + rotating file.  Called once, by run.py.
+"""The one logging set-up: console + optional rotating file.  Called once, at the edge: ``run.py``,
+``python -m realtime``, ``python -m train``.
 
 Log lines carry user input (login names, titles, paths...).  :class:`SafeFormatter`
 escapes control characters in every message, so a newline in a login name cannot
@@ -12,7 +13,7 @@ import re
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
-_MARK = "_emotion_portal_handler"
+_MARK = "_emotion_handler"
 # C0/C1 controls (newline, carriage return, escape...), line/paragraph separators, bidi overrides
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -34,28 +35,30 @@ class SafeFormatter(logging.Formatter):
             record.message = message
 
 
-def configure_logging(log_file: str | Path, level: str = "INFO") -> None:
-    """Send records of every logger to stderr and to ``log_file`` (10 MB x 5).
+def configure_logging(log_file: str | Path | None, level: str = "INFO", *,
+                      max_bytes: int = 10 * 1024 * 1024, backups: int = 5) -> None:
+    """Send records of every logger to stderr and, if given, to ``log_file`` (rotated at ``max_bytes``).
 
-    Idempotent: calling it again replaces the handlers it added before.
+    Idempotent: calling it again replaces the handlers it added before (other handlers stay).
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _MARK, False):
             root.removeHandler(handler)
             handler.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_file:
+        path = Path(log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
+                                                             encoding="utf-8"))
     formatter = SafeFormatter(FORMAT)
-    path = Path(log_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handlers = [logging.StreamHandler(),
-                logging.handlers.RotatingFileHandler(path, maxBytes=10 * 1024 * 1024,
-                                                     backupCount=5, encoding="utf-8")]
     for handler in handlers:
         handler.setFormatter(formatter)
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(getattr(logging, str(level).upper(), logging.INFO))
-    # uvicorn's own access log would duplicate our request log line.
+    # uvicorn's own access log would duplicate the portal's request log line
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # fpdf2 subsets fonts with fontTools, which logs ~100 INFO lines per PDF

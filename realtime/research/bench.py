@@ -15,11 +15,11 @@ import time
 import cv2
 import numpy as np
 
-from .classifier import load_classifier
-from .config import DEFAULT_DETECTOR, PipelineConfig
-from .pipeline import Analyzer
+from ..classifier import load_classifier
+from ..config import DEFAULT_DETECTOR, PipelineConfig
+from ..pipeline import Analyzer
 from .scenes import real_photo, shrunk_group
-from .stream import Stream
+from ..stream import Stream
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,22 @@ def stream_frames(n: int = 60, size: tuple[int, int] = (480, 640)) -> list[np.nd
 
 def run(model_path: str | None = None, detectors: list[str] | None = None, calls: int = 1000,
         repeats: int = 50) -> str:
+    """Markdown report: classifier speed, pipeline speed per detector, memory over ``calls`` calls."""
     clf = load_classifier(model_path)
+    photo, frames = three_face_photo(), stream_frames()
     lines = [
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
         f"providers {clf.session.get_providers()}; model {clf.name} {clf.version}.",
         "",
+    ]
+    lines += _classifier_table(clf, repeats)
+    lines += _pipeline_table(model_path, detectors or [DEFAULT_DETECTOR, "full", "short"], photo, frames, repeats)
+    lines += _memory_line(model_path, photo, calls)
+    return "\n".join(lines)
+
+
+def _classifier_table(clf, repeats: int) -> list[str]:
+    lines = [
         "**Classifier** (crops already at input size; TTA = original + mirror in one extra run):",
         "",
         "| faces per call | ms per call, no TTA | ms per face, no TTA | ms per call, TTA | ms per face, TTA |",
@@ -82,10 +93,11 @@ def run(model_path: str | None = None, detectors: list[str] | None = None, calls
         a, _ = _median_ms(lambda: clf.predict(faces, tta=False), repeats * 2)
         b, _ = _median_ms(lambda: clf.predict(faces, tta=True), repeats * 2)
         lines.append(f"| {n} | {a:.2f} | {a / n:.2f} | {b:.2f} | {b / n:.2f} |")
+    return lines
 
-    photo = three_face_photo()
-    frames = stream_frames()
-    lines += [
+
+def _pipeline_table(model_path, detectors: list[str], photo, frames, repeats: int) -> list[str]:
+    lines = [
         "",
         "**Pipeline** (decode of an in-memory array, detect, crop, classify with the metadata's TTA; "
         "draw measured separately; medians over "
@@ -95,7 +107,7 @@ def run(model_path: str | None = None, detectors: list[str] | None = None, calls
         "| 640x480 stream, 1 face: found | ms/frame (p90) | frames/s | with drawing: frames/s |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in detectors or [DEFAULT_DETECTOR, "full", "short"]:
+    for name in detectors:
         an = Analyzer(PipelineConfig(detector=name, model_path=model_path))
         an.analyze(photo)
         res = [an.analyze(photo) for _ in range(repeats)]
@@ -103,27 +115,35 @@ def run(model_path: str | None = None, detectors: list[str] | None = None, calls
         det = np.median([r.timing_ms["detect"] for r in res])
         cls = np.median([r.timing_ms["classify"] for r in res])
         draw_ms, _ = _median_ms(lambda: res[0].draw(), 10)
-        stream = Stream(analyzer=an)
-        stream.process(frames[0])
-        found = []
-        times = []
-        for f in frames:
-            t0 = time.perf_counter()
-            found.append(len(stream.process(f).faces))
-            times.append((time.perf_counter() - t0) * 1000.0)
-        stream.reset()
-        times_d = []
-        for f in frames:
-            t0 = time.perf_counter()
-            stream.process(f).draw()
-            times_d.append((time.perf_counter() - t0) * 1000.0)
+        found, times, times_d = _stream_times(an, frames)
         ms = float(np.median(times))
         lines.append(
             f"| {name} | {len(res[0].faces)}/3 | {det:.1f} | {cls:.1f} | {np.median(tot):.1f} ({np.percentile(tot, 90):.1f}) "
             f"| {draw_ms:.1f} | {np.mean(np.array(found) == 1) * 100:.0f}% of frames | {ms:.1f} ({np.percentile(times, 90):.1f}) "
             f"| {1000.0 / ms:.0f} | {1000.0 / float(np.median(times_d)):.0f} |"
         )
+    return lines
 
+
+def _stream_times(an: Analyzer, frames) -> tuple[list[int], list[float], list[float]]:
+    """Faces found per frame, ms per frame, and ms per frame with drawing, through a Stream."""
+    stream = Stream(analyzer=an)
+    stream.process(frames[0])
+    found, times = [], []
+    for f in frames:
+        t0 = time.perf_counter()
+        found.append(len(stream.process(f).faces))
+        times.append((time.perf_counter() - t0) * 1000.0)
+    stream.reset()
+    times_d = []
+    for f in frames:
+        t0 = time.perf_counter()
+        stream.process(f).draw()
+        times_d.append((time.perf_counter() - t0) * 1000.0)
+    return found, times, times_d
+
+
+def _memory_line(model_path, photo, calls: int) -> list[str]:
     an = Analyzer(PipelineConfig(model_path=model_path))
     for _ in range(50):
         an.analyze(photo).draw()
@@ -135,10 +155,9 @@ def run(model_path: str | None = None, detectors: list[str] | None = None, calls
         if (i + 1) % max(1, calls // 4) == 0:
             gc.collect()
             marks.append(_rss_mb())
-    lines += [
+    return [
         "",
         f"**Memory** ({DEFAULT_DETECTOR}, analyze + draw of the 3-face photo): RSS {before:.1f} MB after 50 warm-up calls, "
         f"then {' / '.join(f'{m:.1f}' for m in marks)} MB after each quarter of {calls} calls "
         f"(growth {marks[-1] - before:+.1f} MB).",
     ]
-    return "\n".join(lines)

@@ -20,19 +20,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 import db
+from portal.records.pdf import emotion_order
+from realtime.classifier import ModelError, load_classifier
+from realtime.draw import encode
+from realtime.io import ImageError, ImageTooLargeError, load_image
+from realtime.pipeline import Analysis, Analyzer, get_analyzer
+from realtime.stream import Stream
 
-from .app_report import write_downloads
-from portal.pdf import emotion_order
-
-from .app_settings import AppSettings
-from .classifier import ModelError, load_classifier
-from .io import ImageError, ImageTooLargeError, load_image
-from .pipeline import Analysis, Analyzer, get_analyzer
-from .stream import Stream
+from .report import write_downloads
+from .settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class AppContext:
 
     @property
     def download_dir(self) -> Path:
-        from portal.storage import downloads_dir
+        from portal.records.storage import downloads_dir
         return downloads_dir(self.data_dir)
 
     def analyzer(self, live: bool) -> Analyzer:
@@ -134,14 +133,6 @@ def summary_markdown(comp: dict) -> str:
     return "\n\n".join(parts)
 
 
-def _encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return buf.tobytes()
-
-
 def _username(user_id: int) -> str:
     with db.connection():
         user = db.get_user(user_id)
@@ -157,22 +148,23 @@ def _clean(text: str | None, limit: int) -> str:
 def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, original: np.ndarray,
             annotated: np.ndarray, title: str, exhibit: str, notes: str, consent: bool) -> Outcome:
     """Store both images, record the computation, write the downloads."""
-    from portal.storage import new_image_paths, remove_files
+    from portal.records.storage import new_image_paths, remove_files
 
     username = _username(user_id)
     result = analysis.to_dict()
     q = ctx.settings.saved_jpeg_quality
     original_rel, annotated_rel = new_image_paths(ctx.data_dir, user_id, suffix=".jpg")
     data_dir = Path(ctx.data_dir)
-    (data_dir / original_rel).write_bytes(_encode_jpeg(original, q))  # re-encoded: no EXIF/GPS kept
-    (data_dir / annotated_rel).write_bytes(_encode_jpeg(annotated, q))
+    (data_dir / original_rel).write_bytes(encode(original, ".jpg", q))  # re-encoded: no EXIF/GPS kept
+    (data_dir / annotated_rel).write_bytes(encode(annotated, ".jpg", q))
     try:
         with db.connection():
             comp = db.record_computation(
-                user_id, kind, _clean(title, 200), _clean(exhibit, 200), _clean(notes, 4000),
-                bool(consent), original_rel, annotated_rel, result, len(analysis.faces),
-                analysis.dominant_emotion, result["timing_ms"],
-                f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
+                owner_id=user_id, kind=kind, title=_clean(title, 200), exhibit=_clean(exhibit, 200),
+                notes=_clean(notes, 4000), consent=bool(consent), original_path=original_rel,
+                annotated_path=annotated_rel, result=result, faces_found=len(analysis.faces),
+                dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
+                model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
             comp_dict = db.computation_to_dict(comp)
     except LookupError as exc:
         remove_files(ctx.data_dir, [original_rel, annotated_rel])
@@ -327,18 +319,3 @@ def capture(ctx: AppContext, user_id: int, live: LiveSession | None, title: str 
         raise AppError("There is no webcam frame to capture yet: start the webcam first.")
     return _record(ctx, user_id, "webcam", analysis, frame, annotated, title, exhibit, notes,
                    consent)
-
-
-# ------------------------------------------------------------------ downloads
-def downloads_for(ctx: AppContext, user_id: int, comp_id: int) -> tuple[Path, Path]:
-    """PDF and JSON of one of the user's computations (None-safe: AppError if not theirs)."""
-    from portal.storage import resolve
-
-    with db.connection():
-        comp = db.get_computation(user_id, comp_id)
-        if comp is None:
-            raise AppError("That result does not exist (or is not yours).")
-        comp_dict = db.computation_to_dict(comp)
-        annotated = resolve(ctx.data_dir, comp.annotated_path or comp.original_path)
-    return write_downloads(ctx.download_dir, comp_dict, annotated, _username(user_id),
-                           ctx.settings.download_max_age_s)

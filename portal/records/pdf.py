@@ -19,12 +19,10 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from realtime.palette import color_for
+
 log = logging.getLogger(__name__)
 
-COLOURS = {  # same hue family as the web page legend
-    "angry": (214, 39, 40), "disgust": (107, 142, 35), "fear": (148, 103, 189),
-    "happy": (255, 170, 0), "sad": (31, 119, 180), "surprise": (23, 190, 207),
-    "neutral": (127, 127, 127)}
 MAX_CHART_FACES = 12
 MAX_IMAGE_PX = 2000  # longest side embedded (~300 dpi across the page); larger photos are scaled down
 # Used for characters DejaVu lacks (CJK, emoji...) when installed (`make install` adds Debian's
@@ -139,9 +137,23 @@ def _probs(face: dict, emotions: list[str]) -> list[float]:
 def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
               username: str = "", generated_at: datetime | None = None) -> bytes:
     """Render the report and return the PDF bytes."""
-    generated_at = generated_at or datetime.now(timezone.utc)
     result = comp.get("result") or {}
     faces = result.get("faces") or []
+    pdf = _new_report(comp, faces, username, generated_at or datetime.now(timezone.utc))
+    _title(pdf, comp)
+    _facts(pdf, _fact_rows(comp, result, faces, username), comp.get("notes"))
+    _image(pdf, annotated_image, pdf.epw)
+    if faces:
+        _table(pdf, faces, pdf.epw)
+        _chart(pdf, faces, pdf.epw)
+    else:
+        pdf.set_font(pdf.base_font, "", 11)
+        pdf.multi_cell(pdf.epw, 6, pdf.text(result.get("message") or "No face was found in this image."),
+                       new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _new_report(comp: dict, faces: list, username: str, generated_at: datetime) -> _Report:
     pdf = _Report(format="A4")
     pdf.setup_fonts("".join(str(comp.get(k) or "") for k in ("title", "exhibit", "notes"))
                     + username + "".join(str(f.get("emotion") or "") for f in faces))
@@ -153,9 +165,11 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
         pdf.footer_text = pdf.footer_text.replace("·", "-")
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    f = pdf.base_font
-    width = pdf.epw
+    return pdf
 
+
+def _title(pdf: _Report, comp: dict) -> None:
+    f, width = pdf.base_font, pdf.epw
     pdf.set_font(f, "B", 18)
     pdf.multi_cell(width, 9, pdf.text(comp.get("title") or "Emotion analysis"),
                    new_x="LMARGIN", new_y="NEXT")
@@ -165,10 +179,11 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
     pdf.set_text_color(0)
     pdf.ln(2)
 
-    dominant = comp.get("dominant_emotion") or "none (no face found)"
+
+def _fact_rows(comp: dict, result: dict, faces: list, username: str) -> list[tuple[str, str]]:
     timings = comp.get("timings_ms") or result.get("timing_ms") or {}
     total_ms = timings.get("total")
-    info = [
+    return [
         ("Date", (comp.get("created_at") or "").replace("T", " ").replace("Z", " UTC")),
         ("User", username),
         ("Source", {"upload": "Uploaded photo", "webcam": "Webcam capture"}.get(
@@ -176,31 +191,25 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
         ("Exhibit / location", comp.get("exhibit") or "-"),
         ("Consent", "the people pictured agreed" if comp.get("consent") else "not confirmed"),
         ("Faces found", str(comp.get("faces_found", len(faces)))),
-        ("Dominant emotion", dominant),
+        ("Dominant emotion", comp.get("dominant_emotion") or "none (no face found)"),
         ("Model version", comp.get("model_version") or "-"),
         ("Processing time", f"{float(total_ms):.1f} ms" if total_ms is not None else "-"),
     ]
-    for label, value in info:
+
+
+def _facts(pdf: _Report, rows: list[tuple[str, str]], notes: str | None) -> None:
+    f, width = pdf.base_font, pdf.epw
+    for label, value in rows:
         pdf.set_font(f, "B", 10)
         pdf.cell(62, 6, pdf.text(label))
         pdf.set_font(f, "", 10)
         pdf.multi_cell(width - 62, 6, pdf.text(value), new_x="LMARGIN", new_y="NEXT")
-    if comp.get("notes"):
+    if notes:
         pdf.set_font(f, "B", 10)
         pdf.cell(width, 6, "Notes", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(f, "", 10)
-        pdf.multi_cell(width, 5, pdf.text(comp["notes"]), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, pdf.text(notes), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-
-    _image(pdf, annotated_image, width)
-    if faces:
-        _table(pdf, faces, width)
-        _chart(pdf, faces, width)
-    else:
-        pdf.set_font(f, "", 11)
-        pdf.multi_cell(width, 6, pdf.text(result.get("message") or "No face was found in this image."),
-                       new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def _image(pdf: _Report, path, width: float) -> None:
@@ -285,7 +294,7 @@ def _chart(pdf: _Report, faces: list, width: float) -> None:
             pdf.cell(label_w, 4, emotion)
             pdf.set_fill_color(235, 235, 235)
             pdf.rect(x0 + label_w, y, bar_max, bar_h, style="F")
-            pdf.set_fill_color(*COLOURS[emotion])
+            pdf.set_fill_color(*color_for(emotion))
             if p > 0:
                 pdf.rect(x0 + label_w, y, max(0.3, bar_max * min(p, 1.0)), bar_h, style="F")
             pdf.set_xy(x0 + label_w + bar_max + 1, y - 0.4)

@@ -1,0 +1,133 @@
+"""The Flask portal's app factory (kept out of portal/__init__.py so that importing portal.records needs no Flask).
+
+    from portal.config import load_config
+    from portal.factory import create_app
+    app = create_app(load_config())
+
+Blueprints: main (landing, menu), auth (register, log in/out), account,
+history.  The real-time app (Gradio, issue 6) is mounted beside it by run.py
+and identifies the user with :func:`portal.session.current_user_id`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import Flask, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+import db
+
+from . import errors, ratelimit
+from .records import storage
+from .config import Config, validate
+from .headers import security_headers
+from .users import login_manager
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+REAL_TIME_LINKS = {"live": "/app/?tab=live", "upload": "/app/?tab=upload"}
+
+
+class PortalFlask(Flask):
+    def process_response(self, response):
+        # Runs after every after_request hook and after the session is saved,
+        # so it sees all cookies (session, remember me).
+        response = super().process_response(response)
+        if request.is_secure:  # Secure cookies whenever we are served over HTTPS
+            cookies = response.headers.getlist("Set-Cookie")
+            if cookies:
+                response.headers.remove("Set-Cookie")
+                for cookie in cookies:
+                    if "; secure" not in cookie.lower():
+                        cookie += "; Secure"
+                    response.headers.add("Set-Cookie", cookie)
+        return response
+
+
+def create_app(config: Config, museum_settings=None) -> Flask:
+    """Build the portal for ``config`` (validated; the database is
+    initialised and migrated here).  ``museum_settings``: analytics privacy threshold, time
+    zone, retention (:class:`portal.museum_settings.MuseumSettings`; default: its defaults)."""
+    from .museum_settings import MuseumSettings
+    validate(config)
+    app = PortalFlask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        DEBUG=config.debug,
+        TESTING=config.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.cookie_secure,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        PORTAL=config,
+        MUSEUM=museum_settings or MuseumSettings(),
+    )
+    if config.proxy_count:
+        app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
+                                                 config.trusted_proxies)
+    db.init(config.database_url)
+    storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
+    with db.connection():  # what a crash (SIGKILL mid-upload) left behind
+        storage.remove_orphans(config.data_dir, db.stored_paths())
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    errors.register(app)
+    _register_hooks(app)
+
+    from . import account, auth, history, main, museum, tokens
+    for module in (main, auth, account, history, museum, tokens):
+        app.register_blueprint(module.bp)
+    ratelimit.init_app(app, config)
+
+    @app.context_processor
+    def _globals():
+        return {"realtime_links": REAL_TIME_LINKS}
+
+    log.info("portal ready (env=%s, data dir %s, database %s)", config.app_env,
+             config.data_dir, db.describe(config.database_url))
+    return app
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.t0 = time.perf_counter()
+        ctx = db.connection()
+        ctx.__enter__()  # a database that cannot be opened: errors.py answers 503
+        g.db_ctx = ctx
+
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL cannot store or even compare text with NUL characters; no form needs them
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            log.warning("refused a request with a NUL character: %s %s", request.method, request.path)
+            return errors.render_error(400, "The text you sent contains a NUL character "
+                                            "(\\0), which is not allowed. Remove it and try again.")
+
+    @app.teardown_request
+    def _close_db(exc):
+        ctx = g.pop("db_ctx", None)
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+
+    @app.after_request
+    def _finish(response):
+        for name, value in security_headers(request.path).items():
+            response.headers.setdefault(name, value)
+        ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
+        user = current_user.id if current_user and current_user.is_authenticated else "-"
+        level = logging.DEBUG if request.path.startswith("/static/") else logging.INFO
+        log.log(level, "%s %s %d %.1fms user=%s", request.method, request.path,
+                response.status_code, ms, user)
+        return response

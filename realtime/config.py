@@ -105,7 +105,8 @@ class PipelineConfig:
     tta: bool | None = None  # None: the model metadata decides (tta.hflip)
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_faces: int = 100
-    min_face_px: int = 8  # smaller boxes are dropped (nothing to classify)
+    min_face_px: int = 8  # smaller boxes are dropped (nothing to classify); also the smallest image side accepted
+    closeup: bool = True  # when nothing is found, look again padded/upscaled (realtime/closeup.py)
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,4 @@ class StreamConfig:
     alpha: float = 0.35  # EMA weight of the newest frame's probabilities
     box_alpha: float = 0.6  # EMA weight of the newest box (0 < a <= 1; 1 = no box smoothing)
     max_missed: int = 5  # frames a track survives without a matching face
+    closeup: bool = True  # the close-up pass on frames without a face (measured in docs/realtime.md)

@@ -42,6 +42,10 @@ class UnsupportedImageError(ImageError):
     """Not an image, or a format/array layout we do not accept."""
 
 
+class ImageTooSmallError(ImageError):
+    """Too few pixels on a side to hold a face (e.g. 1 pixel high)."""
+
+
 class ImageTooLargeError(ImageError):
     """More pixels than the configured limit."""
 

@@ -47,7 +47,7 @@ class Stream:
             self.frames = 0
 
     def process(self, frame: ImageSource) -> Analysis:
-        analysis = self.analyzer.analyze(frame)
+        analysis = self.analyzer.analyze(frame, closeup=self.config.closeup)
         with self._lock:
             analysis.faces = self._update(analysis.faces, analysis.classes)
             self.frames += 1

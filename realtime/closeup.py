@@ -20,6 +20,9 @@ import numpy as np
 from .config import DetectorSpec, detector_spec
 from .detect import Detection, get_detector
 
+#: larger images are first shrunk (by a whole factor, the fast INTER_AREA path) to at most this
+#: on the longer side: the model looks at 128x128 pixels, and a close-up face is big
+MAX_SIDE = 320
 #: the border's colour (a flat mid-gray: replicated or mirrored borders create streaks that hide the face)
 BORDER_RGB = (128, 128, 128)
 
@@ -27,8 +30,7 @@ BORDER_RGB = (128, 128, 128)
 @dataclass(frozen=True)
 class CloseupPass:
     pad: float  # border on each side, as a fraction of the longer side (after upscaling)
-    min_side: int = 0  # upscale (INTER_CUBIC) until the shorter side is at least this many pixels
-    max_side: int = 640  # ... but shrink (INTER_AREA) until the longer side is at most this (the model sees 128 px)
+    min_side: int = 0  # upscale (INTER_CUBIC) until the shorter side is at least this (at most MAX_SIDE on the longer)
 
 
 #: In order; measured in docs/realtime.md ("Close-ups").
@@ -40,14 +42,21 @@ def closeup_spec(spec: DetectorSpec) -> DetectorSpec:
     return detector_spec("short").with_score(spec.min_score)
 
 
+def shrink(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """``rgb`` shrunk by a whole factor until its longer side is at most MAX_SIDE, and the factor."""
+    n = -(-max(rgb.shape[:2]) // MAX_SIDE)
+    if n <= 1:
+        return rgb, 1.0
+    return cv2.resize(rgb, None, fx=1.0 / n, fy=1.0 / n, interpolation=cv2.INTER_AREA), 1.0 / n
+
+
 def transform(rgb: np.ndarray, p: CloseupPass) -> tuple[np.ndarray, float, int]:
     """The image the pass looks at, with its scale factor and border width (in its own pixels)."""
     H, W = rgb.shape[:2]
-    k = min(max(1.0, p.min_side / max(1, min(H, W))), p.max_side / max(H, W))
+    k = max(1.0, min(p.min_side / max(1, min(H, W)), MAX_SIDE / max(H, W)))
     img = rgb
-    if k != 1.0:
-        size = (max(1, int(round(W * k))), max(1, int(round(H * k))))
-        img = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC if k > 1.0 else cv2.INTER_AREA)
+    if k > 1.0:
+        img = cv2.resize(rgb, (int(round(W * k)), int(round(H * k))), interpolation=cv2.INTER_CUBIC)
     border = int(round(p.pad * max(img.shape[:2])))
     if border:
         img = cv2.copyMakeBorder(img, border, border, border, border, cv2.BORDER_CONSTANT, value=BORDER_RGB)
@@ -71,9 +80,10 @@ def detect_closeup(rgb: np.ndarray, spec: DetectorSpec,
     """Run the close-up passes on ``rgb`` until one finds a face; boxes in ``rgb``'s pixels."""
     detector = get_detector(closeup_spec(spec))
     H, W = rgb.shape[:2]
+    base, k0 = shrink(rgb)
     for p in passes:
-        img, k, border = transform(rgb, p)
-        found = [d for d in (to_original(d, k, border, W, H) for d in detector.detect(img)) if d is not None]
+        img, k, border = transform(base, p)
+        found = [d for d in (to_original(d, k * k0, border, W, H) for d in detector.detect(img)) if d is not None]
         if found:
             return found
     return []

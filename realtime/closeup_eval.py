@@ -16,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+import cv2
+
 from .closeup_set import closeup_set, size_of
-from .config import DEFAULT_DETECTOR, PipelineConfig
+from .config import DEFAULT_DETECTOR, PipelineConfig, StreamConfig
 from .crop import iou
 from .pipeline import Analyzer
-from .scenes import NO_FACE, Scene, real_photo
+from .scenes import NO_FACE, REAL_FACES, Scene, real_photo
+from .stream import Stream
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,45 @@ def measure(analyzer: Analyzer, scenes: list[Scene], noface: list[np.ndarray]) -
     }
 
 
+def webcam_closeups(size: tuple[int, int] = (480, 640)) -> list[Scene]:
+    """640x480 frames of the real faces close to the camera: face box 50-90 % of the frame height."""
+    H, W = size
+    out = []
+    for name, faces in REAL_FACES.items():
+        img = real_photo(name)
+        x, y, w, h = faces[0]
+        for f in (0.5, 0.6, 0.7, 0.8, 0.9):
+            k = f * H / h
+            m = np.float32([[k, 0, W / 2 - (x + w / 2) * k], [0, k, H / 2 - (y + h / 2) * k]])
+            rgb = cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            out.append(Scene(f"webcam:{name}:{f:g}", rgb, [(W / 2 - w * k / 2, H / 2 - h * k / 2, w * k, h * k)]))
+    return out
+
+
+def measure_stream(analyzer: Analyzer, noface: list[np.ndarray], rounds: int = 5,
+                   modes: tuple[int, ...] = (0, 3, 1)) -> list[dict]:
+    """Per ``StreamConfig.closeup_every``: close-up webcam frames found (one frame each, fresh
+    stream) and the mean ms per frame of a faceless sequence (the modes interleaved)."""
+    frames = [cv2.resize(img, (640, 480), interpolation=cv2.INTER_AREA) for img in noface]
+    streams = {m: Stream(analyzer=analyzer, stream_config=StreamConfig(closeup_every=m)) for m in modes}
+    times: dict[int, list[float]] = {m: [] for m in modes}
+    for _ in range(rounds):
+        for m in modes:
+            t0 = time.perf_counter()
+            for f in frames:
+                streams[m].process(f)
+            times[m].append((time.perf_counter() - t0) * 1000.0 / len(frames))
+    out = []
+    for m in modes:
+        found = 0
+        for scene in webcam_closeups():
+            streams[m].reset()
+            found += _found(streams[m].process(scene.rgb).faces, scene)
+        out.append({"closeup_every": m, "webcam_closeups": len(webcam_closeups()), "found": found,
+                    "faceless_ms_per_frame_mean": round(float(np.mean(times[m][1:])), 1)})
+    return out
+
+
 def to_markdown(res: dict) -> str:
     n, b, a = res["images"], res["found_before"], res["found_after"]
     lines = [f"{n} close-ups, detector `{res['detector']}`: found {b}/{n} ({100 * b / n:.1f} %) by the detector "
@@ -86,6 +128,11 @@ def to_markdown(res: dict) -> str:
               f"No-face photos ({res['noface_photos']}): {res['noface_ms_before_median']} ms -> "
               f"{res['noface_ms_after_median']} ms, photos with a box {res['noface_boxes_before']} -> "
               f"{res['noface_boxes_after']}."]
+    if res.get("stream"):
+        lines += ["", f"Streams (detector `{res['stream_detector']}`, 640x480):", "",
+                  "| closeup_every | close-up frames found | faceless frames: ms per frame (mean) |", "|---|---|---|"]
+        lines += [f"| {r['closeup_every']} | {r['found']}/{r['webcam_closeups']} | {r['faceless_ms_per_frame_mean']} |"
+                  for r in res["stream"]]
     return "\n".join(lines)
 
 
@@ -94,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", default=DEFAULT_DETECTOR)
     ap.add_argument("-n", type=int, default=80, help="FER2013 PublicTest faces (balanced; 0: real faces only)")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--stream-detector", default="full", help="the live page's detector ('' to skip streams)")
     ap.add_argument("--json", default=None, help="also write the numbers here")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -103,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
 
         fer = load_fer_faces("PublicTest", limit=args.n)[0]
     analyzer = Analyzer(PipelineConfig(detector=args.detector, model_path=args.model))
-    res = measure(analyzer, closeup_set(fer), [real_photo(n) for n in NO_FACE])
+    noface = [real_photo(n) for n in NO_FACE]
+    res = measure(analyzer, closeup_set(fer), noface)
+    if args.stream_detector:
+        live = Analyzer(PipelineConfig(detector=args.stream_detector, model_path=args.model))
+        res.update(stream_detector=live.spec.name, stream=measure_stream(live, noface))
     print(to_markdown(res))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1) + "\n")

@@ -115,4 +115,6 @@ class StreamConfig:
     alpha: float = 0.35  # EMA weight of the newest frame's probabilities
     box_alpha: float = 0.6  # EMA weight of the newest box (0 < a <= 1; 1 = no box smoothing)
     max_missed: int = 5  # frames a track survives without a matching face
-    closeup: bool = True  # the close-up pass on frames without a face (measured in docs/realtime.md)
+    # the close-up pass on a frame where the detector finds nothing: every frame while a track is
+    # alive, else every n-th faceless frame (0: never). Measured in docs/realtime.md ("Close-ups").
+    closeup_every: int = 3

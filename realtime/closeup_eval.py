@@ -18,6 +18,7 @@ import numpy as np
 
 import cv2
 
+from .closeup import detect_closeup
 from .closeup_set import closeup_set, size_of
 from .config import DEFAULT_DETECTOR, PipelineConfig, StreamConfig
 from .crop import iou
@@ -77,6 +78,26 @@ def measure(analyzer: Analyzer, scenes: list[Scene], noface: list[np.ndarray]) -
     }
 
 
+def measure_cost(analyzer: Analyzer, repeats: int = 15) -> list[dict]:
+    """Median ms of the detector and of the close-up pass (both passes: no face) on no-face images
+    of several sizes, interleaved so that load on the machine hits both alike."""
+    sizes = [(96, 96), (500, 375), (640, 480), (2000, 1500)]
+    out = []
+    for w, h in sizes:
+        img = cv2.resize(real_photo("coffee"), (w, h), interpolation=cv2.INTER_AREA)
+        det, cu = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            analyzer.detector.detect(img)
+            t1 = time.perf_counter()
+            detect_closeup(img, analyzer.spec)
+            det.append((t1 - t0) * 1000.0)
+            cu.append((time.perf_counter() - t1) * 1000.0)
+        out.append({"image": f"{w}x{h}", "detector_ms": round(float(np.median(det)), 1),
+                    "closeup_pass_ms": round(float(np.median(cu)), 1)})
+    return out
+
+
 def webcam_closeups(size: tuple[int, int] = (480, 640)) -> list[Scene]:
     """640x480 frames of the real faces close to the camera: face box 50-90 % of the frame height."""
     H, W = size
@@ -128,6 +149,10 @@ def to_markdown(res: dict) -> str:
               f"No-face photos ({res['noface_photos']}): {res['noface_ms_before_median']} ms -> "
               f"{res['noface_ms_after_median']} ms, photos with a box {res['noface_boxes_before']} -> "
               f"{res['noface_boxes_after']}."]
+    if res.get("cost"):
+        lines += ["", f"Cost on a no-face image (median ms; the pass runs in full): "
+                  + "; ".join(f"{c['image']}: detector {c['detector_ms']}, close-up pass +{c['closeup_pass_ms']}"
+                              for c in res["cost"]) + "."]
     if res.get("stream"):
         lines += ["", f"Streams (detector `{res['stream_detector']}`, 640x480):", "",
                   "| closeup_every | close-up frames found | faceless frames: ms per frame (mean) |", "|---|---|---|"]
@@ -153,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     analyzer = Analyzer(PipelineConfig(detector=args.detector, model_path=args.model))
     noface = [real_photo(n) for n in NO_FACE]
     res = measure(analyzer, closeup_set(fer), noface)
+    res["cost"] = measure_cost(analyzer)
     if args.stream_detector:
         live = Analyzer(PipelineConfig(detector=args.stream_detector, model_path=args.model))
         res.update(stream_detector=live.spec.name, stream=measure_stream(live, noface))

@@ -16,9 +16,10 @@ PAPERS = [
      "ten-crop TTA each; 8-net ensemble 75.2", "careful single-model baselines from scratch"),
     ("Arriaga et al., mini-Xception", 2017, "66", "PrivateTest", "no", "0.06 M", "no",
      "the model behind the `fer` PyPI package; built for real-time CPU use"),
-    ("Khaireddin & Chen, tuned VGGNet", 2021, "73.28 (independent re-run: 72.73)", "PrivateTest as claimed; not clean (see note)",
+    ("Khaireddin & Chen, tuned VGGNet", 2021, "73.28 (independent re-run: 72.73)",
+     "quoted as PrivateTest; the official code reports PublicTest, selecting on PrivateTest: not clean",
      "no", "not stated (VGG-style)", "ten-crop TTA",
-     "NOT a clean held-out figure: the official code (usef-kh/fer) picks the checkpoint and steers the LR "
+     "NOT a clean PrivateTest figure: the official code (usef-kh/fer) picks the checkpoint and steers the LR "
      "(ReduceLROnPlateau) on PrivateTest and reports PublicTest; an independent re-run got 72.73%. ~300 GPU epochs"),
     ("WuJie1010/Facial-Expression-Recognition.Pytorch, VGG19 (GitHub repo, no paper)", 2018, "73.112", "PrivateTest, not clean",
      "no", "~ 20 M (VGG19)", "ten-crop TTA",

@@ -71,3 +71,30 @@ def test_pipeline_refuses_tta(fer_csv, capsys):
     rc = main(["--log-file", "", "evaluate", "--pipeline", "--tta", "--data", str(path)])
     assert rc == 2
     assert "--tta is not available with --pipeline" in capsys.readouterr().err
+
+
+def test_report_shows_pipeline_beside_classifier_and_flags_unclean_results(tmp_path, monkeypatch):
+    import train.report as report
+
+    results = tmp_path / "results"
+    results.mkdir()
+    pipe = {"n": 40, "detector": "short-tiled3", "tta_hflip": True, "ms_per_image": 90.0, "subset": "40 of 3589 (random, seed 0)",
+            "placement": {"canvas": [480, 360], "face_px": [120, 200], "backgrounds": ["plain"], "context": 0.25,
+                          "seed": 0, "upscale": "INTER_CUBIC"}}
+    for key, acc, f1, share in (("pipeline", 0.575, 0.5, 0.15), ("pipeline_without_closeup", 0.55, 0.48, 0.2),
+                                ("classifier_only", 0.7, 0.66, 0.0)):
+        pipe[key] = {"accuracy": acc, "macro_f1": f1, "no_face_share": share, "accuracy_on_found": acc / (1 - share)}
+    pipe["pipeline"]["box_on_the_face"] = 33
+    (results / "eval_pipeline_publictest.json").write_text(json.dumps(pipe))
+    monkeypatch.setattr(report, "RESULTS", results)
+    monkeypatch.setattr(report, "FIGURES", tmp_path / "figures")
+    text = report.write_report(tmp_path / "REPORT.md", refresh=False).read_text()
+    assert "### Whole pipeline: faces as the app sees them" in text
+    assert "| **whole pipeline (what users get)** | 57.50% | 0.5000 | 15.0% | 67.65% | 33/40 |" in text
+    assert "| classifier only (the same faces, 48x48) | 70.00% | 0.6600 | 0.0% | 70.00% | — |" in text
+    assert "| this project, whole pipeline (FER faces placed in photos, 40 faces) | 57.50% |" in text
+    rows = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| ")}
+    for name in ("| Khaireddin & Chen", "| WuJie1010", "| LetheSec"):
+        row = next(v for k, v in rows.items() if k.startswith(name))
+        assert "not clean" in row
+    assert "72.73" in rows[next(k for k in rows if k.startswith("| Khaireddin"))]

@@ -29,9 +29,21 @@ def _finds_astronaut(result) -> bool:
 @pytest.mark.parametrize("width,height", [(300, 1), (1, 300), (640, 3), (5, 5)])
 def test_degenerate_photo_rejected_then_next_photo_still_analysed(width, height, standin_model):
     config = PipelineConfig(model_path=str(standin_model))  # the shared analyzer, as the app uses it
-    with pytest.raises(ImageTooSmallError, match=f"image is {width}x{height} pixels: too small to hold a face"):
-        analyze(_png(width, height), config)
+    with pytest.raises(ImageTooSmallError, match=f"is {width}x{height} pixels: too small to hold a face"):
+        analyze(_png(width, height), config)  # refused from the header, before decoding and detection
     assert _finds_astronaut(analyze(real_photo("astronaut"), config))
+
+
+def test_decoded_degenerate_image_refused_before_detection(standin_model):
+    """An already-decoded image (what the web app hands over) is checked again before detection."""
+    from realtime.io import DecodedImage
+    from realtime.pipeline import Analyzer
+
+    analyzer = Analyzer(PipelineConfig(model_path=str(standin_model), min_face_px=12))
+    with pytest.raises(ImageTooSmallError, match="image is 640x10 pixels: too small to hold a face "
+                                                 r"\(at least 12 pixels on each side\)"):
+        analyzer.analyze(DecodedImage(np.zeros((10, 640, 3), np.uint8), "array"))
+    assert _finds_astronaut(analyzer.analyze(real_photo("astronaut")))
 
 
 @pytest.mark.parametrize("name", ["short-tiled3", "full-tiled", "full"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .scenes import REAL_FACES, Scene, background, composite, real_photo
+from .scenes import NO_FACE, REAL_FACES, Scene, background, composite, real_photo
 
 CROP_FACTORS = (1.0, 1.1, 1.2, 1.3)
 SIZES = (48, 64, 96, 128, 192, 256)
@@ -72,6 +72,24 @@ def closeup_set(fer_faces: np.ndarray | None = None, sizes: tuple[int, ...] = SI
                 shift = SHIFTS[int(rng.integers(len(SHIFTS)))]
                 rgb, box = crop_closeup(scene.rgb, scene.faces[0], factor, size, shift)
                 out.append(Scene(f"{scene.name}:{factor:g}:{size}", rgb, [box]))
+    return out
+
+
+def noface_images(crops: int = 8, seed: int = 5) -> list[np.ndarray]:
+    """The scene set's 17 no-face photos and ``crops`` random square crops of each, resized to
+    64-400 px (close-up-sized images without a face: what the pass must leave empty)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for name in NO_FACE:
+        img = real_photo(name)
+        H, W = img.shape[:2]
+        out.append(img)
+        for _ in range(crops):
+            s = int(rng.integers(min(H, W) // 5, min(H, W)))
+            x, y = int(rng.integers(0, W - s + 1)), int(rng.integers(0, H - s + 1))
+            size = int(rng.choice([64, 96, 160, 256, 400]))
+            interp = cv2.INTER_AREA if size < s else cv2.INTER_CUBIC
+            out.append(cv2.resize(img[y:y + s, x:x + s], (size, size), interpolation=interp))
     return out
 
 

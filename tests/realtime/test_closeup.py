@@ -125,3 +125,14 @@ def test_stream_closeup_every_nth_faceless_frame(standin_model, monkeypatch):
     assert len(calls) == 3  # faceless frames 0, 3 and 6
     with pytest.raises(ValueError, match="closeup_every"):
         Stream(analyzer=stream.analyzer, stream_config=StreamConfig(closeup_every=-1))
+
+
+def test_closeup_passes_leave_no_face_images_empty(analyzer):
+    """The 17 no-face photos and 8 close-up-sized crops of each: no pass puts a box on any."""
+    from realtime.closeup import detect_closeup
+    from realtime.closeup_set import noface_images
+
+    images = noface_images()
+    assert len(images) == 153
+    boxed = [i for i, img in enumerate(images) if detect_closeup(img, analyzer.spec)]
+    assert boxed == []

@@ -13,6 +13,7 @@ from .io import (
     EmptyImageError,
     ImageError,
     ImageTooLargeError,
+    ImageTooSmallError,
     UnsupportedImageError,
     load_image,
 )
@@ -21,6 +22,6 @@ from .stream import Stream
 
 __all__ = [
     "Analysis", "Analyzer", "CorruptImageError", "DEFAULT_DETECTOR", "DETECTORS", "EmptyImageError", "Face",
-    "ImageError", "ImageTooLargeError", "PipelineConfig", "Stream", "StreamConfig",
+    "ImageError", "ImageTooLargeError", "ImageTooSmallError", "PipelineConfig", "Stream", "StreamConfig",
     "UnsupportedImageError", "analyze", "get_analyzer", "load_image",
 ]

@@ -104,7 +104,8 @@ class PipelineConfig:
     tta: bool | None = None  # None: the model metadata decides (tta.hflip)
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_faces: int = 100
-    min_face_px: int = 8  # smaller boxes are dropped (nothing to classify)
+    min_face_px: int = 8  # smaller boxes are dropped (nothing to classify); also the smallest image side accepted
+    closeup: bool = True  # when nothing is found, look again padded/upscaled (realtime/closeup.py)
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,6 @@ class StreamConfig:
     alpha: float = 0.35  # EMA weight of the newest frame's probabilities
     box_alpha: float = 0.6  # EMA weight of the newest box (0 < a <= 1; 1 = no box smoothing)
     max_missed: int = 5  # frames a track survives without a matching face
+    # the close-up pass on a frame where the detector finds nothing: every frame while a track is
+    # alive, else every n-th faceless frame (0: never). Measured in docs/realtime.md ("Close-ups").
+    closeup_every: int = 3

@@ -12,6 +12,13 @@ from .config import DetectorSpec, detector_spec
 
 log = logging.getLogger(__name__)
 
+#: tiles smaller than this are not run (nothing to find; an empty tile breaks MediaPipe's graph)
+MIN_TILE_PX = 8
+
+
+class DetectorError(RuntimeError):
+    """The detector failed on an image; it has been rebuilt and serves the next call."""
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -30,11 +37,14 @@ class MediaPipeDetector:
 
         self.spec = spec
         self._lock = threading.Lock()
-        self._mp = mp.solutions.face_detection.FaceDetection(
-            model_selection=spec.model_selection, min_detection_confidence=spec.min_score
-        )
+        self._solution = mp.solutions.face_detection
+        self._mp = self._build()
         log.info("face detector %s ready (model_selection=%d, min_score=%.2f)",
                  spec.name, spec.model_selection, spec.min_score)
+
+    def _build(self):
+        return self._solution.FaceDetection(model_selection=self.spec.model_selection,
+                                            min_detection_confidence=self.spec.min_score)
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         if self.spec.tiles < 2:
@@ -47,6 +57,8 @@ class MediaPipeDetector:
             for j in range(n):
                 x0, y0 = int(j * tw * (1 - overlap)), int(i * th * (1 - overlap))
                 x1, y1 = min(W, int(round(x0 + tw))), min(H, int(round(y0 + th)))
+                if min(x1 - x0, y1 - y0) < MIN_TILE_PX:
+                    continue
                 for d in self._detect(rgb[y0:y1, x0:x1]):
                     bx, by, bw, bh = d.box
                     # a box cut by the tile's inner edge is a partial face: the other tile has it whole
@@ -59,7 +71,13 @@ class MediaPipeDetector:
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]
         with self._lock:
-            result = self._mp.process(np.ascontiguousarray(rgb))
+            try:
+                result = self._mp.process(np.ascontiguousarray(rgb))
+            except RuntimeError as exc:
+                # a failed MediaPipe graph stays in its error state: replace it, or every later call fails
+                log.warning("face detector %s failed on a %dx%d image; rebuilding it", self.spec.name, w, h)
+                self._rebuild()
+                raise DetectorError(f"face detection failed on a {w}x{h} image") from exc
         out: list[Detection] = []
         for det in result.detections or []:
             # the solution graph does not apply min_detection_confidence reliably: filter here
@@ -74,6 +92,14 @@ class MediaPipeDetector:
             out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0])))
         out.sort(key=lambda d: -d.score)
         return out
+
+    def _rebuild(self) -> None:
+        """Replace the graph (the caller holds the lock)."""
+        try:
+            self._mp.close()
+        except Exception as exc:  # noqa: BLE001 - a broken graph may fail to close; it is dropped anyway
+            log.debug("closing the failed graph: %s", exc)
+        self._mp = self._build()
 
     def close(self) -> None:
         with self._lock:

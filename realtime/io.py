@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP")
 #: Default limit on width*height, checked from the header before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 40_000_000
+#: Fewer pixels than this on a side cannot hold a face (and a 1-pixel row once broke the detector).
+MIN_IMAGE_SIDE = 8
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, IO[bytes], np.ndarray, Image.Image]
 
@@ -40,6 +42,10 @@ class CorruptImageError(ImageError):
 
 class UnsupportedImageError(ImageError):
     """Not an image, or a format/array layout we do not accept."""
+
+
+class ImageTooSmallError(ImageError):
+    """Too few pixels on a side to hold a face (e.g. 1 pixel high)."""
 
 
 class ImageTooLargeError(ImageError):
@@ -64,6 +70,9 @@ class DecodedImage:
 def _check_pixels(width: int, height: int, max_pixels: int | None, what: str) -> None:
     if width <= 0 or height <= 0:
         raise EmptyImageError(f"{what} has no pixels ({width}x{height})")
+    if min(width, height) < MIN_IMAGE_SIDE:
+        raise ImageTooSmallError(f"{what} is {width}x{height} pixels: too small to hold a face "
+                                 f"(at least {MIN_IMAGE_SIDE} pixels on each side)")
     if max_pixels and width * height > max_pixels:
         raise ImageTooLargeError(
             f"{what} is {width}x{height} = {width * height:,} pixels, above the limit of {max_pixels:,} pixels"

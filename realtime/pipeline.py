@@ -12,11 +12,12 @@ import cv2
 import numpy as np
 
 from .classifier import EmotionClassifier, load_classifier
-from .config import DetectorSpec, PipelineConfig, detector_spec
+from .closeup import closeup_spec, detect_closeup
+from .config import CropCalibration, DetectorSpec, PipelineConfig, detector_spec
 from .crop import crop_square, extract, square_to_box
-from .detect import Detection, get_detector
+from .detect import Detection, DetectorError, get_detector
 from .draw import draw_analysis, encode
-from .io import DecodedImage, ImageSource, load_image
+from .io import DecodedImage, ImageError, ImageSource, ImageTooSmallError, load_image
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +112,37 @@ class Analyzer:
         self.tta = tta
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        dets = [d for d in self.detector.detect(rgb) if min(d.box[2], d.box[3]) >= self.config.min_face_px]
+        return self._select(self.detector.detect(rgb))
+
+    def _select(self, dets: list[Detection]) -> list[Detection]:
+        dets = [d for d in dets if min(d.box[2], d.box[3]) >= self.config.min_face_px]
         dets = sorted(dets, key=lambda d: -d.score)[: self.config.max_faces]
         return sorted(dets, key=lambda d: (d.box[0], d.box[1]))  # left to right: stable numbering
 
-    def classify_detections(self, rgb: np.ndarray, dets: list[Detection]) -> tuple[list[Face], float]:
+    def find_faces(self, rgb: np.ndarray, closeup: bool | None = None) -> tuple[list[Detection], DetectorSpec]:
+        """The faces in ``rgb`` and the detector that found them: the configured detector, then,
+        if it finds nothing and ``closeup`` (default: the config's), the close-up pass."""
+        h, w = rgb.shape[:2]
+        if min(h, w) < self.config.min_face_px:
+            raise ImageTooSmallError(f"image is {w}x{h} pixels: too small to hold a face "
+                                     f"(at least {self.config.min_face_px} pixels on each side)")
+        try:
+            dets = self.detect(rgb)
+            if dets or not (self.config.closeup if closeup is None else closeup):
+                return dets, self.spec
+            return self._select(detect_closeup(rgb, self.spec)), closeup_spec(self.spec)
+        except DetectorError as exc:
+            raise ImageError(f"face detection failed on this {w}x{h} image; please try another one") from exc
+
+    def classify_detections(self, rgb: np.ndarray, dets: list[Detection],
+                            crop: CropCalibration | None = None) -> tuple[list[Face], float]:
+        """Crop (``crop``: the calibration of the detector that found them; default the config's) and classify."""
         if not dets:
             return [], 0.0
         t0 = time.perf_counter()
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         size = self.classifier.input_size
-        squares = [crop_square(d.box, self.spec.crop) for d in dets]
+        squares = [crop_square(d.box, crop or self.spec.crop) for d in dets]
         crops = np.stack([extract(gray, cx, cy, s, size) for cx, cy, s in squares])
         probs = self.classifier.predict(crops, tta=self.tta)
         classes = self.classifier.classes
@@ -138,20 +159,22 @@ class Analyzer:
             ))
         return faces, (time.perf_counter() - t0) * 1000.0
 
-    def analyze(self, image: ImageSource | DecodedImage) -> Analysis:
+    def analyze(self, image: ImageSource | DecodedImage, closeup: bool | None = None) -> Analysis:
+        """Decode, find, crop and classify. ``closeup``: run the close-up pass when nothing is
+        found (None: as the config says; streams decide per frame)."""
         t0 = time.perf_counter()
         decoded = image if isinstance(image, DecodedImage) else load_image(image, self.config.max_pixels)
         t1 = time.perf_counter()
         rgb = decoded.rgb
-        dets = self.detect(rgb)
+        dets, spec = self.find_faces(rgb, closeup)
         t2 = time.perf_counter()
-        faces, classify_ms = self.classify_detections(rgb, dets)
+        faces, classify_ms = self.classify_detections(rgb, dets, spec.crop)
         timing = {"decode": (t1 - t0) * 1000.0, "detect": (t2 - t1) * 1000.0, "classify": classify_ms}
         log.debug("analyzed %dx%d: %d faces in %.1f ms", decoded.width, decoded.height, len(faces), sum(timing.values()))
         return Analysis(
             width=decoded.width, height=decoded.height, faces=faces, classes=list(self.classifier.classes),
             model={"name": self.classifier.name, "version": self.classifier.version},
-            detector=self.spec.name, timing_ms=timing, image=rgb,
+            detector=self.spec.name if spec is self.spec else f"{self.spec.name}+closeup", timing_ms=timing, image=rgb,
         )
 
 

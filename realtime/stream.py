@@ -36,6 +36,8 @@ class Stream:
         self.config = stream_config or StreamConfig()
         if not 0.0 < self.config.alpha <= 1.0 or not 0.0 < self.config.box_alpha <= 1.0:
             raise ValueError("alpha and box_alpha must be in (0, 1]")
+        if self.config.closeup_every < 0:
+            raise ValueError("closeup_every must be >= 0")
         self._lock = threading.Lock()
         self.reset()
 
@@ -45,10 +47,19 @@ class Stream:
             self.tracks: list[Track] = []
             self._next_id = 1
             self.frames = 0
+            self._faceless = 0  # consecutive frames without a face
+
+    def _closeup_now(self) -> bool:
+        """The close-up pass (run only if the detector finds nothing): always while a face is
+        tracked (a face close to the camera is then found in every frame), else every n-th
+        faceless frame (an empty room costs little)."""
+        every = self.config.closeup_every
+        return every > 0 and (bool(self.tracks) or self._faceless % every == 0)
 
     def process(self, frame: ImageSource) -> Analysis:
-        analysis = self.analyzer.analyze(frame)
+        analysis = self.analyzer.analyze(frame, closeup=self._closeup_now())
         with self._lock:
+            self._faceless = 0 if analysis.faces else self._faceless + 1
             analysis.faces = self._update(analysis.faces, analysis.classes)
             self.frames += 1
         return analysis

@@ -75,6 +75,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    if args.pipeline:
+        from .evaluate import run_pipeline
+        from .pipeline_eval import format_pipeline
+
+        print(format_pipeline(run_pipeline(args)))
+        return 0
     from .evaluate import format_metrics, run_evaluate
 
     print(format_metrics(run_evaluate(args)))
@@ -167,6 +173,12 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--json", help="write the metrics JSON here")
     ev.add_argument("--cm-png", help="confusion-matrix PNG (default: beside --json)")
     ev.add_argument("--skip-invalid", action="store_true")
+    ev.add_argument("--pipeline", action="store_true",
+                    help="the whole app pipeline: faces upscaled and placed in larger images, detected, cropped, "
+                         "classified; beside the classifier alone on the same faces")
+    ev.add_argument("--limit", type=int, default=0, help="--pipeline: a fixed random subset of this many faces")
+    ev.add_argument("--seed", type=int, default=0, help="--pipeline: subset and placement seed")
+    ev.add_argument("--detector", default=None, help="--pipeline: detector (default: the app's photo detector)")
     ev.set_defaults(func=cmd_evaluate)
 
 

@@ -64,7 +64,7 @@ def format_metrics(m: dict) -> str:
     return "\n".join(lines)
 
 
-def run_evaluate(args) -> dict:
+def _labelled_faces(args):
     faces = load_faces(args.data, skip_invalid=args.skip_invalid)
     if args.usage:
         faces = faces.select_usage(args.usage)
@@ -73,14 +73,44 @@ def run_evaluate(args) -> dict:
                         "use `python -m realtime predict` to classify unlabelled faces")
     if len(faces) == 0:
         raise DataError(f"{args.data}: no rows to evaluate" + (f" with Usage {args.usage}" if args.usage else ""))
-    model = Path(args.model) if args.model else DEFAULT_MODEL
-    result, _ = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
-    result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model)})
-    if args.json:
-        out = Path(args.json)
+    return faces
+
+
+def _write_json(result: dict, path: str | None) -> None:
+    if path:
+        out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1))
         log.info("metrics written to %s", out)
+
+
+def run_pipeline(args) -> dict:
+    """``evaluate --pipeline``: the app's detection + crop + classifier on FER faces placed in
+    larger images, beside the classifier alone (train/pipeline_eval.py)."""
+    from .pipeline_eval import evaluate_pipeline
+
+    if args.tta:
+        raise DataError("--tta is not available with --pipeline: the pipeline uses the model's own TTA setting")
+    faces = _labelled_faces(args)
+    images, labels = faces.images, faces.labels.astype(np.int64)
+    if args.limit and args.limit < len(images):
+        keep = np.sort(np.random.default_rng(args.seed).choice(len(images), args.limit, replace=False))
+        images, labels = images[keep], labels[keep]
+    model = Path(args.model) if args.model else DEFAULT_MODEL
+    result = evaluate_pipeline(images, labels, model, detector=args.detector, seed=args.seed)
+    result.update({"data": str(args.data), "usage": args.usage or "all", "model_file": str(model),
+                   "subset": f"{len(images)} of {len(faces)} (random, seed {args.seed})" if len(images) < len(faces)
+                   else f"all {len(faces)}"})
+    _write_json(result, args.json)
+    return result
+
+
+def run_evaluate(args) -> dict:
+    faces = _labelled_faces(args)
+    model = Path(args.model) if args.model else DEFAULT_MODEL
+    result, _ = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
+    result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model)})
+    _write_json(result, args.json)
     cm_png = Path(args.cm_png) if args.cm_png else (Path(args.json).with_suffix(".png") if args.json else None)
     if cm_png:
         plot_confusion(np.array(result["confusion_matrix"]), cm_png,

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))  # app_testlib
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gradio_app"))  # app_testlib
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # api_testlib
 
 import db  # noqa: E402

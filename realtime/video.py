@@ -99,11 +99,11 @@ class _Annotator:
         self.writer: H264Writer | None = None
 
     def write(self, rgb: np.ndarray, faces: list) -> None:
-        img = draw_analysis(rgb, faces, self.classes)
-        if self.writer is None:
-            h, w = img.shape[:2]
+        if self.writer is None:  # the frame size as drawn (small videos are upscaled), without a side panel
+            h, w = draw_analysis(rgb, [], self.classes).shape[:2]
             self.writer = H264Writer(self.path, w, h, self.fps, crf=self.config.crf, preset=self.config.x264_preset)
-        elif img.shape[1] != self.writer.size[0]:  # crowded: the bars went to a side panel
+        img = draw_analysis(rgb, faces, self.classes)
+        if img.shape[1] != self.writer.size[0]:  # crowded: the bars went to a side panel
             img = draw_analysis(rgb, faces, self.classes, style=NO_BARS)
         self.writer.write(img)
 

@@ -61,7 +61,8 @@ class VideoInfo:
     height: int
     fps: float
     duration_s: float
-    frames: int  # estimated from the header (0 if unknown); the decoder's count is authoritative
+    frames: int  # from the header (estimated from the duration when the container has no count)
+    frames_exact: bool = False  # the container stores the frame count (MP4/MOV)
 
 
 def _name(path: Path) -> str:
@@ -103,7 +104,8 @@ def _info(container, path: Path) -> VideoInfo:
         duration = 0.0
     frames = int(stream.frames or round(duration * fps))
     return VideoInfo(container=ACCEPTED_CONTAINERS[fmt], codec=ctx.name, width=int(ctx.width),
-                     height=int(ctx.height), fps=fps, duration_s=duration, frames=frames)
+                     height=int(ctx.height), fps=fps, duration_s=duration, frames=frames,
+                     frames_exact=bool(stream.frames))
 
 
 def check_limits(info: VideoInfo, limits: VideoLimits, path: Path) -> None:
@@ -149,9 +151,13 @@ def read_frames(path: str | os.PathLike, limits: VideoLimits | None = None) -> I
                 yield index, t, frame.to_ndarray(format="rgb24")
                 index += 1
         except av.error.FFmpegError as exc:
-            raise CorruptVideoError(f"{_name(path)} is corrupt at frame {index}: {exc}") from None
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise CorruptVideoError(f"{_name(path)} is corrupt or truncated at frame {index}: {reason}") from None
     if index == 0:
         raise CorruptVideoError(f"{_name(path)}: no frame could be decoded")
+    if info.frames_exact and index < 0.95 * info.frames:
+        raise CorruptVideoError(f"{_name(path)} is truncated or corrupt: {index} of its {info.frames} frames "
+                                "could be decoded")
 
 
 def h264_encoder() -> str:

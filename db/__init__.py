@@ -11,3 +11,4 @@ from .api import (  # noqa: F401
     list_computations, new_auth_token, record_computation, update_user)
 from .migrations import LATEST_VERSION, current_version  # noqa: F401
 from .models import KINDS, Computation, User, database  # noqa: F401
+from . import jobs, videos  # noqa: F401,E402  (issue 12: jobs, videos, photo batches; migration 4)

@@ -18,6 +18,12 @@ Environment variables:
     COOKIE_SECURE   1 to always mark cookies Secure (they are anyway when
                     the request came over HTTPS)
     LOGIN_MAX_FAILURES / LOGIN_WINDOW_SECONDS   login rate limit (5 / 900)
+    REDIS_URL       e.g. redis://127.0.0.1:6379/0: jobs go to Celery workers
+                    (`make worker`); unset: the server's own process pool
+    JOB_WORKERS     processes of the embedded pool (default: 1 per core)
+    JOB_STALE_SECONDS   a running job silent this long was abandoned (60)
+    VIDEO_MAX_MB / VIDEO_MAX_SECONDS / BATCH_MAX_PHOTOS   upload limits
+                    (500 MB / 10800 s / 500)
 """
 from __future__ import annotations
 
@@ -54,6 +60,13 @@ class Config:
     password_hash_method: str = "scrypt"
     per_page: int = 10
     testing: bool = False
+    # jobs (issue 12)
+    redis_url: str = ""
+    job_workers: int = 0  # 0: one per core
+    job_stale_seconds: float = 60.0
+    video_max_mb: float = 500.0
+    video_max_seconds: float = 3 * 3600.0
+    batch_max_photos: int = 500
 
     @property
     def production(self) -> bool:
@@ -110,6 +123,12 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         cookie_secure=_flag(env.get("COOKIE_SECURE")),
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES") or 5),
         login_window_seconds=int(env.get("LOGIN_WINDOW_SECONDS") or 900),
+        redis_url=(env.get("REDIS_URL") or "").strip(),
+        job_workers=int(env.get("JOB_WORKERS") or 0),
+        job_stale_seconds=float(env.get("JOB_STALE_SECONDS") or 60),
+        video_max_mb=float(env.get("VIDEO_MAX_MB") or 500),
+        video_max_seconds=float(env.get("VIDEO_MAX_SECONDS") or 3 * 3600),
+        batch_max_photos=int(env.get("BATCH_MAX_PHOTOS") or 500),
     )
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Config(**values)

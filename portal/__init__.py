@@ -81,6 +81,8 @@ def create_app(config: Config) -> Flask:
     from . import account, auth, history, main
     for module in (main, auth, account, history):
         app.register_blueprint(module.bp)
+    from .videos import init_jobs
+    init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
 
     @app.context_processor
     def _globals():

@@ -40,6 +40,8 @@ def run(job_id: int) -> str:
 @worker_ready.connect
 def _recover(**_kwargs) -> None:
     from .service import recover_jobs
+    from .worker import ensure_db
 
+    ensure_db(settings)
     for job_id in recover_jobs(settings):
         app.send_task(TASK, args=[job_id])

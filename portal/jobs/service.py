@@ -7,14 +7,14 @@ import db
 from db import jobs
 
 from .settings import JobSettings
-from .worker import dead_local_workers, ensure_db
+from .worker import dead_local_workers
 
 log = logging.getLogger(__name__)
 
 
 def recover_jobs(settings: JobSettings) -> list[int]:
-    """Re-queue jobs abandoned by dead workers; returns every queued job id (to send again)."""
-    ensure_db(settings)
+    """Re-queue jobs abandoned by dead workers; returns every queued job id (to send again).
+    The database must be initialised (the server did; a worker calls ``ensure_db`` first)."""
     with db.connection():
         dead = dead_local_workers(jobs.running_workers())
         jobs.requeue_abandoned(settings.stale_s, dead)

@@ -50,7 +50,7 @@ class VideoConfig:
     limits: VideoLimits = field(default_factory=VideoLimits)
     annotate: bool = True
     crf: int = 23
-    x264_preset: str = "veryfast"
+    x264_preset: str = "ultrafast"  # 3x faster than veryfast here, files ~3x larger (docs/video.md)
 
     def pipeline(self) -> PipelineConfig:
         if self.preset not in PRESETS:

@@ -174,7 +174,7 @@ class H264Writer:
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float, crf: int = 23,
-                 preset: str = "veryfast"):
+                 preset: str = "ultrafast"):
         self.path = Path(path)
         self.size = (width, height)
         self.even = (width + width % 2, height + height % 2)

@@ -136,6 +136,11 @@ def create_batch_job(owner_id: int, *, folder: str, photos: int, title: str = ""
     return batch, job
 
 
+def list_batches(owner_id: int, limit: int = 50) -> list[Batch]:
+    return list(Batch.select().where(Batch.owner == owner_id).order_by(Batch.created_at.desc(), Batch.id.desc())
+                .limit(limit))
+
+
 def get_batch(batch_id, owner_id: int | None = None) -> Batch | None:
     try:
         cond = Batch.id == int(batch_id)

@@ -79,8 +79,7 @@ def _upload_limit():
 def index():
     settings = _service().settings
     return render_template("videos.html", videos=videos.list_videos(current_user.id),
-                           batches=list(videos.Batch.select().where(videos.Batch.owner == current_user.id)
-                                        .order_by(videos.Batch.id.desc()).limit(50)),
+                           batches=videos.list_batches(current_user.id),
                            presets=PRESET_LABELS, form=PostForm(), max_mb=settings.video_limits.max_bytes / 2**20,
                            max_minutes=settings.video_limits.max_duration_s / 60, max_photos=settings.batch_max_photos)
 

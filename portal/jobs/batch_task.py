@@ -12,12 +12,11 @@ import cv2
 
 import db
 from db import jobs, videos
+from realtime.config import PipelineConfig
 from realtime.io import ImageError
 from realtime.pipeline import Analysis, get_analyzer
-from realtime.config import PipelineConfig
 
-from portal.storage import remove_files
-
+from ..storage import remove_files
 from .settings import JobSettings
 from .worker import JobInputError, Reporter
 
@@ -48,13 +47,14 @@ def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str
     return comp.id
 
 
-def _rows(name: str, analysis: Analysis | None, error: str = "") -> list[list[Any]]:
+def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str = "") -> list[list[Any]]:
+    blank = [""] * (7 + len(classes))  # face, x, y, w, h, emotion, confidence, probabilities
     if analysis is None:
-        return [[name, "error: " + error, "", "", "", "", "", "", "", *([""] * 7)]]
+        return [[name, "error: " + error, *blank]]
     if not analysis.faces:
-        return [[name, "no face found", "", "", "", "", "", "", "", *([""] * len(analysis.classes))]]
+        return [[name, "no face found", *blank]]
     return [[name, "ok", i + 1, *f.box, f.emotion, round(f.confidence, 4),
-             *(round(f.probabilities[c], 4) for c in analysis.classes)] for i, f in enumerate(analysis.faces)]
+             *(round(f.probabilities[c], 4) for c in classes)] for i, f in enumerate(analysis.faces)]
 
 
 def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> dict[str, Any]:
@@ -67,23 +67,23 @@ def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
     folder = data_dir / batch.folder
     manifest = json.loads((folder / MANIFEST).read_text())
     analyzer = get_analyzer(PipelineConfig(model_path=settings.model_path))
+    classes = list(analyzer.classifier.classes)
     summary = folder / "summary.csv"
     counts = {"photos": len(manifest), "faces": 0, "errors": 0}
     with open(summary, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["photo", "status", "face", "x", "y", "w", "h", "emotion", "confidence",
-                      *analyzer.classifier.classes])
+        out.writerow(["photo", "status", "face", "x", "y", "w", "h", "emotion", "confidence", *classes])
         for i, item in enumerate(manifest):
             reporter.check()
             try:
                 analysis = analyzer.analyze(folder / item["file"])
             except ImageError as exc:
                 counts["errors"] += 1
-                out.writerows(_rows(item["name"], None, str(exc)))
+                out.writerows(_rows(item["name"], None, classes, str(exc)))
                 continue
             _record_photo(batch, analysis, i + 1, item["name"], data_dir)
             counts["faces"] += len(analysis.faces)
-            out.writerows(_rows(item["name"], analysis))
+            out.writerows(_rows(item["name"], analysis, classes))
             reporter.progress((i + 1) / len(manifest))
     with db.connection():
         videos.set_batch_summary(batch.id, str(summary.relative_to(data_dir)))

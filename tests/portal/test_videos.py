@@ -15,6 +15,13 @@ from db import videos
 VIDEO_FILES = ("annotated.mp4", "result.json", "timeline.csv")
 
 
+@pytest.fixture(autouse=True)
+def _stop_pool(app):
+    """Each test's app has its own job pool: stop its worker processes after the test."""
+    yield
+    app.extensions["jobs"].shutdown(wait=True)
+
+
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> bytes:
     from realtime.video_synth import one_face

@@ -10,6 +10,7 @@ classifier, faces tracked across frames (the live ``Stream`` tracker), results s
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -151,7 +152,8 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
         annotator.close()
         writer.finish(_tail(info, writer, analyzer, frames=frames, config=config, timing=timing))
     except BaseException:
-        annotator.close()
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            annotator.close()
         writer.abort()
         (out / "annotated.mp4").unlink(missing_ok=True)
         raise

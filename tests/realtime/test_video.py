@@ -217,3 +217,14 @@ def test_cli(one, tmp_path, answer_model, capsys):
     bad.write_bytes(b"RIFF0000AVI junk")
     assert main(["video", str(bad), "--out", str(tmp_path / "x")]) == 1
     assert "bad.avi: error: " in capsys.readouterr().err
+
+
+def test_the_engine_knows_no_web_and_no_database():
+    import subprocess
+    import sys
+
+    code = ("import sys, realtime.video, realtime.video_cli, realtime.video_synth; "
+            "print(sorted(m for m in ('flask', 'peewee', 'db', 'portal', 'torch', 'gradio', 'fastapi', 'celery') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,6 +1,11 @@
 """Fixtures for the job tests: a database (SQLite / PostgreSQL), a DATA_DIR, a user, videos."""
 from __future__ import annotations
 
+import os
+import secrets
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -8,9 +13,60 @@ import pytest
 
 import db
 from db import jobs
+from db.testing import temporary_postgres_schema
 from portal.jobs.settings import JobSettings
 
 TERMINAL = ("done", "failed", "cancelled")
+REPO = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a database of our own
+
+
+def redis_ok() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_settings(tmp_path):
+    """PostgreSQL (a throw-away schema), our Redis database emptied, a DATA_DIR: the scale-out setup."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no stale tasks from an earlier run
+    with temporary_postgres_schema(prefix="celery") as url:
+        db.init(url)
+        yield JobSettings(data_dir=tmp_path / "data", database_url=url, redis_url=REDIS_URL, stale_s=60)
+
+
+def service_env(settings: JobSettings) -> dict[str, str]:
+    return {**os.environ, "REDIS_URL": settings.redis_url, "DATABASE_URL": settings.database_url,
+            "DATA_DIR": str(settings.data_dir), "JOB_STALE_SECONDS": str(settings.stale_s)}
+
+
+def start_worker(settings: JobSettings) -> subprocess.Popen:
+    """A real ``celery worker`` process (one pool process)."""
+    name = f"test-{secrets.token_hex(3)}@%h"
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal.jobs.celery_app", "worker", "-c", "1",
+                             "-n", name, "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+                            cwd=REPO, env=service_env(settings), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    """Stop a process started with start_new_session (and its children)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @pytest.fixture(scope="session")

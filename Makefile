@@ -7,7 +7,7 @@ DATA   ?= $(or $(FER2013_CSV),../shared/data/fer2013/fer2013.csv.gz)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install train-deps run test browser-deps pdf-fonts audit clean
+.PHONY: install train-deps run test browser-deps pdf-fonts audit bench-video worker clean
 
 install: $(VENV)/.installed pdf-fonts
 
@@ -27,6 +27,17 @@ $(VENV)/.installed-train: $(VENV)/.installed requirements-train.txt
 
 run: install
 	$(PY) run.py --host $(HOST) --port $(PORT)
+
+# Celery worker for video / photo-batch jobs (needs REDIS_URL, and the server's DATABASE_URL and DATA_DIR).
+# Without REDIS_URL `make run` processes jobs in its own process pool and no worker is needed.
+WORKER_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 1)
+worker: install
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set (e.g. export REDIS_URL=redis://127.0.0.1:6379/0)"; exit 2; }
+	$(VENV)/bin/celery -A portal.jobs.celery_app worker --concurrency $(WORKER_CONCURRENCY) --loglevel INFO
+
+# Video benchmark (bounded, a few minutes): frames/s per worker, where the time goes, room camera, memory
+bench-video: install
+	$(PY) -m realtime.research.video_bench
 
 # The browser end-to-end test needs Debian's chromium + chromium-driver; install them when
 # we can (root + apt), otherwise the test skips itself with a loud message.

@@ -12,3 +12,4 @@ from .api import (  # noqa: F401
     update_user, valid_id)
 from .migrations import LATEST_VERSION, current_version  # noqa: F401
 from .models import KINDS, TEXT_LIMITS, Computation, User, database  # noqa: F401
+from . import jobs, videos  # noqa: F401,E402  (issue 12: jobs, videos, photo batches; migration 4)

@@ -17,6 +17,7 @@ import logging
 import peewee as pw
 from playhouse import migrate as pwm
 
+from .migrate_v4 import v4_jobs_videos
 from .models import SchemaVersion, utcnow
 from .museum_schema import create_v3
 
@@ -79,6 +80,7 @@ MIGRATIONS: list[tuple[int, str, callable]] = [
     (1, "initial users and computations", _v1_initial),
     (2, "users.last_login_at", _v2_last_login),
     (3, "museum: organisations, exhibits, sessions, observations, api tokens", create_v3),
+    (4, "jobs, videos, photo batches", v4_jobs_videos),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

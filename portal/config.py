@@ -31,9 +31,16 @@ portal/ratelimit.py and docs/security.md):
     REGISTER_LIMIT        registration attempts per client IP (10 per hour)
     PASSWORD_CHECK_LIMIT  wrong passwords on /account/password and /account/delete
                           per user (5 per 15 minutes)
-    REDIS_URL             e.g. redis://127.0.0.1:6379/0: counters shared by every
-                          server process (default: in memory, per process)
+    REDIS_URL             e.g. redis://127.0.0.1:6379/0: rate-limit counters shared by
+                          every server process, and jobs go to Celery workers
+                          (`make worker`); unset: in memory / the server's own process pool
     RATELIMIT_PREFIX      key prefix in Redis (default "emotion-portal")
+
+Jobs and videos (issue 12):
+    JOB_WORKERS     processes of the embedded pool (default: 1 per core)
+    JOB_STALE_SECONDS   a running job silent this long was abandoned (60)
+    VIDEO_MAX_MB / VIDEO_MAX_SECONDS / BATCH_MAX_PHOTOS   upload limits
+                    (500 MB / 10800 s / 500)
 
 Behind a reverse proxy (TLS terminated there):
     PROXY_COUNT       number of proxies in front that set X-Forwarded-For/-Proto/
@@ -88,6 +95,13 @@ class Config:
     password_hash_method: str = "scrypt"
     per_page: int = 10
     testing: bool = False
+    # jobs (issue 12)
+    redis_url: str = ""
+    job_workers: int = 0  # 0: one per core
+    job_stale_seconds: float = 60.0
+    video_max_mb: float = 500.0
+    video_max_seconds: float = 3 * 3600.0
+    batch_max_photos: int = 500
 
     @property
     def production(self) -> bool:
@@ -140,7 +154,12 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         debug=_flag(env.get("DEBUG")),
         cookie_secure=(_flag(env.get("COOKIE_SECURE")) if env.get("COOKIE_SECURE")
                        else (env.get("APP_ENV") or "").strip().lower() == "production"),
-        redis_url=env.get("REDIS_URL") or "",
+        redis_url=(env.get("REDIS_URL") or "").strip(),
+        job_workers=int(env.get("JOB_WORKERS") or 0),
+        job_stale_seconds=float(env.get("JOB_STALE_SECONDS") or 60),
+        video_max_mb=float(env.get("VIDEO_MAX_MB") or 500),
+        video_max_seconds=float(env.get("VIDEO_MAX_SECONDS") or 3 * 3600),
+        batch_max_photos=int(env.get("BATCH_MAX_PHOTOS") or 500),
         proxy_count=int(env.get("PROXY_COUNT") or 0),
     )
     if env.get("TRUSTED_PROXIES"):

@@ -87,6 +87,8 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     from . import account, auth, history, main, museum, tokens
     for module in (main, auth, account, history, museum, tokens):
         app.register_blueprint(module.bp)
+    from .videos import init_jobs
+    init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
     ratelimit.init_app(app, config)
 
     @app.context_processor

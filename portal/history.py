@@ -41,7 +41,10 @@ def index():
                                    per_page=_config().per_page)
     if listing.total and page > listing.pages:
         return redirect(url_for("history.index", page=listing.pages))
-    return render_template("history.html", listing=listing, form=PostForm())
+    from db.videos import list_videos
+
+    return render_template("history.html", listing=listing, form=PostForm(),
+                           videos=list_videos(current_user.id, limit=20))
 
 
 @bp.get("/<int:comp_id>")

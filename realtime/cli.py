@@ -1,4 +1,4 @@
-"""Command line: ``python -m realtime predict|bench|calibrate|detectors``."""
+"""Command line: ``python -m realtime predict|video|bench|calibrate|detectors``."""
 from __future__ import annotations
 
 import argparse
@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=["png", "jpg"], default="png")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
 
+    from .video_cli import add_video_parser
+
+    add_video_parser(sub)
+
     b = sub.add_parser("bench", help="speed and memory benchmark (markdown)")
     b.add_argument("--model", default=None)
     b.add_argument("--calls", type=int, default=1000)
@@ -76,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "predict":
             return _predict(args)
+        if args.cmd == "video":
+            from .video_cli import run_video
+
+            return run_video(args)
         if args.cmd == "bench":
             from .research.bench import run
 

@@ -1,0 +1,94 @@
+"""The photo-batch job: one computation per photo (listed in History like any upload) and a
+summary CSV (one row per face, or per photo without a face / with an error)."""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+import db
+from db import jobs, videos
+from realtime.config import PipelineConfig
+from realtime.io import ImageError
+from realtime.pipeline import Analysis, get_analyzer
+
+from ..records.storage import remove_files
+from .settings import JobSettings
+from .reporting import JobInputError, Reporter
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"  # [{"file": "uploads/001.jpg", "name": "IMG_0001.jpg"}, ...]
+
+
+def _jpeg(rgb, quality: int = 90) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str, data_dir: Path) -> int:
+    folder = Path(batch.folder)
+    original_rel, annotated_rel = str(folder / f"photo_{index:04d}.jpg"), str(folder / f"photo_{index:04d}.annotated.jpg")
+    (data_dir / original_rel).write_bytes(_jpeg(analysis.image))  # re-encoded: no EXIF/GPS kept
+    (data_dir / annotated_rel).write_bytes(_jpeg(analysis.draw()))
+    result = analysis.to_dict()
+    with db.connection():
+        comp = db.record_computation(
+            owner_id=batch.owner_id, kind="upload", title=f"{batch.title or 'batch'} / {name}"[:200],
+            exhibit=batch.exhibit, notes=batch.notes, consent=batch.consent, original_path=original_rel,
+            annotated_path=annotated_rel, result=result, faces_found=len(analysis.faces),
+            dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
+            model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
+        videos.add_batch_item(batch.id, comp.id, name)
+    return comp.id
+
+
+def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str = "") -> list[list[Any]]:
+    blank = [""] * (7 + len(classes))  # face, x, y, w, h, emotion, confidence, probabilities
+    if analysis is None:
+        return [[name, "error: " + error, *blank]]
+    if not analysis.faces:
+        return [[name, "no face found", *blank]]
+    return [[name, "ok", i + 1, *f.box, f.emotion, round(f.confidence, 4),
+             *(round(f.probabilities[c], 4) for c in classes)] for i, f in enumerate(analysis.faces)]
+
+
+def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> dict[str, Any]:
+    data_dir = Path(settings.data_dir)
+    with db.connection():
+        batch = videos.get_batch(job.params.get("batch_id"))
+        if batch is None:
+            raise JobInputError("the batch of this job was deleted")
+        remove_files(data_dir, videos.clear_batch_items(batch.id))  # a retry starts over
+    folder = data_dir / batch.folder
+    manifest = json.loads((folder / MANIFEST).read_text())
+    analyzer = get_analyzer(PipelineConfig(model_path=settings.model_path))
+    classes = list(analyzer.classifier.classes)
+    summary = folder / "summary.csv"
+    counts = {"photos": len(manifest), "faces": 0, "errors": 0}
+    with open(summary, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["photo", "status", "face", "x", "y", "w", "h", "emotion", "confidence", *classes])
+        for i, item in enumerate(manifest):
+            reporter.check()
+            try:
+                analysis = analyzer.analyze(folder / item["file"])
+            except ImageError as exc:
+                counts["errors"] += 1
+                out.writerows(_rows(item["name"], None, classes, str(exc)))
+                continue
+            _record_photo(batch, analysis, i + 1, item["name"], data_dir)
+            counts["faces"] += len(analysis.faces)
+            out.writerows(_rows(item["name"], analysis, classes))
+            reporter.progress((i + 1) / len(manifest))
+    with db.connection():
+        videos.set_batch_summary(batch.id, str(summary.relative_to(data_dir)))
+    for item in manifest:
+        (folder / item["file"]).unlink(missing_ok=True)
+    return {"batch_id": batch.id, **counts}

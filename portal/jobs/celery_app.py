@@ -1,0 +1,47 @@
+"""Celery backend: ``celery -A portal.jobs.celery_app worker`` (``make worker``).
+
+The worker reads the same environment as the server (REDIS_URL, DATABASE_URL, DATA_DIR...).
+Tasks are acknowledged late and rejected when their worker dies, and a starting worker
+re-queues the jobs of dead workers (same host) or silent ones (``JOB_STALE_SECONDS``) and
+sends them again: no job is lost when a worker stops. Running a job twice is harmless: only
+one worker can claim it (``db.jobs.claim_job``).
+"""
+from __future__ import annotations
+
+import logging
+
+from celery.signals import worker_ready
+
+from .celery_backend import TASK, make_celery
+from .settings import JobSettings
+
+log = logging.getLogger(__name__)
+
+
+def _settings() -> JobSettings:
+    from portal.config import load_config
+
+    return JobSettings.from_config(load_config())
+
+
+settings = _settings()
+if not settings.redis_url:
+    raise SystemExit("REDIS_URL is not set: the Celery worker needs it (e.g. redis://127.0.0.1:6379/0)")
+app = make_celery(settings.redis_url)
+
+
+@app.task(name=TASK)
+def run(job_id: int) -> str:
+    from .worker import run_job
+
+    return run_job(int(job_id), settings, "celery")
+
+
+@worker_ready.connect
+def _recover(**_kwargs) -> None:
+    from .service import recover_jobs
+    from .worker import ensure_db
+
+    ensure_db(settings)
+    for job_id in recover_jobs(settings):
+        app.send_task(TASK, args=[job_id])

@@ -1,0 +1,64 @@
+"""The job service the web layer uses: submit, cancel, retry (owner-scoped), recover."""
+from __future__ import annotations
+
+import logging
+
+import db
+from db import jobs
+
+from .settings import JobSettings
+from .worker import dead_local_workers
+
+log = logging.getLogger(__name__)
+
+
+def recover_jobs(settings: JobSettings) -> list[int]:
+    """Re-queue jobs abandoned by dead workers; returns every queued job id (to send again).
+    The database must be initialised (the server did; a worker calls ``ensure_db`` first)."""
+    with db.connection():
+        dead = dead_local_workers(jobs.running_workers())
+        jobs.requeue_abandoned(settings.stale_s, dead)
+        return jobs.queued_job_ids()
+
+
+class JobService:
+    def __init__(self, settings: JobSettings, backend=None):
+        self.settings = settings
+        if backend is None:
+            if settings.backend == "celery":
+                from .celery_backend import CeleryBackend
+
+                backend = CeleryBackend(settings)
+            else:
+                from .embedded import EmbeddedBackend
+
+                backend = EmbeddedBackend(settings)
+        self.backend = backend
+        log.info("job backend: %s", self.backend.name)
+
+    def start(self) -> list[int]:
+        """At server start (embedded): re-queue what a crash left running and send every queued job."""
+        if self.backend.name != "embedded":
+            return []
+        ids = recover_jobs(self.settings)
+        for job_id in ids:
+            self.backend.send(job_id)
+        return ids
+
+    def submit(self, job_id: int) -> None:
+        self.backend.send(job_id)
+
+    def cancel(self, owner_id: int, job_id) -> bool:
+        """True if the owner's queued/running job is now cancelled (False: not found or over)."""
+        job = jobs.get_job(job_id, owner_id)
+        return job is not None and jobs.cancel_job(job.id)
+
+    def retry(self, owner_id: int, job_id) -> bool:
+        job = jobs.get_job(job_id, owner_id)
+        if job is None or not jobs.retry_job(job.id):
+            return False
+        self.backend.send(job.id)
+        return True
+
+    def shutdown(self, wait: bool = False) -> None:
+        self.backend.shutdown(wait=wait)

@@ -1,0 +1,62 @@
+"""The video job: analyse the uploaded file into its folder, record the numbers on the video.
+
+The uploaded original is removed once the analysis succeeded (the annotated video, the
+timeline and the CSV are what the user asked for); a failed or cancelled job keeps it for a
+retry. Deleting the video removes the whole folder."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import db
+from db import jobs, videos
+from realtime.video import VideoConfig, analyse_video
+
+from .settings import JobSettings
+from .reporting import JobInputError, Reporter
+
+log = logging.getLogger(__name__)
+
+
+def video_config(video: videos.Video, settings: JobSettings) -> VideoConfig:
+    return VideoConfig(preset=video.preset or "default", sample_fps=video.sample_fps, limits=settings.video_limits,
+                       model_path=settings.model_path)
+
+
+def run_video_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> dict[str, Any]:
+    with db.connection():
+        video = videos.get_video(job.params.get("video_id"))
+    if video is None:
+        raise JobInputError("the video of this job was deleted")
+    data_dir = Path(settings.data_dir)
+    original = data_dir / video.original_path
+    if not original.is_file():
+        raise JobInputError("the uploaded video file is missing (it is removed after a successful analysis)")
+    out = data_dir / video.folder
+    result = analyse_video(original, out, video_config(video, settings), progress=reporter.progress,
+                           should_stop=reporter.should_stop)
+    doc_tracks = result.tracks
+    dominant = _dominant(doc_tracks)
+    rel = {k: str(p.relative_to(data_dir)) for k, p in result.files.items()}
+    with db.connection():
+        videos.set_video_result(
+            video.id, annotated_path=rel.get("video", ""), result_path=rel["json"], csv_path=rel["csv"],
+            duration_s=round(max(result.info.duration_s, result.frames / result.info.fps), 3),
+            fps=round(result.info.fps, 3), width=result.info.width, height=result.info.height,
+            frames=result.frames, frames_analysed=result.frames_analysed, tracks=len(doc_tracks),
+            dominant_emotion=dominant)
+    original.unlink(missing_ok=True)
+    log.info("video %d analysed: %d frames, %d tracks, %.1f frames/s", video.id, result.frames, len(doc_tracks),
+             result.fps_processed)
+    return {"video_id": video.id, "tracks": len(doc_tracks), "frames": result.frames,
+            "fps_processed": round(result.fps_processed, 2)}
+
+
+def _dominant(tracks: list[dict[str, Any]]) -> str | None:
+    """The emotion with the most track-frames behind it (None without faces)."""
+    totals: dict[str, float] = {}
+    for t in tracks:
+        for emotion, p in t["mean_probabilities"].items():
+            totals[emotion] = totals.get(emotion, 0.0) + p * t["frames"]
+    return max(totals, key=totals.get) if totals else None

@@ -1,0 +1,214 @@
+"""Video files in and out with PyAV (FFmpeg): probe + checked decoding, H.264 MP4 writing.
+
+Every bad input fails with a :class:`VideoError` (a ``ValueError``) whose message names the
+problem: empty, not a video, a container we do not accept, no video stream, corrupt data,
+too many pixels, too long. Frames are yielded one at a time (RGB uint8): nothing accumulates.
+The writer encodes H.264 (libx264, yuv420p) into MP4 with the index at the front
+(``movflags=+faststart``) so browsers can start playing before the download ends.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: FFmpeg demuxer names we accept (mp4/mov, webm/mkv, avi).
+ACCEPTED_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4/MOV", "matroska,webm": "WebM/MKV", "avi": "AVI"}
+ACCEPTED_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi")
+H264_ENCODERS = ("libx264", "libopenh264")
+
+
+class VideoError(ValueError):
+    """The file is not a usable video. The message says why."""
+
+
+class EmptyVideoError(VideoError):
+    """Zero bytes, or a video without frames."""
+
+
+class UnsupportedVideoError(VideoError):
+    """Not a video, or a container / codec we do not accept."""
+
+
+class CorruptVideoError(VideoError):
+    """Looks like a video but cannot be decoded."""
+
+
+class VideoTooLargeError(VideoError):
+    """Over a size, pixel or duration limit."""
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    max_bytes: int = 500 * 1024 * 1024
+    max_duration_s: float = 3 * 3600.0
+    max_pixels: int = 3840 * 2160  # per frame
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    container: str  # "MP4/MOV", "WebM/MKV", "AVI"
+    codec: str
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    frames: int  # from the header (estimated from the duration when the container has no count)
+    frames_exact: bool = False  # the container stores the frame count (MP4/MOV)
+
+
+def _name(path: Path) -> str:
+    return f"file '{path.name}'"
+
+
+def _open(path: Path) -> "av.container.InputContainer":
+    if not path.is_file():
+        raise FileNotFoundError(f"no such video file: {path}")
+    if path.stat().st_size == 0:
+        raise EmptyVideoError(f"{_name(path)} is empty (0 bytes)")
+    try:
+        return av.open(str(path), mode="r")
+    except av.error.InvalidDataError as exc:
+        raise UnsupportedVideoError(
+            f"{_name(path)} is not a video FFmpeg can read (corrupt, truncated or not a video): {exc.strerror}"
+        ) from None
+    except av.error.FFmpegError as exc:
+        raise CorruptVideoError(f"{_name(path)} could not be opened: {exc}") from None
+
+
+def _info(container, path: Path) -> VideoInfo:
+    fmt = container.format.name
+    if fmt not in ACCEPTED_CONTAINERS:
+        raise UnsupportedVideoError(
+            f"{_name(path)} is {container.format.long_name or fmt}; accepted formats are MP4, MOV, WebM, MKV, AVI"
+        )
+    if not container.streams.video:
+        raise UnsupportedVideoError(f"{_name(path)} contains no video stream")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+    fps = float(rate) if rate else 25.0
+    if stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / av.time_base
+    else:
+        duration = 0.0
+    frames = int(stream.frames or round(duration * fps))
+    return VideoInfo(container=ACCEPTED_CONTAINERS[fmt], codec=ctx.name, width=int(ctx.width),
+                     height=int(ctx.height), fps=fps, duration_s=duration, frames=frames,
+                     frames_exact=bool(stream.frames))
+
+
+def check_limits(info: VideoInfo, limits: VideoLimits, path: Path) -> None:
+    if info.width <= 0 or info.height <= 0:
+        raise CorruptVideoError(f"{_name(path)}: the video stream has no frame size")
+    if info.width * info.height > limits.max_pixels:
+        raise VideoTooLargeError(f"{_name(path)} is {info.width}x{info.height} = {info.width * info.height:,} "
+                                 f"pixels per frame, above the limit of {limits.max_pixels:,}")
+    if info.duration_s > limits.max_duration_s:
+        raise VideoTooLargeError(f"{_name(path)} lasts {info.duration_s:.0f} s, above the limit of "
+                                 f"{limits.max_duration_s:.0f} s")
+
+
+def probe(path: str | os.PathLike, limits: VideoLimits | None = None) -> VideoInfo:
+    """Read the header and check the limits (no frame decoded). Raises VideoError."""
+    path = Path(path)
+    limits = limits or VideoLimits()
+    size = path.stat().st_size if path.is_file() else 0
+    if size > limits.max_bytes:
+        raise VideoTooLargeError(f"{_name(path)} is {size / 1e6:.1f} MB, above the limit of "
+                                 f"{limits.max_bytes / 1e6:.0f} MB")
+    with _open(path) as container:
+        info = _info(container, path)
+    check_limits(info, limits, path)
+    return info
+
+
+def read_frames(path: str | os.PathLike, limits: VideoLimits | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield ``(index, t_seconds, rgb)`` for every frame; checks the limits first and the duration
+    again while decoding (a header can lie). Raises VideoError."""
+    path = Path(path)
+    limits = limits or VideoLimits()
+    info = probe(path, limits)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        index = 0
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.time is not None else index / info.fps
+                if t > limits.max_duration_s:
+                    raise VideoTooLargeError(f"{_name(path)} runs past the limit of {limits.max_duration_s:.0f} s")
+                yield index, t, frame.to_ndarray(format="rgb24")
+                index += 1
+        except av.error.FFmpegError as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise CorruptVideoError(f"{_name(path)} is corrupt or truncated at frame {index}: {reason}") from None
+    if index == 0:
+        raise CorruptVideoError(f"{_name(path)}: no frame could be decoded")
+    if info.frames_exact and index < 0.95 * info.frames:
+        raise CorruptVideoError(f"{_name(path)} is truncated or corrupt: {index} of its {info.frames} frames "
+                                "could be decoded")
+
+
+def h264_encoder() -> str:
+    for name in H264_ENCODERS:
+        if name in av.codecs_available:
+            return name
+    raise RuntimeError(f"this PyAV build has no H.264 encoder (looked for {', '.join(H264_ENCODERS)})")
+
+
+class H264Writer:
+    """Write RGB frames of one size into an H.264/MP4 file (yuv420p, faststart), one at a time.
+
+    Odd widths/heights are padded by one pixel (yuv420p needs even sizes). Use as a context manager.
+    """
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float, crf: int = 23,
+                 preset: str = "ultrafast"):
+        self.path = Path(path)
+        self.size = (width, height)
+        self.even = (width + width % 2, height + height % 2)
+        self.frames = 0
+        self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        rate = Fraction(fps).limit_denominator(1001)
+        encoder = h264_encoder()
+        self._stream = self._container.add_stream(encoder, rate=rate)
+        self._stream.width, self._stream.height = self.even
+        self._stream.pix_fmt = "yuv420p"
+        if encoder == "libx264":
+            self._stream.options = {"crf": str(crf), "preset": preset}
+
+    def write(self, rgb: np.ndarray) -> None:
+        h, w = rgb.shape[:2]
+        if (w, h) != self.size:
+            raise ValueError(f"frame is {w}x{h}, the video is {self.size[0]}x{self.size[1]}")
+        if self.even != self.size:
+            rgb = np.pad(rgb, ((0, self.even[1] - h), (0, self.even[0] - w), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._container is None:
+            return
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+
+    def __enter__(self) -> "H264Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,130 @@
+"""What a video analysis produces, written as it goes: the JSON document (timeline streamed to
+disk, never held in memory), the CSV (one row per face per analysed frame) and the per-track
+summary (first/last seen, dwell time, dominant emotion, mean probabilities).
+
+JSON document (``result.json``)::
+
+    {"timeline": [{"t": 0.0, "frame": 0, "faces": [{"track_id": 1, "box": [x, y, w, h],
+                   "emotion": "happy", "confidence": 0.8, "probabilities": {...}}]}, ...],
+     "video": {"width", "height", "fps", "duration_s", "frames", "frames_analysed", "sample_fps", ...},
+     "tracks": [{"track_id", "first_seen_s", "last_seen_s", "first_frame", "last_frame", "dwell_s",
+                 "frames", "dominant_emotion", "mean_probabilities"}],
+     "model": {...}, "detector": "...", "classes": [...], "timing": {...}}
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DIGITS = 4  # probabilities and times are rounded the same way in the JSON and the CSV
+
+
+def face_entry(face: Any) -> dict[str, Any]:
+    """One face of the timeline (a pipeline Face with its track id)."""
+    return {
+        "track_id": int(face.track_id),
+        "box": [int(v) for v in face.box],
+        "emotion": face.emotion,
+        "confidence": round(float(face.confidence), DIGITS),
+        "probabilities": {k: round(float(v), DIGITS) for k, v in face.probabilities.items()},
+    }
+
+
+def csv_header(classes: Sequence[str]) -> list[str]:
+    return ["t", "frame", "track_id", "x", "y", "w", "h", "emotion", *classes]
+
+
+def csv_rows(entry: dict[str, Any], classes: Sequence[str]) -> list[list[Any]]:
+    return [[entry["t"], entry["frame"], f["track_id"], *f["box"], f["emotion"], *(f["probabilities"][c] for c in classes)]
+            for f in entry["faces"]]
+
+
+@dataclass
+class TrackStats:
+    track_id: int
+    first_t: float
+    first_frame: int
+    last_t: float = 0.0
+    last_frame: int = 0
+    frames: int = 0
+    prob_sum: np.ndarray = field(default=None, repr=False)
+
+    def add(self, t: float, frame: int, probs: np.ndarray) -> None:
+        self.last_t, self.last_frame = t, frame
+        self.frames += 1
+        self.prob_sum = probs.copy() if self.prob_sum is None else self.prob_sum + probs
+
+    def to_dict(self, classes: Sequence[str], step_s: float) -> dict[str, Any]:
+        mean = self.prob_sum / max(self.frames, 1)
+        return {
+            "track_id": self.track_id,
+            "first_seen_s": round(self.first_t, 3), "last_seen_s": round(self.last_t, 3),
+            "first_frame": self.first_frame, "last_frame": self.last_frame,
+            "dwell_s": round(self.last_t - self.first_t + step_s, 3),
+            "frames": self.frames,
+            "dominant_emotion": classes[int(np.argmax(mean))],
+            "mean_probabilities": {c: round(float(p), DIGITS) for c, p in zip(classes, mean)},
+        }
+
+
+class ResultWriter:
+    """Streams timeline entries into ``result.json`` (via a ``.part`` file) and ``timeline.csv``;
+    keeps only the per-track sums in memory. ``finish`` completes the JSON; ``abort`` removes both."""
+
+    def __init__(self, out_dir: Path, classes: Sequence[str]):
+        self.classes = list(classes)
+        self.json_path = out_dir / "result.json"
+        self.csv_path = out_dir / "timeline.csv"
+        self._part = out_dir / "result.json.part"
+        self._json = open(self._part, "w", encoding="utf-8")
+        self._json.write('{"timeline": [')
+        self._csv_fh = open(self.csv_path, "w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._csv_fh)
+        self._csv.writerow(csv_header(self.classes))
+        self._first = True
+        self.tracks: dict[int, TrackStats] = {}
+        self.entries = 0
+
+    def add(self, t: float, frame: int, faces: Sequence[Any]) -> dict[str, Any]:
+        entry = {"t": round(float(t), DIGITS), "frame": int(frame), "faces": [face_entry(f) for f in faces]}
+        self._json.write(("\n" if self._first else ",\n") + json.dumps(entry, separators=(",", ":")))
+        self._first = False
+        self._csv.writerows(csv_rows(entry, self.classes))
+        for f in entry["faces"]:
+            stats = self.tracks.get(f["track_id"])
+            if stats is None:
+                stats = self.tracks[f["track_id"]] = TrackStats(f["track_id"], entry["t"], frame)
+            stats.add(entry["t"], frame, np.array([f["probabilities"][c] for c in self.classes]))
+        self.entries += 1
+        return entry
+
+    def track_summaries(self, step_s: float) -> list[dict[str, Any]]:
+        return [s.to_dict(self.classes, step_s) for s in sorted(self.tracks.values(), key=lambda s: s.track_id)]
+
+    def finish(self, tail: dict[str, Any]) -> None:
+        body = json.dumps(tail, indent=None, separators=(",", ": "))
+        self._json.write("\n], " + body[1:] + "\n")
+        self._json.close()
+        self._csv_fh.close()
+        os.replace(self._part, self.json_path)
+
+    def abort(self) -> None:
+        for fh in (self._json, self._csv_fh):
+            fh.close()
+        for p in (self._part, self.csv_path, self.json_path):
+            p.unlink(missing_ok=True)
+
+
+def load_result(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON document written by ResultWriter."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from realtime.research.fercsv import (CLASSES, N_PIXELS, NO_LABEL, NO_USAGE, SIDE, USAGES,  # noqa: F401
+                                     HeaderError, open_text, parse_header, parse_row)
+
 log = logging.getLogger(__name__)
 
-CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CLASS_LABELS = tuple(c.capitalize() for c in CLASSES)
-USAGES = ("Training", "PublicTest", "PrivateTest")
-SIDE = 48
-N_PIXELS = SIDE * SIDE
-NO_LABEL = -1
-NO_USAGE = -1
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # Folder names of the image-folder release, mapped to Usage values.
 FOLDER_SPLITS = {
@@ -37,7 +33,6 @@ FOLDER_SPLITS = {
     "val": "PublicTest", "valid": "PublicTest", "validation": "PublicTest", "publictest": "PublicTest",
     "test": "PrivateTest", "privatetest": "PrivateTest",
 }
-KNOWN_COLUMNS = ("emotion", "pixels", "usage")
 
 
 class DataError(ValueError):
@@ -85,56 +80,6 @@ class FaceSet:
         return self.subset(np.flatnonzero(self.usage == USAGES.index(name)))
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
-def _parse_header(fields: list[str], name: str) -> dict[str, int]:
-    cols = {f.strip().lower(): i for i, f in enumerate(fields)}
-    if not fields or all(f.strip().isdigit() for f in fields[:1]):
-        raise DataError(
-            f"{name}, line 1: missing header; the first line must name the columns, "
-            "e.g. 'emotion,pixels,Usage' (Kaggle), 'emotion,pixels' (train.csv) or 'pixels' (test.csv)")
-    unknown = [f for f in cols if f not in KNOWN_COLUMNS]
-    if unknown:
-        raise DataError(f"{name}, line 1: unknown column(s) {unknown}; expected some of emotion, pixels, Usage")
-    if "pixels" not in cols:
-        raise DataError(f"{name}, line 1: missing column 'pixels' (header is {','.join(fields)!r})")
-    return cols
-
-
-def _parse_row(row: list[str], cols: dict[str, int]) -> tuple[np.ndarray, int, int]:
-    """Pixels, label, usage of one row; raises ValueError with the reason."""
-    if len(row) != len(cols):
-        raise ValueError(f"expected {len(cols)} fields ({', '.join(cols)}), found {len(row)}")
-    parts = row[cols["pixels"]].split()
-    if len(parts) != N_PIXELS:
-        raise ValueError(f"field 'pixels': expected {N_PIXELS} values (48x48), found {len(parts)}")
-    try:
-        values = np.array(parts, dtype=np.int32)
-    except ValueError:
-        bad = next(p for p in parts if not p.lstrip("-").isdigit())
-        raise ValueError(f"field 'pixels': non-numeric value {bad[:20]!r}") from None
-    if values.min() < 0 or values.max() > 255:
-        bad = int(values[(values < 0) | (values > 255)][0])
-        raise ValueError(f"field 'pixels': value {bad} outside 0..255")
-    label = NO_LABEL
-    if "emotion" in cols:
-        text = row[cols["emotion"]].strip()
-        if not text.isdigit() or not 0 <= int(text) < len(CLASSES):
-            raise ValueError(f"field 'emotion': label {text!r} is not an integer 0..{len(CLASSES) - 1}")
-        label = int(text)
-    usage = NO_USAGE
-    if "usage" in cols:
-        text = row[cols["usage"]].strip()
-        if text not in USAGES:
-            raise ValueError(f"field 'Usage': unknown value {text!r}; expected one of {', '.join(USAGES)}")
-        usage = USAGES.index(text)
-    return values.astype(np.uint8), label, usage
-
-
 def read_csv(path: str | Path, skip_invalid: bool = False, progress: bool = False) -> FaceSet:
     """Parse a FER2013 CSV (plain or .gz) in any of the Kaggle layouts."""
     path = Path(path)
@@ -143,13 +88,16 @@ def read_csv(path: str | Path, skip_invalid: bool = False, progress: bool = Fals
         raise DataError(f"{name}: file not found")
     images, labels, usages, lines, skipped = [], [], [], [], []
     try:
-        with _open_text(path) as fh:
+        with open_text(path) as fh:
             reader = csv.reader(fh)
             try:
                 header = next(reader)
             except StopIteration:
                 raise DataError(f"{name}: file is empty; expected a header such as 'emotion,pixels,Usage' and rows") from None
-            cols = _parse_header(header, name)
+            try:
+                cols = parse_header(header, name)
+            except HeaderError as exc:
+                raise DataError(str(exc)) from None
             rows = reader
             if progress:
                 from tqdm import tqdm
@@ -159,7 +107,7 @@ def read_csv(path: str | Path, skip_invalid: bool = False, progress: bool = Fals
                 if not row:
                     continue
                 try:
-                    px, label, usage = _parse_row(row, cols)
+                    px, label, usage = parse_row(row, cols)
                 except ValueError as exc:
                     if not skip_invalid:
                         raise DataError(f"{name}, line {line}: {exc}") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,44 @@ def read_csv(path: str | Path, skip_invalid: bool = False, progress: bool = Fals
         source=name,
         skipped=skipped,
     )
+
+
+PACKED_SUFFIX = ".npz.xz"
+
+
+def write_packed(faces: FaceSet, out: str | Path, usages: tuple[str, ...] = ()) -> Path:
+    """``faces`` (only the rows of ``usages``, if given) as one lzma-compressed npz of uint8 arrays:
+    the compact copy a machine without the original data trains from (Training: about 49 MB)."""
+    import lzma
+
+    out = Path(out)
+    if not out.name.endswith(PACKED_SUFFIX):
+        raise DataError(f"{out}: a packed file must end in {PACKED_SUFFIX}")
+    if usages:
+        faces = faces.subset(np.flatnonzero(np.isin(faces.usage, [USAGES.index(u) for u in usages])))
+    buf = io.BytesIO()
+    np.savez(buf, images=faces.images, labels=faces.labels, usage=faces.usage, lines=faces.lines,
+             source=np.array(Path(faces.source).name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(lzma.compress(buf.getvalue(), preset=6))
+    tmp.replace(out)
+    return out
+
+
+def read_packed(path: str | Path) -> FaceSet:
+    """A file written by :func:`write_packed`."""
+    import lzma
+
+    path = Path(path)
+    try:
+        with np.load(io.BytesIO(lzma.decompress(path.read_bytes())), allow_pickle=False) as z:
+            images, labels, usage, lines = z["images"], z["labels"], z["usage"], z["lines"]
+    except (lzma.LZMAError, ValueError, KeyError, OSError) as exc:
+        raise DataError(f"{path}: not a packed FER2013 file written by `python -m train pack` ({exc})") from None
+    if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE) or images.dtype != np.uint8:
+        raise DataError(f"{path}: images must be uint8 {SIDE}x{SIDE}, found {images.dtype} {images.shape[1:]}")
+    return FaceSet(images, labels, usage, lines, str(path))
 
 
 def to_face(img, side: int = SIDE) -> np.ndarray:

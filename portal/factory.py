@@ -84,8 +84,8 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, kiosk, main, museum, tokens
-    for module in (main, auth, account, history, museum, tokens, kiosk):
+    from . import account, auth, history, kiosk, main, museum, museum_sessions, tokens
+    for module in (main, auth, account, history, museum, museum_sessions, tokens, kiosk):
         app.register_blueprint(module.bp)
     ratelimit.init_app(app, config)
 

@@ -191,6 +191,14 @@ class Recorder:
             return None
         return self._close(rec)
 
+    def discard(self, user_id: int, session_id) -> bool:
+        """Forget the user's recording without saving what is buffered (it is being deleted)."""
+        rec = self.get(user_id, session_id)
+        if rec is not None:
+            with self._lock:
+                self._recs.pop(rec.id, None)
+        return rec is not None
+
     def _close(self, rec: Recording) -> dict:
         with self._lock:
             self._recs.pop(rec.id, None)

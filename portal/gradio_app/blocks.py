@@ -132,7 +132,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
         with gr.Tabs(selected="live") as tabs:
             with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
                 live = _live_tab()
-                rec = record.controls()
+                rec = live.record
             with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
                 upload = _upload_tab(settings)
         demo.load(handlers.on_load, None, [header, tabs], api_visibility="private", queue=False)
@@ -230,7 +230,8 @@ class Handlers:
             out = run_upload(self.ctx, _user_id(request), file, title, exhibit, notes, consent)
             if attach not in (None, ""):
                 try:
-                    out.summary += "\n\n" + record.attach_upload(_user_id(request), out.computation["id"], attach)
+                    out.summary += "\n\n" + record.attach_upload(_user_id(request),
+                                                                  out.computation["id"], attach)
                 except AppError as exc:
                     gr.Warning(str(exc))
                     out.summary += f"\n\n⚠️ {exc}"
@@ -262,6 +263,7 @@ def _live_tab() -> SimpleNamespace:
             )
         with gr.Column(scale=3, min_width=320):
             c.view = gr.HTML(LIVE_PLACEHOLDER, js_on_load=None, elem_id="live-view", label="Analysed frames")
+    c.record = record.controls()
     gr.Markdown("### Capture this frame")
     with gr.Row():
         c.title = gr.Textbox(label="Title (optional)", max_length=200, elem_id="capture-title")

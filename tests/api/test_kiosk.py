@@ -2,9 +2,11 @@
 app mounted, both databases): who may open and feed a kiosk, what a frame stores, stop/delete."""
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 import httpx
+import numpy as np
 import pytest
 
 import db
@@ -111,7 +113,7 @@ def test_kiosk_shows_the_notice_and_records_numbers_only(site, portrait_jpeg, tm
     assert [r["t"] for r in rows] == sorted(r["t"] for r in rows)
     assert not any(p.suffix in (".jpg", ".png") for p in config.data_dir.rglob("*"))  # no frame kept
     # a stale session id (stopped) starts a new session: the kiosk carries on by itself
-    r = post_frame(alice, site["exhibit"], csrf, png_bytes(__import__("numpy").zeros((64, 64, 3), "uint8")),
+    r = post_frame(alice, site["exhibit"], csrf, png_bytes(np.zeros((64, 64, 3), np.uint8)),
                    sid, name="f.png")
     assert r.status_code == 200 and r.json()["session_id"] != sid and r.json()["faces"] == 0
 
@@ -125,11 +127,11 @@ def test_dashboard_lists_sessions_with_stop_and_delete_for_their_owner(site, por
     assert "recording" in row and "alice" in row and ">Stop<" in row and ">Delete<" in row
     token = TOKEN_RE.search(page)
     token = token.group(1) or token.group(2)
-    # bob joins the organisation: he sees the row's numbers but may not stop or delete it
+    # carol joins the organisation: he sees the row's numbers but may not stop or delete it
     make_user(config, "carol")
     with db.connection():
         org = museum_api.get_exhibit(site["alice"], site["exhibit"]).organisation_id
-        code = museum_api.create_invitation(site["alice"], org, __import__("datetime").timedelta(days=1)).code
+        code = museum_api.create_invitation(site["alice"], org, _dt.timedelta(days=1)).code
         carol_id = db.get_user_by_username("carol").id
         museum_api.accept_invitation(carol_id, code)
     carol = portal_login(site["url"], "carol")

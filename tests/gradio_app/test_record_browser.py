@@ -109,9 +109,11 @@ def test_kiosk_and_live_record(server, tmp_path):
             load = os.getloadavg()[0]
             if not grew:
                 assert load > BUSY_LOAD * (os.cpu_count() or 1), "no observation flushed while recording"
+            page.screenshot(path=str(SHOTS / "live-record.png"), full_page=True)
+            # stop the webcam first: under load the streaming page can starve a click
+            page.click("#webcam button[aria-label='stop recording'], #webcam button:has-text('Stop')")
             page.click("#record-stop")
             page.wait_for_selector("#record-status:has-text('Recording saved')")
-            page.screenshot(path=str(SHOTS / "live-record.png"), full_page=True)
             assert len(_stored(exhibit)) > before, page.inner_text("#record-status")
             log.info("live record: %s", page.inner_text("#record-status"))
         finally:

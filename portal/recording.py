@@ -4,7 +4,7 @@
     rec = recorder.start(user_id, exhibit_id, origin="live")   # None: not the user's exhibit
     recorder.add(user_id, rec.id, faces, stream_key=id(stream)) # one analysed frame's faces
     summary = recorder.stop(user_id, rec.id)                    # flushed, summarised, closed
-    recorder.sweep()                                            # abandoned ones closed
+    recorder.start_sweeper()                                    # abandoned ones closed
 
 Observations go to the database through :mod:`db.observations` (the functions the JSON API
 uses); they are buffered in memory and flushed every ``flush_s`` seconds or ``flush_rows``
@@ -65,7 +65,7 @@ class RecordSettings:
     orphan_s: float = 3600.0  # an open session nobody feeds (crash, API camera gone) is closed
     rollover_s: float = 3600.0  # a kiosk starts a new session this often
     max_per_user: int = 8
-    sweep_every_s: float = 60.0  # 0: no background sweeper (tests call sweep())
+    sweep_every_s: float = 60.0  # start_sweeper()'s period; 0: none
 
 
 @dataclass
@@ -106,6 +106,7 @@ class Recorder:
         self._recs: dict[int, Recording] = {}
         self._lock = threading.Lock()
         self._sweeper: threading.Thread | None = None
+        self._stop_sweeper = threading.Event()
 
     # ------------------------------------------------------------ lookup
     def get(self, user_id: int, session_id) -> Recording | None:
@@ -143,7 +144,6 @@ class Recorder:
             self._recs[sess.id] = rec
         log.info("%s recording started session_id=%d exhibit_id=%d user_id=%d",
                  origin, sess.id, sess.exhibit_id, user_id)
-        self._start_sweeper()
         return rec
 
     def add(self, rec: Recording, faces: list[dict], stream_key: int | None = None) -> float:
@@ -245,17 +245,23 @@ class Recorder:
                 closed.append(sess.id)
         return closed
 
-    def _start_sweeper(self) -> None:
+    def start_sweeper(self) -> threading.Thread | None:
+        """:meth:`sweep` every ``sweep_every_s`` in a daemon thread (started by run.py)."""
         if self.settings.sweep_every_s <= 0 or self._sweeper is not None:
-            return
+            return self._sweeper
 
         def loop():
-            while True:
-                time.sleep(self.settings.sweep_every_s)
+            while not self._stop_sweeper.wait(self.settings.sweep_every_s):
                 try:
                     self.sweep()
                 except Exception:  # noqa: BLE001 - the next round tries again
                     log.exception("recording sweep failed")
         self._sweeper = threading.Thread(target=loop, name="recording-sweep", daemon=True)
         self._sweeper.start()
+        return self._sweeper
+
+    def stop_sweeper(self) -> None:
+        self._stop_sweeper.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=10)
 

@@ -202,3 +202,27 @@ def test_a_failed_flush_keeps_the_rows_for_the_next_one(museum, monkeypatch):
     monkeypatch.setattr(observations, "add_session_observations", real)
     rec_r.add(rec, [face(2)])
     assert [r["track_id"] for r in stored(rec.id, museum["exhibit"])] == [1, 2]
+
+
+def test_the_background_sweeper_closes_abandoned_recordings(museum):
+    import time
+
+    clock = Clock()
+    rec_r = Recorder(RecordSettings(min_visitors=1, abandon_s=300, sweep_every_s=0.05), clock=clock)
+    rec = rec_r.start(museum["alice"], museum["exhibit"])
+    rec_r.add(rec, [face(1)])
+    thread = rec_r.start_sweeper()
+    try:
+        assert rec_r.start_sweeper() is thread  # one per recorder
+        time.sleep(0.3)
+        assert rec_r.get(museum["alice"], rec.id) is rec  # still fed recently
+        clock.now += 301
+        deadline = time.time() + 10
+        while rec_r.get(museum["alice"], rec.id) is not None and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        rec_r.stop_sweeper()
+    assert not thread.is_alive()
+    with db.connection():
+        assert observations.get_session(museum["alice"], rec.id).stopped_at is not None
+    assert len(stored(rec.id, museum["exhibit"])) == 1

@@ -35,7 +35,8 @@ TABS = ("live", "upload")
 PRIVACY_NOTE = (
     "**Privacy:** webcam frames are analysed in memory and then discarded. "
     "No frame is stored unless you press **Capture**; a captured frame and its result are "
-    "saved to your History, where you can delete them.")
+    "saved to your History, where you can delete them. **Record** stores only numbers per face "
+    "(time, track, emotion probabilities) for an exhibit's analytics, never a frame.")
 
 CSS = """
 :root, .gradio-container { --ec-fg: #1d2433; --ec-muted: #5b6478; --ec-line: #d9deea; --ec-accent: #2f5fd0; }
@@ -197,6 +198,13 @@ class Handlers:
             gr.Warning(str(exc))
             return recording, gr.skip()
 
+    def on_record_tick(self, recording, request: gr.Request):
+        try:
+            status = self.record.on_tick(_user_id(request), recording)
+        except AppError:
+            status = None
+        return gr.skip() if status is None else status
+
     def on_record_stop(self, recording, request: gr.Request):
         try:
             return self.record.on_stop(_user_id(request), recording)
@@ -326,6 +334,8 @@ def _wire_live(handlers: Handlers, c: SimpleNamespace, rec: SimpleNamespace,
                     api_visibility="private", concurrency_limit=2)
     rec.stop.click(handlers.on_record_stop, [rec.state], [rec.state, rec.status],
                    api_visibility="private", concurrency_limit=2)
+    rec.timer.tick(handlers.on_record_tick, [rec.state], [rec.status], api_visibility="private",
+                   show_progress="hidden", queue=False)
 
 
 def _wire_upload(handlers: Handlers, c: SimpleNamespace) -> None:

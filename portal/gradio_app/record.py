@@ -80,6 +80,7 @@ def controls() -> SimpleNamespace:
         c.start = gr.Button("Record", variant="primary", elem_id="record-start", scale=1)
         c.stop = gr.Button("Stop", variant="stop", elem_id="record-stop", scale=1)
     c.status = gr.Markdown(IDLE, elem_id="record-status")
+    c.timer = gr.Timer(5.0)  # refreshes the counts while recording
     return c
 
 
@@ -119,6 +120,11 @@ class RecordHandlers:
             raise AppError("That exhibit is not available (archived, or not one of your "
                            "organisations').")
         return rec.id, self._status(rec) + " Start the webcam if it is not running."
+
+    def on_tick(self, user_id: int, session_id):
+        """The running recording's counts (None: nothing to refresh)."""
+        rec = self.recorder.get(user_id, session_id) if session_id else None
+        return self._status(rec) if rec is not None else None
 
     def on_stop(self, user_id: int, session_id):
         summary = self.recorder.stop(user_id, session_id)

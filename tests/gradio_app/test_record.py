@@ -51,6 +51,7 @@ def test_record_live_frames_then_stop(handlers, museum, portrait):
     for _ in range(3):
         view, live = handlers.on_frame(portrait, live, sid, alice)
         assert "live-frame" in view
+    assert "3 frame(s), 3 face observation(s)" in handlers.on_record_tick(sid, alice)
     rows = observations.observation_rows(museum.exhibit, session_id=sid)
     assert len(rows) == 3 and {r["track_id"] for r in rows} == {1}
     assert all(sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-3) for r in rows)
@@ -58,6 +59,7 @@ def test_record_live_frames_then_stop(handlers, museum, portrait):
     handlers.on_frame(portrait, None, sid, req(museum.bob))
     assert len(observations.observation_rows(museum.exhibit, session_id=sid)) == 3
     assert handlers.on_record_stop(sid, req(museum.bob))[1].startswith("Not recording")
+    assert "frame(s)" not in str(handlers.on_record_tick(sid, req(museum.bob)))  # no counts for bob
     # a reloaded tab finds the user's running recording again
     assert handlers.on_load_record(alice)[2] == sid
     state, text = handlers.on_record_stop(sid, alice)

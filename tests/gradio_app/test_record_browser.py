@@ -105,6 +105,8 @@ def test_kiosk_and_live_record(server, tmp_path):
             page.click("#webcam button[aria-label='capture photo']")
             page.wait_for_selector("#live-frame")
             time.sleep(12.0)  # more than one flush period
+            page.wait_for_function("!document.querySelector('#record-status').innerText"
+                                   ".includes(' 0 frame(s)')", timeout=30_000)  # the timer's counts
             grew = len(_stored(exhibit)) > before
             load = os.getloadavg()[0]
             if not grew:

@@ -124,6 +124,9 @@ def main(argv=None) -> int:
     if museum.retention_days:
         from portal.retention import start_retention
         start_retention(config.data_dir, museum.retention_days)
+    recorder = app.state.flask_app.extensions.get("recorder")
+    if recorder is not None:  # closes recordings nobody feeds any more (portal.recording)
+        recorder.start_sweeper()
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
     uvicorn.run(app, **server_options(config))

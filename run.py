@@ -50,7 +50,7 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
     user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
     gr.mount_gradio_app(app, interface, path=REALTIME_PATH, auth_dependency=user_id,
-                        **blocks.mount_options(settings))
+                        **blocks.mount_options(settings, config.data_dir))
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
     log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
              REALTIME_PATH, settings.upload_detector, settings.live_detector)

@@ -47,6 +47,7 @@ class AppSettings:
     stream_idle_s: float = 10.0  # a stream without a frame for this long stops counting
     max_streams: int = 32  # webcam streams open at once, all users together
     uploads_per_minute: int = 10  # photos one account may analyse per minute
+    upload_requests_per_minute: int = 30  # requests to Gradio's upload route per account and minute
     max_frame_bytes: int = 1024 * 1024  # largest encoded webcam frame (640x480 JPEG: ~60 KB)
     max_frame_pixels: int = 1920 * 1080  # largest webcam frame, checked from its header
     cache_max_age_s: int = 600  # Gradio's temporary files older than this are removed

@@ -295,3 +295,14 @@ def test_failed_downloads_say_the_computation_was_saved(server, alice, portrait)
     assert "saved as computation #" in out and "downloads could not be created" in out, out
     assert "History" in out and "could not be analysed" not in out
     assert _computations(alice) == 1
+
+
+def test_upload_route_takes_one_photo_per_request_and_a_quota_per_minute(server, alice, bob):
+    big = os.urandom(1024 * 1024 + 512 * 1024)  # 1.5 MB each; the test limit is 2 MB per photo
+    files = [("files", (f"p{i}.jpg", big, "image/jpeg")) for i in range(3)]
+    r = alice.post("/app/gradio_api/upload", files=files)
+    assert r.status_code == 413 and "one photo" in r.json()["detail"], r.text
+    codes = [alice.post("/app/gradio_api/upload", files={"files": ("p.jpg", b"x" * 100, "image/jpeg")}).status_code
+             for _ in range(31)]
+    assert codes[:30] == [200] * 30 and codes[30] == 429, codes
+    assert bob.post("/app/gradio_api/upload", files={"files": ("p.jpg", b"x", "image/jpeg")}).status_code == 200

@@ -25,7 +25,7 @@ from portal.records.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from .events import (AppContext, AppError, DownloadsFailed, capture, checked_upload, live_caption,
+from .events import (AppContext, AppError, capture, checked_upload, live_caption,
                      run_upload, stream_frame, table_headers, warm_up)
 from .header import header_html, logout_token, username_for
 from .settings import AppSettings
@@ -196,9 +196,6 @@ class Handlers:
         hidden = gr.DownloadButton(visible=False)
         try:
             out = capture(self.ctx, _user_id(request), live, title, exhibit, notes, consent)
-        except DownloadsFailed as exc:
-            gr.Warning(str(exc))
-            return f"⚠️ {exc}", gr.skip(), hidden, hidden
         except AppError as exc:
             gr.Warning(str(exc))
             return f"⚠️ {exc}", gr.skip(), hidden, hidden

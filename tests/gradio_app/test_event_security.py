@@ -218,10 +218,11 @@ def test_uploads_per_minute_are_limited(server, alice, portrait):
 
 
 # ------------------------------------------------------------- 4. Gradio's temp files
-def test_deleting_a_computation_leaves_no_copy_of_its_images(server, alice, portrait):
+def test_deleting_a_computation_leaves_no_copy_of_its_images(server, alice):
+    from app_testlib import portrait_scene
     from gradio_proto import TOKEN_RE
 
-    photo = jpeg_bytes(portrait)
+    photo = jpeg_bytes(portrait_scene(x=150, y=60))  # not the other tests' photo: its own bytes
     fd = upload(alice, "face.jpg", photo)
     msg = call(alice, fn_index(alice, "upload-run", "click"), [fd, "Face", "", "", False])
     assert msg["success"], msg

@@ -19,15 +19,19 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
+import db
 from portal.records.pdf import emotion_order
+from portal.records.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from .events import (AppContext, AppError, capture, live_caption, run_upload, stream_frame,
-                     table_headers, warm_up)
+from .events import (AppContext, AppError, capture, checked_upload, live_caption,
+                     run_upload, stream_frame, table_headers, warm_up)
 from .header import header_html, logout_token, username_for
 from . import record
 from .settings import AppSettings
+from .tempfiles import start_pruning, use_private_cache
+from .webcam import WebcamImage
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +85,12 @@ LIVE_PLACEHOLDER = ('<div class="live-placeholder">Start the webcam on the left 
                     'to use it); annotated frames appear here.</div>')
 
 
-def mount_options(settings: AppSettings | None = None) -> dict:
-    """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer)."""
+def mount_options(settings: AppSettings | None = None, data_dir: Path | None = None) -> dict:
+    """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer).
+    ``data_dir``: the portal's; its downloads folder is where result files come from."""
     settings = settings or AppSettings()
     return dict(
+        allowed_paths=[str(downloads_dir(data_dir).resolve())] if data_dir is not None else [],
         css=CSS,
         theme=gr.themes.Default(primary_hue="blue", font=["system-ui", "Segoe UI", "Roboto", "Arial",
                                                            "sans-serif"],
@@ -121,18 +127,20 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
     ``settings`` the app's own (default: :class:`AppSettings` defaults); ``recorder`` the
     :class:`portal.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
     settings = settings or AppSettings()
-    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings)
+    cache = use_private_cache(config.data_dir)  # before any component: they read it when made
+    start_pruning(cache, settings.cache_prune_every_s, settings.cache_max_age_s)
+    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings, upload_dir=cache)
     if settings.warm_up:
         warm_up(ctx)
     handlers = Handlers(ctx, flask_app, recorder or record.make_recorder(ctx, flask_app))
-    # delete_cache: Gradio's copies of uploads and result images are removed after an hour
-    # (the saved computation lives in the data directory); live frames never reach it.
+    # delete_cache: Gradio also empties its cache at shut-down (tempfiles prunes it meanwhile)
+    # live frames never reach it.
     with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
                    analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
         with gr.Tabs(selected="live") as tabs:
             with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
-                live = _live_tab()
+                live = _live_tab(settings)
                 rec = live.record
             with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
                 upload = _upload_tab(settings)
@@ -141,6 +149,9 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
                   api_visibility="private", queue=False)
         _wire_live(handlers, live, rec, settings)
         _wire_upload(handlers, upload)
+    # Gradio accepts only files uploaded through it as event inputs once the Blocks counts as
+    # launched; mount_gradio_app never marks it so (issue 9: server paths as inputs)
+    demo.has_launched = True
     return demo
 
 
@@ -165,7 +176,7 @@ class Handlers:
     def on_frame(self, frame, live, recording, request: gr.Request):
         t0 = time.perf_counter()
         try:
-            annotated, live = stream_frame(self.ctx, live, frame)
+            annotated, live = stream_frame(self.ctx, live, frame, _user_id(request))
             if annotated is not None and recording:
                 self.record.feed(_user_id(request), recording, live)
         except AppError as exc:  # shown in place of the frames (a toast per frame would flood)
@@ -212,8 +223,9 @@ class Handlers:
             gr.Warning(str(exc))
             return None, record.IDLE
 
-    def on_stop(self, live):
-        if live is not None:
+    def on_stop(self, live, request: gr.Request):
+        if live is not None and live.owner == _user_id(request):
+            self.ctx.streams.release(live.owner, id(live))
             live.reset()
         return LIVE_PLACEHOLDER, live
 
@@ -228,18 +240,19 @@ class Handlers:
             log.exception("capture failed")
             gr.Warning("Something went wrong while saving the frame; it has been logged.")
             return "⚠️ The frame could not be saved.", gr.skip(), hidden, hidden
-        return (out.summary, gr.Image(value=out.annotated, visible=True),
+        return (out.summary, gr.Image(value=str(out.image_path), visible=True),
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
     def on_upload(self, file, title, exhibit, notes, consent, attach, request: gr.Request):
         hidden = gr.DownloadButton(visible=False)
         try:
-            out = run_upload(self.ctx, _user_id(request), file, title, exhibit, notes, consent)
+            user_id = _user_id(request)
+            out = run_upload(self.ctx, user_id, checked_upload(self.ctx, file), title, exhibit, notes,
+                             consent)
             if attach not in (None, ""):
                 try:
-                    out.summary += "\n\n" + record.attach_upload(_user_id(request),
-                                                                  out.computation["id"], attach)
+                    out.summary += "\n\n" + record.attach_upload(user_id, out.computation["id"], attach)
                 except AppError as exc:
                     gr.Warning(str(exc))
                     out.summary += f"\n\n⚠️ {exc}"
@@ -252,18 +265,19 @@ class Handlers:
             return (None, gr.Dataframe(value=None), "⚠️ The photo could not be analysed.",
                     hidden, hidden)
         faces = (out.computation.get("result") or {}).get("faces") or []
-        return (out.annotated, gr.Dataframe(value=out.rows, headers=table_headers(emotion_order(faces))), out.summary,
+        return (str(out.image_path), gr.Dataframe(value=out.rows, headers=table_headers(emotion_order(faces))), out.summary,
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
 
-def _live_tab() -> SimpleNamespace:
+def _live_tab(settings: AppSettings) -> SimpleNamespace:
     """The live webcam tab's components (inside ``gr.Tab``)."""
     c = SimpleNamespace(state=gr.State(None))
     gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=280):
-            c.webcam = gr.Image(
+            c.webcam = WebcamImage.limited(
+                max_bytes=settings.max_frame_bytes, max_pixels=settings.max_frame_pixels,
                 sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
                 elem_id="webcam", buttons=[],
                 webcam_options=gr.WebcamOptions(mirror=True, constraints={
@@ -274,10 +288,12 @@ def _live_tab() -> SimpleNamespace:
     c.record = record.controls()
     gr.Markdown("### Capture this frame")
     with gr.Row():
-        c.title = gr.Textbox(label="Title (optional)", max_length=200, elem_id="capture-title")
-        c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="capture-exhibit")
+        c.title = gr.Textbox(label="Title (optional)", max_length=db.TEXT_LIMITS["title"], elem_id="capture-title")
+        c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=db.TEXT_LIMITS["exhibit"],
+                               elem_id="capture-exhibit")
     with gr.Row():
-        c.notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=4000, elem_id="capture-notes")
+        c.notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=db.TEXT_LIMITS["notes"],
+                             elem_id="capture-notes")
         c.consent = gr.Checkbox(label="The people pictured agreed to be recorded", elem_id="capture-consent")
     c.button = gr.Button("Capture", variant="primary", elem_id="capture-button")
     with gr.Row(equal_height=False):
@@ -301,10 +317,12 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             c.photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")
-            c.title = gr.Textbox(label="Title", max_length=200, elem_id="upload-title",
+            c.title = gr.Textbox(label="Title", max_length=db.TEXT_LIMITS["title"], elem_id="upload-title",
                                  placeholder="e.g. Visitors at the entrance")
-            c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="upload-exhibit")
-            c.notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=4000, elem_id="upload-notes")
+            c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=db.TEXT_LIMITS["exhibit"],
+                                   elem_id="upload-exhibit")
+            c.notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=db.TEXT_LIMITS["notes"],
+                                 elem_id="upload-notes")
             c.consent = gr.Checkbox(label="The people pictured agreed to be photographed and analysed",
                                     elem_id="upload-consent")
             c.attach = record.exhibit_dropdown("upload-attach")
@@ -323,10 +341,12 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
 
 def _wire_live(handlers: Handlers, c: SimpleNamespace, rec: SimpleNamespace,
                settings: AppSettings) -> None:
-    # an open webcam stream holds one of the stream's concurrency slots: 8 at once
+    # an open webcam stream holds one of the stream's concurrency slots while it is open (also
+    # idle): max_streams for all users together; each user's share is checked per frame
     c.webcam.stream(handlers.on_frame, [c.webcam, c.state, rec.state], [c.view, c.state],
                     stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
-                    concurrency_limit=8, api_visibility="private", show_progress="hidden")
+                    concurrency_limit=settings.max_streams, concurrency_id="webcam",
+                    api_visibility="private", show_progress="hidden")
     c.webcam.clear(handlers.on_stop, [c.state], [c.view, c.state], api_visibility="private")
     c.button.click(handlers.on_capture, [c.state, c.title, c.exhibit, c.notes, c.consent],
                    [c.summary, c.image, c.pdf, c.json], api_visibility="private", concurrency_limit=2)

@@ -86,7 +86,9 @@ def test_record_refusals(handlers, museum, which, message, monkeypatch):
 def test_upload_attached_to_an_exhibit(handlers, museum, portrait, tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr("gradio.Warning", lambda text, *a, **k: warnings.append(text))
-    photo = tmp_path / "visitors.jpg"
+    handlers.ctx.upload_dir = tmp_path / "gradio-uploads"  # only files Gradio received are read
+    photo = tmp_path / "gradio-uploads" / "a1" / "visitors.jpg"
+    photo.parent.mkdir(parents=True)
     photo.write_bytes(jpeg_bytes(portrait))
     out = handlers.on_upload(str(photo), "Visitors", "", "", False, museum.exhibit, req(museum.alice))
     summary = out[2]
@@ -95,6 +97,8 @@ def test_upload_attached_to_an_exhibit(handlers, museum, portrait, tmp_path, mon
         rows = observations.observation_rows(museum.exhibit)
         assert observations.attached_exhibit(1).id == museum.exhibit
     assert len(rows) == 1 and rows[0]["computation_id"] == 1 and rows[0]["source"] == "upload"
+    photo.parent.mkdir(parents=True, exist_ok=True)  # the analysed upload was removed from the cache
+    photo.write_bytes(jpeg_bytes(portrait))
     out = handlers.on_upload(str(photo), "Elsewhere", "", "", False, museum.bobs, req(museum.alice))
     assert "Saved as computation #2" in out[2] and "could not be attached" in out[2] and warnings
     with db.connection():

@@ -14,3 +14,18 @@ def database_url(request, tmp_path):
         pytest.skip("PostgreSQL not reachable (TEST_DATABASE_URL)")
     with temporary_postgres_schema(prefix="test") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> str:
+    """The shipped model when it is there (realistic results and screenshots), else the engine's
+    stand-in. Loaded once with one intra-op thread: the tests share 2 cores with other work."""
+    from realtime.classifier import DEFAULT_MODEL, load_classifier
+    from realtime.research.devmodel import write_standin_model
+
+    if DEFAULT_MODEL.is_file() and DEFAULT_MODEL.with_suffix(".json").is_file():
+        path = DEFAULT_MODEL
+    else:
+        path = write_standin_model(tmp_path_factory.mktemp("model"))
+    load_classifier(path, threads=1)
+    return str(path)

@@ -13,20 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # api_testlib
 
 import db  # noqa: E402
 from api_testlib import login, make_user  # noqa: E402
-from app_testlib import REAL_MODEL, SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory) -> str:
-    from realtime.classifier import load_classifier
-    from realtime.research.devmodel import write_standin_model
-
-    if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
-        path = REAL_MODEL
-    else:
-        path = write_standin_model(tmp_path_factory.mktemp("model"))
-    load_classifier(path, threads=1)
-    return str(path)
+from app_testlib import SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa: E402
 
 
 @pytest.fixture(scope="session")

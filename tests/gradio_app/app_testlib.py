@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
 import time
@@ -91,3 +92,21 @@ class ServerThread:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on page ``url``."""
+    m = TOKEN_RE.search(client.get(url).text)
+    assert m, url
+    return m.group(1) or m.group(2)
+
+
+def register(client, name: str = "alice") -> None:
+    """Register (and so log in) ``name`` through the portal's form."""
+    data = {"username": name, "email": f"{name}@example.org", "password": PASSWORD,
+            "confirm": PASSWORD, "csrf_token": csrf_token(client, "/register")}
+    assert client.post("/register", data=data).status_code == 302

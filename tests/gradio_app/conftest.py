@@ -10,22 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # for "import app_testlib"
 
 import db  # noqa: E402
-from app_testlib import REAL_MODEL, SECRET, portrait_scene  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory) -> str:
-    """The trained model when it is there (nicer screenshots), else the core's stand-in.
-    Loaded once with one intra-op thread: the tests share 2 cores with other work."""
-    from realtime.classifier import load_classifier
-    from realtime.research.devmodel import write_standin_model
-
-    if REAL_MODEL.is_file() and REAL_MODEL.with_suffix(".json").is_file():
-        path = REAL_MODEL
-    else:
-        path = write_standin_model(tmp_path_factory.mktemp("model"))
-    load_classifier(path, threads=1)
-    return str(path)
+from app_testlib import SECRET, portrait_scene  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -91,3 +76,15 @@ def no_face_scene() -> np.ndarray:
     from realtime.research.scenes import background
 
     return background("coffee", (375, 500))
+
+
+@pytest.fixture
+def client(config, settings):
+    """The whole server (portal + /app) through an in-process HTTP client."""
+    from fastapi.testclient import TestClient
+
+    import run
+
+    app = run.build_app(config, realtime_settings=settings)
+    with TestClient(app, follow_redirects=False) as c:
+        yield c

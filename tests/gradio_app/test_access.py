@@ -1,15 +1,10 @@
 """Only users logged in to the portal reach /app, every one of its routes; the log-out button works."""
 from __future__ import annotations
 
-import re
-
 import pytest
-from fastapi.testclient import TestClient
 
-from app_testlib import PASSWORD
+from app_testlib import csrf_token, register
 
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 
 # (method, path): pages, config, API info, queue, uploads, streams, files, assets...
 ROUTES = [
@@ -26,25 +21,7 @@ ROUTES = [
 ]
 
 
-@pytest.fixture
-def client(config, settings):
-    import run
 
-    app = run.build_app(config, realtime_settings=settings)
-    with TestClient(app, follow_redirects=False) as c:
-        yield c
-
-
-def _token(client, url):
-    m = TOKEN_RE.search(client.get(url).text)
-    assert m, url
-    return m.group(1) or m.group(2)
-
-
-def _register(client, name="alice"):
-    data = {"username": name, "email": f"{name}@example.org", "password": PASSWORD,
-            "confirm": PASSWORD, "csrf_token": _token(client, "/register")}
-    assert client.post("/register", data=data).status_code == 302
 
 
 @pytest.mark.parametrize("method, path", ROUTES)
@@ -68,7 +45,7 @@ def test_forged_or_stale_cookies_are_refused(client):
 
 
 def test_logged_in_user_reaches_the_app_then_logs_out(client):
-    _register(client)
+    register(client)
     page = client.get("/app/")
     assert page.status_code == 200 and "gradio" in page.text.lower()
     config = client.get("/app/config")

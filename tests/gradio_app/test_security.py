@@ -10,47 +10,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 import db
-from app_testlib import PASSWORD
+from app_testlib import PASSWORD, TOKEN_RE, csrf_token, register
 
 pytestmark = pytest.mark.security
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def client(config, settings):
-    import run
 
-    app = run.build_app(config, realtime_settings=settings)
-    with TestClient(app, follow_redirects=False) as c:
-        yield c
-
-
-def _token(client, url):
-    m = TOKEN_RE.search(client.get(url).text)
-    assert m, url
-    return m.group(1) or m.group(2)
-
-
-def _register(client, name="alice"):
-    data = {"username": name, "email": f"{name}@example.org", "password": PASSWORD,
-            "confirm": PASSWORD, "csrf_token": _token(client, "/register")}
-    assert client.post("/register", data=data).status_code == 302
 
 
 def _login(client, name="alice", remember=False):
-    data = {"login": name, "password": PASSWORD, "csrf_token": _token(client, "/login")}
+    data = {"login": name, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
     if remember:
         data["remember"] = "y"
     assert client.post("/login", data=data).status_code == 302
 
 
 def _logout(client):
-    assert client.post("/logout", data={"csrf_token": _token(client, "/menu")}).status_code == 302
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/menu")}).status_code == 302
 
 
 def test_logout_cuts_off_replayed_cookies_on_app(client):
-    _register(client)
+    register(client)
     _logout(client)
     _login(client, remember=True)
     stolen = {k: client.cookies.get(k) for k in ("session", "remember_token")}
@@ -107,7 +87,7 @@ def test_forwarded_for_from_localhost_does_not_bypass_the_ip_limit(config):
 
 # ------------------------------------------------- 9. headers and CORS everywhere
 def test_same_security_headers_on_every_response(client):
-    _register(client)
+    register(client)
     urls = ["/", "/menu", "/login", "/static/style.css", "/no-such-page", "/app", "/app/",
             "/app/?tab=upload", "/app/config", "/app/gradio_api/info", "/app/theme.css"]
     responses = {url: client.get(url) for url in urls}
@@ -126,7 +106,7 @@ def test_same_security_headers_on_every_response(client):
 
 
 def test_app_page_loads_nothing_from_other_origins(client):
-    _register(client)
+    register(client)
     page = client.get("/app/").text
     external = re.findall(r'(?:src|href)=["\'](https?:)?//[^"\']+', page)
     assert external == [], external
@@ -137,7 +117,7 @@ def test_app_page_loads_nothing_from_other_origins(client):
                                           ("museum.example", "https://evil.example"),
                                           ("127.0.0.1", "null")])
 def test_no_credentialed_cross_origin_access(client, host, origin):
-    _register(client)
+    register(client)
     headers = {"Origin": origin, "Host": host}
     for resp in (client.get("/app/config", headers=headers),
                  client.get("/app/gradio_api/info", headers=headers),

@@ -45,7 +45,7 @@ def serve(port: int, data_dir: str, model: str | None, ready) -> None:
 def webcam(base_url: str, name: str, frames: list[bytes], seconds: float, out: list) -> None:
     http = logged_in(base_url, name)
     index = fn_index(http, "webcam", "stream")
-    session_hash, event_id = join(http, index, [frame_data(frames[0]), None])
+    session_hash, event_id = join(http, index, [frame_data(frames[0]), None, None])
     got, stop = [], threading.Event()
 
     def read() -> None:
@@ -63,7 +63,7 @@ def webcam(base_url: str, name: str, frames: list[bytes], seconds: float, out: l
     # like the page: a frame every 50 ms whether or not the previous POST was answered
     with ThreadPoolExecutor(max_workers=4) as pool:
         while time.perf_counter() - t0 < seconds:
-            body = {"data": [frame_data(frames[i % len(frames)]), None], "fn_index": index,
+            body = {"data": [frame_data(frames[i % len(frames)]), None, None], "fn_index": index,
                     "session_hash": session_hash, "event_data": None}
             pool.submit(http.post, f"/app/gradio_api/stream/{event_id}", json=body)
             i += 1

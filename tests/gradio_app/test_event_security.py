@@ -86,7 +86,7 @@ def _attack_paths(server, owner_http, tmp_path, portrait) -> dict:
     secret.write_text(SECRET)
     fd = upload(owner_http, "bob.jpg", jpeg_bytes(portrait))
     assert call(owner_http, fn_index(owner_http, "upload-run", "click"),
-                [fd, "Bob's photo", "", "", True])["success"]
+                [fd, "Bob's photo", "", "", True, None])["success"]
     with db.connection():
         comp = db.list_computations(int(owner_http.get("/app/config").json()["username"])).items[0]
     fifo, inner_fifo = tmp_path / "pipe", server.cache / "evil" / "pipe"
@@ -110,7 +110,7 @@ def test_server_paths_are_refused_as_event_inputs(server, alice, bob, tmp_path, 
     index = fn_index(alice, "upload-run" if event == "upload" else "webcam",
                      "click" if event == "upload" else "stream")
     for name, path in paths.items():
-        data = [file_data(path), "Stolen", "", "", True] if event == "upload" else [file_data(path), None]
+        data = [file_data(path), "Stolen", "", "", True, None] if event == "upload" else [file_data(path), None, None]
         result = {}
         attack = threading.Thread(target=lambda: result.update(
             msg=call(alice, index, data, until=("process_completed", "process_streaming"), limit_s=30)))
@@ -136,7 +136,7 @@ def test_server_paths_are_refused_as_event_inputs(server, alice, bob, tmp_path, 
 
 def test_uploaded_files_still_work(server, alice, portrait):
     fd = upload(alice, "photo.jpg", jpeg_bytes(portrait))
-    msg = call(alice, fn_index(alice, "upload-run", "click"), [fd, "Door", "", "", False])
+    msg = call(alice, fn_index(alice, "upload-run", "click"), [fd, "Door", "", "", False, None])
     assert msg["success"] and "Saved as computation" in _text(msg)
     assert _computations(alice) == 1
 
@@ -211,7 +211,7 @@ def test_uploads_per_minute_are_limited(server, alice, portrait):
     texts = []
     for i in range(4):
         fd = upload(alice, f"p{i}.jpg", jpeg_bytes(portrait))
-        texts.append(_text(call(alice, run, [fd, f"Photo {i}", "", "", False])))
+        texts.append(_text(call(alice, run, [fd, f"Photo {i}", "", "", False, None])))
     assert all("Saved as computation" in t for t in texts[:3]), texts
     assert "3 photos in the last minute" in texts[3], texts[3]
     assert _computations(alice) == 3
@@ -224,7 +224,7 @@ def test_deleting_a_computation_leaves_no_copy_of_its_images(server, alice):
 
     photo = jpeg_bytes(portrait_scene(x=150, y=60))  # not the other tests' photo: its own bytes
     fd = upload(alice, "face.jpg", photo)
-    msg = call(alice, fn_index(alice, "upload-run", "click"), [fd, "Face", "", "", False])
+    msg = call(alice, fn_index(alice, "upload-run", "click"), [fd, "Face", "", "", False, None])
     assert msg["success"], msg
     uid = int(alice.get("/app/config").json()["username"])
     with db.connection():
@@ -265,7 +265,7 @@ def test_over_long_title_or_notes_are_refused_with_the_limit(server, alice, port
     for fields, words in ((["T" * 201, "", ""], "title is 201 characters long; the limit is 200"),
                           (["Ok", "", "n" * 4001], "notes is 4,001 characters long; the limit is 4,000")):
         fd = upload(alice, "p.jpg", jpeg_bytes(portrait))
-        assert words in _text(call(alice, run, [fd, *fields, False]))
+        assert words in _text(call(alice, run, [fd, *fields, False, None]))
     assert _computations(alice) == 0
     config = alice.get("/app/config").json()
     limits = {c["props"].get("elem_id"): c["props"].get("max_length") for c in config["components"]
@@ -277,7 +277,7 @@ def test_degenerate_photo_gets_a_clear_message(server, alice):
     import numpy as np
 
     fd = upload(alice, "line.png", png_bytes(np.full((1, 600, 3), 128, np.uint8)))
-    out = _text(call(alice, fn_index(alice, "upload-run", "click"), [fd, "Line", "", "", False]))
+    out = _text(call(alice, fn_index(alice, "upload-run", "click"), [fd, "Line", "", "", False, None]))
     assert "cannot be analysed" in out and "Traceback" not in out, out
     assert _computations(alice) == 0
 
@@ -290,7 +290,7 @@ def test_failed_downloads_say_the_computation_was_saved(server, alice, portrait)
     downloads.write_bytes(b"")  # a file where the folder should be: writing downloads fails
     try:
         fd = upload(alice, "p.jpg", jpeg_bytes(portrait))
-        out = _text(call(alice, fn_index(alice, "upload-run", "click"), [fd, "Kept", "", "", False]))
+        out = _text(call(alice, fn_index(alice, "upload-run", "click"), [fd, "Kept", "", "", False, None]))
     finally:
         downloads.unlink()
     assert "saved as computation #" in out and "downloads could not be created" in out, out

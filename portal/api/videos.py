@@ -26,7 +26,7 @@ from .schemas import MAX_ID, Id, JobSubmitted, Video
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"])
 NOT_FOUND = "video not found"
-FORM_OVERHEAD = 1024 * 1024  # the other form fields and the multipart boundaries
+FORM_OVERHEAD = 64 * 1024  # the other form fields and the multipart boundaries
 STATUS = {"format": 415, "size": 413, "invalid": 422}
 
 

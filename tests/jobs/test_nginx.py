@@ -2,8 +2,8 @@
 docs/deploy/nginx-two-apps.conf itself (ports changed), in front of two ``run.py`` processes and
 two Celery workers sharing PostgreSQL, Redis and DATA_DIR.  Over real HTTP: a user logs in and
 submits a video through nginx; both app processes (asked directly) see the job; a worker runs it;
-the login rate limit is shared by the two processes through Redis; X-Forwarded-For is believed
-only from nginx; nginx keeps a client on one app process (sticky, for Gradio)."""
+the login rate limits (portal form and API token) are shared by the two processes through Redis;
+X-Forwarded-For is believed only from nginx; nginx keeps a client on one app process (sticky, for Gradio)."""
 from __future__ import annotations
 
 import os
@@ -95,6 +95,7 @@ def test_two_apps_two_workers_behind_nginx(pg_settings, short_video, tmp_path):
 
         _video_through_nginx(proxy, a, b, short_video)
         _login_limit_shared_and_proxy_trusted(proxy, a, b)
+        _token_limit_sees_the_client_behind_nginx(proxy, a, b)
     finally:
         for p in reversed(procs):
             stop(p)
@@ -140,3 +141,17 @@ def _login_limit_shared_and_proxy_trusted(proxy: str, a: str, b: str) -> None:
     other = httpx.Client(base_url=proxy, transport=httpx.HTTPTransport(local_address=OTHER_CLIENT))
     r = failed_login(other)
     assert r.status_code == 401 and "Too many failed attempts" not in r.text  # wrong password, counted
+
+
+def _failed_token(base: str, transport: httpx.HTTPTransport | None = None, **headers) -> int:
+    with httpx.Client(base_url=base, transport=transport) as client:
+        return client.post("/api/v1/token", headers=headers,
+                           data={"username": "bea", "password": "wrong-password-1"}).status_code
+
+
+def _token_limit_sees_the_client_behind_nginx(proxy: str, a: str, b: str) -> None:
+    """POST /api/v1/token counts failures per client address too: through nginx that is the
+    address nginx forwards (believed from nginx only), shared by both processes through Redis."""
+    assert [_failed_token(a), _failed_token(b), _failed_token(proxy, **{"X-Forwarded-For": "10.9.9.9"})] == [401] * 3
+    assert _failed_token(proxy) == 429 and _failed_token(a, **{"X-Forwarded-For": "10.9.9.9"}) == 429
+    assert _failed_token(proxy, httpx.HTTPTransport(local_address=OTHER_CLIENT)) == 401  # another client

@@ -61,7 +61,8 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
                   servers=[{"url": prefix}],
-                  description="Photos, exhibits and visitor analytics. Authenticate with "
+                  description="Photos, exhibits and visitor analytics; videos and photo batches "
+                              "analysed as background jobs. Authenticate with "
                               "`Authorization: Bearer <token>` (POST /token or a personal "
                               "access token from the Account page).")
     api.state.ctx = ApiContext(

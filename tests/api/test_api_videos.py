@@ -221,6 +221,9 @@ def test_video_at_an_exhibit_feeds_its_analytics(users, crossing):
     expected = sorted(t["last_seen_s"] - t["first_seen_s"] for t in video["tracks"])
     assert summary["dwell_s_median"] == pytest.approx(sum(expected) / 2, abs=0.01)
     assert sum(summary["emotions"].values()) == pytest.approx(1.0, abs=0.01)
+    rows = list(csv.DictReader(io.StringIO(alice.get(f"/exhibits/{exhibit['id']}/observations.csv").text)))
+    assert len(rows) == faces and {(r["source"], r["video_id"]) for r in rows} == {("video", str(video["id"]))}
+    assert {int(r["track_id"]) for r in rows} == {t["track_id"] for t in video["tracks"]}
 
     assert alice.delete(f"/videos/{video['id']}").status_code == 204
     summary = alice.get(f"/exhibits/{exhibit['id']}/summary").json()

@@ -39,7 +39,7 @@ def timeline_chart(doc: dict[str, Any], fmt: str = "svg") -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from realtime.draw import PALETTE
+    from realtime.palette import PALETTE, color_for
 
     video = doc["video"]
     step = 1.0 / (video.get("sample_fps") or video["fps"] or 25.0)
@@ -48,7 +48,7 @@ def timeline_chart(doc: dict[str, Any], fmt: str = "svg") -> bytes:
     fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(tracks), 2) + 1.2))
     for row, track in enumerate(tracks):
         for emotion, spans in _segments(doc["timeline"], track["track_id"], step).items():
-            colour = tuple(c / 255 for c in PALETTE.get(emotion, (120, 120, 120)))
+            colour = tuple(c / 255 for c in color_for(emotion))
             ax.broken_barh(spans, (row - 0.4, 0.8), facecolors=colour)
     ax.set_yticks(range(len(tracks)), [f"#{t['track_id']}" for t in tracks])
     ax.set_ylim(-0.6, max(len(tracks), 1) - 0.4)

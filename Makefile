@@ -69,7 +69,7 @@ pdf-fonts:
 	  else echo "WARNING: Noto fonts missing and apt-get unavailable; PDFs mark CJK/emoji characters instead"; fi; \
 	fi
 
-test: train-deps browser-deps nginx
+test: install train-deps browser-deps nginx
 	$(PY) -m pytest
 
 audit: train-deps

@@ -43,6 +43,7 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
 
     from portal.gradio_app import blocks
     from portal.gradio_app.guard import CachedUserLookup, RequireUser
+    from portal.gradio_app.upload_quota import UploadQuota
     from portal.gradio_app.settings import settings_from_env
     settings = settings or settings_from_env()
     interface = blocks.build_blocks(config, flask_app, settings=settings)
@@ -50,7 +51,9 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
     user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
     gr.mount_gradio_app(app, interface, path=REALTIME_PATH, auth_dependency=user_id,
-                        **blocks.mount_options(settings))
+                        **blocks.mount_options(settings, config.data_dir))
+    app.add_middleware(UploadQuota, path=f"{REALTIME_PATH}/gradio_api/upload", user_id=user_id,
+                       max_body=settings.max_upload_bytes + 65536, per_minute=settings.upload_requests_per_minute)
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
     log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
              REALTIME_PATH, settings.upload_detector, settings.live_detector)
@@ -125,6 +128,9 @@ def main(argv=None) -> int:
     if museum.retention_days:
         from portal.retention import start_retention
         start_retention(config.data_dir, museum.retention_days)
+    recorder = app.state.flask_app.extensions.get("recorder")
+    if recorder is not None:  # closes recordings nobody feeds any more (portal.recording)
+        recorder.start_sweeper()
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)
     uvicorn.run(app, **server_options(config))

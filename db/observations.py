@@ -145,3 +145,34 @@ def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
              "probabilities": {e: getattr(o, f"p_{e}") for e in EMOTIONS},
              "emotion": o.emotion, "face_size": o.face_size}
             for o in query.order_by(Observation.observed_at, Observation.id).iterator()]
+
+
+def idle_sessions(before: _dt.datetime, exclude: set[int] = frozenset()) -> list[RecordingSession]:
+    """Open sessions (not in ``exclude``) with nothing since ``before``: neither their start
+    nor their latest observation."""
+    last = (Observation.select(Observation.session, pw.fn.MAX(Observation.observed_at).alias("last"))
+            .where(Observation.session.is_null(False)).group_by(Observation.session).alias("last_seen"))
+    query = (RecordingSession.select()
+             .join(last, pw.JOIN.LEFT_OUTER, on=(last.c.session_id == RecordingSession.id))
+             .where(RecordingSession.stopped_at.is_null() & (RecordingSession.started_at < before)
+                    & (last.c.last.is_null() | (last.c.last < before))))
+    return [s for s in query if s.id not in exclude]
+
+
+def exhibit_sessions(exhibit_id: int, limit: int = 200) -> list[RecordingSession]:
+    """An exhibit's recording sessions, newest first (the caller checked membership)."""
+    return list(RecordingSession.select().where(RecordingSession.exhibit == exhibit_id)
+                .order_by(RecordingSession.started_at.desc(), RecordingSession.id.desc())
+                .limit(limit))
+
+
+def delete_session(user_id: int, session_id) -> bool:
+    """Delete the user's own session and its observations; False if it is not theirs."""
+    sess = get_session(user_id, session_id)
+    if sess is None:
+        return False
+    with database.atomic():
+        Observation.delete().where(Observation.session == sess.id).execute()
+        sess.delete_instance()
+    log.info("recording session deleted session_id=%d user_id=%d", sess.id, user_id)
+    return True

@@ -84,11 +84,12 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, main, museum, tokens
-    for module in (main, auth, account, history, museum, tokens):
+    from . import account, auth, history, kiosk, main, museum, museum_sessions, tokens
+    for module in (main, auth, account, history, museum, museum_sessions, tokens, kiosk):
         app.register_blueprint(module.bp)
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
+    csrf.exempt(kiosk.bp)  # checked by the kiosk itself, after the login (401 first)
     ratelimit.init_app(app, config)
 
     @app.context_processor

@@ -15,7 +15,7 @@ import db
 from db import museum_api as museum
 from db import observations as obs
 
-from . import charts, exhibit_data
+from . import charts, exhibit_data, museum_sessions
 from .forms import PostForm
 from .museum_forms import ExhibitForm, OrganisationForm
 from .notice import build_notice
@@ -177,7 +177,8 @@ def dashboard(exhibit_id: int):
     summary, _ = _summary(exhibit, page=True)
     query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
     return render_template("museum/dashboard.html", exhibit=exhibit, summary=summary, query=query,
-                           charts=charts.CHARTS, org=exhibit.organisation)
+                           charts=charts.CHARTS, org=exhibit.organisation,
+                           sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm())
 
 
 @bp.get("/exhibits/<int:exhibit_id>/chart/<name>.svg")

@@ -11,7 +11,7 @@ import numpy as np
 
 from realtime.paths import data_cache_dir
 
-from .data import DataError, FaceSet, read_csv, read_folder
+from .data import PACKED_SUFFIX, DataError, FaceSet, read_csv, read_folder, read_packed
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,12 @@ def load_faces(path: str | Path, cache_dir: str | Path | None = DEFAULT_CACHE_DI
                 return faces
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("ignoring unreadable cache %s (%s); re-parsing", cache_file, exc)
-    faces = read_folder(path, skip_invalid) if path.is_dir() else read_csv(path, skip_invalid, progress)
+    if path.is_dir():
+        faces = read_folder(path, skip_invalid)
+    elif path.name.endswith(PACKED_SUFFIX):
+        faces = read_packed(path)
+    else:
+        faces = read_csv(path, skip_invalid, progress)
     faces.sha256 = key
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)

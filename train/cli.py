@@ -29,6 +29,15 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_pack(args) -> int:
+    from .cache import load_faces
+    from .data import write_packed
+
+    out = write_packed(load_faces(args.path, skip_invalid=args.skip_invalid), args.out, tuple(args.usage))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def cmd_preview(args) -> int:
     from .preview import write_preview
 
@@ -107,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", default=str(LOGS_DIR / "train.log"), help="log file (default: %(default)s); '' for none")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_audit, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_report):
+    for add in (_add_audit, _add_pack, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_report):
         add(sub)
     return p
 
@@ -125,6 +134,16 @@ def _add_audit(sub) -> None:
     a.add_argument("--json", help="write the findings to this JSON file")
     _data_opts(a)
     a.set_defaults(func=cmd_audit)
+
+
+def _add_pack(sub) -> None:
+    pk = sub.add_parser("pack", help="a compact lzma copy of the faces (uint8) to train from elsewhere")
+    pk.add_argument("path", help="any layout the loader reads")
+    pk.add_argument("--out", required=True, help="output file, ending in .npz.xz")
+    pk.add_argument("--usage", action="append", default=[], choices=["Training", "PublicTest", "PrivateTest"],
+                    help="keep only these splits (repeatable; default: all)")
+    pk.add_argument("--skip-invalid", action="store_true")
+    pk.set_defaults(func=cmd_pack)
 
 
 def _add_preview(sub) -> None:

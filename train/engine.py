@@ -23,7 +23,7 @@ from realtime.contract import MEAN, STD, tta_views
 from .audit import BLANK_STD
 from .augment import augment, mix_batch, normalise
 from .cache import load_faces
-from .config import TrainConfig, build_config
+from .config import TrainConfig
 from .data import CLASSES, DataError
 from .metrics import confusion_matrix, summarize
 from .models import count_params, create_model
@@ -331,6 +331,3 @@ def _save_history(history, best, cfg, data, run_dir: Path) -> None:
         "config": cfg.to_dict()}, indent=1))
     _write_curves(history, run_dir / "curves.png")
 
-
-def load_run_config(run_dir: Path) -> TrainConfig:
-    return build_config(str(Path(run_dir) / "config.yaml"))

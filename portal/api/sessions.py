@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 import db
 from db import observations
-from portal import analytics
+from portal.recording import finish_session
 from realtime.io import ImageError, ImageTooLargeError, load_image
 from realtime.stream import Stream
 
@@ -116,13 +116,5 @@ def stop(session_id: Id, user: db.User = Depends(current_user),
     with db.connection():
         sess = _running(user, session_id)
         entry = ctx.streams.release(sess.id)
-        rows = observations.observation_rows(sess.exhibit_id, session_id=sess.id)
-        last_t = max([r["t"] for r in rows] + ([entry.last_t] if entry and entry.last_t else []),
-                     default=None)  # the camera's clock; the server's when no frame came
-        duration = last_t if last_t is not None else \
-            (db.models.utcnow() - sess.started_at).total_seconds()
-        summary = analytics.session_summary(rows, duration, ctx.museum.min_visitors)
-        observations.stop_session(sess, summary)
-    log.info("recording session stopped session_id=%d visitors=%d faces=%d",
-             sess.id, summary["visitors"], summary["faces"])
-    return summary
+        # the camera's clock; the server's when no frame came
+        return finish_session(sess, ctx.museum.min_visitors, entry.last_t if entry else None)

@@ -19,14 +19,19 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
+import db
 from portal.records.pdf import emotion_order
+from portal.records.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from .events import (AppContext, AppError, capture, live_caption, run_upload, stream_frame,
-                     table_headers, warm_up)
+from .events import (AppContext, AppError, capture, checked_upload, live_caption,
+                     run_upload, stream_frame, table_headers, warm_up)
 from .header import header_html, logout_token, username_for
+from . import record
 from .settings import AppSettings
+from .tempfiles import start_pruning, use_private_cache
+from .webcam import WebcamImage
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,8 @@ TABS = ("live", "upload")
 PRIVACY_NOTE = (
     "**Privacy:** webcam frames are analysed in memory and then discarded. "
     "No frame is stored unless you press **Capture**; a captured frame and its result are "
-    "saved to your History, where you can delete them.")
+    "saved to your History, where you can delete them. **Record** stores only numbers per face "
+    "(time, track, emotion probabilities) for an exhibit's analytics, never a frame.")
 
 CSS = """
 :root, .gradio-container { --ec-fg: #1d2433; --ec-muted: #5b6478; --ec-line: #d9deea; --ec-accent: #2f5fd0; }
@@ -79,10 +85,12 @@ LIVE_PLACEHOLDER = ('<div class="live-placeholder">Start the webcam on the left 
                     'to use it); annotated frames appear here.</div>')
 
 
-def mount_options(settings: AppSettings | None = None) -> dict:
-    """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer)."""
+def mount_options(settings: AppSettings | None = None, data_dir: Path | None = None) -> dict:
+    """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer).
+    ``data_dir``: the portal's; its downloads folder is where result files come from."""
     settings = settings or AppSettings()
     return dict(
+        allowed_paths=[str(downloads_dir(data_dir).resolve())] if data_dir is not None else [],
         css=CSS,
         theme=gr.themes.Default(primary_hue="blue", font=["system-ui", "Segoe UI", "Roboto", "Arial",
                                                            "sans-serif"],
@@ -113,27 +121,37 @@ def _user_id(request: gr.Request | None) -> int:
         raise AppError("You are not logged in. Please log in to the portal again.") from None
 
 
-def build_blocks(config, flask_app=None, settings: AppSettings | None = None) -> gr.Blocks:
+def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
+                 recorder=None) -> gr.Blocks:
     """The Blocks app. ``config`` is the portal's Config (its data_dir holds the images);
-    ``settings`` the app's own (default: :class:`AppSettings` defaults)."""
+    ``settings`` the app's own (default: :class:`AppSettings` defaults); ``recorder`` the
+    :class:`portal.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
     settings = settings or AppSettings()
-    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings)
+    cache = use_private_cache(config.data_dir)  # before any component: they read it when made
+    start_pruning(cache, settings.cache_prune_every_s, settings.cache_max_age_s)
+    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings, upload_dir=cache)
     if settings.warm_up:
         warm_up(ctx)
-    handlers = Handlers(ctx, flask_app)
-    # delete_cache: Gradio's copies of uploads and result images are removed after an hour
-    # (the saved computation lives in the data directory); live frames never reach it.
+    handlers = Handlers(ctx, flask_app, recorder or record.make_recorder(ctx, flask_app))
+    # delete_cache: Gradio also empties its cache at shut-down (tempfiles prunes it meanwhile)
+    # live frames never reach it.
     with gr.Blocks(title="Live webcam and photo analysis · Emotion Classifier",
                    analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         header = gr.HTML(header_html("", None), js_on_load=None, elem_id="portal-header")
         with gr.Tabs(selected="live") as tabs:
             with gr.Tab("Live webcam", id="live", elem_id="tab-live"):
-                live = _live_tab()
+                live = _live_tab(settings)
+                rec = live.record
             with gr.Tab("Upload photo", id="upload", elem_id="tab-upload"):
                 upload = _upload_tab(settings)
         demo.load(handlers.on_load, None, [header, tabs], api_visibility="private", queue=False)
-        _wire_live(handlers, live, settings)
+        demo.load(handlers.on_load_record, None, [rec.exhibit, upload.attach, rec.state, rec.status],
+                  api_visibility="private", queue=False)
+        _wire_live(handlers, live, rec, settings)
         _wire_upload(handlers, upload)
+    # Gradio accepts only files uploaded through it as event inputs once the Blocks counts as
+    # launched; mount_gradio_app never marks it so (issue 9: server paths as inputs)
+    demo.has_launched = True
     return demo
 
 
@@ -141,8 +159,9 @@ class Handlers:
     """The Gradio event handlers: unpack the request, call :mod:`.events`, turn the outcome
     (or the user's error) into component updates."""
 
-    def __init__(self, ctx: AppContext, flask_app=None):
+    def __init__(self, ctx: AppContext, flask_app=None, recorder=None):
         self.ctx, self.flask_app = ctx, flask_app
+        self.record = record.RecordHandlers(recorder)
 
     def on_load(self, request: gr.Request):
         try:
@@ -154,10 +173,12 @@ class Handlers:
         tab = tab if tab in TABS else "live"
         return header_html(username_for(user_id), token), gr.Tabs(selected=tab)
 
-    def on_frame(self, frame, live, request: gr.Request):
+    def on_frame(self, frame, live, recording, request: gr.Request):
         t0 = time.perf_counter()
         try:
-            annotated, live = stream_frame(self.ctx, live, frame)
+            annotated, live = stream_frame(self.ctx, live, frame, _user_id(request))
+            if annotated is not None and recording:
+                self.record.feed(_user_id(request), recording, live)
         except AppError as exc:  # shown in place of the frames (a toast per frame would flood)
             return f'<div class="live-placeholder" role="alert">⚠️ {html.escape(str(exc))}</div>', live
         except ImageError as exc:
@@ -175,8 +196,36 @@ class Handlers:
                      request.username if request else "?", live.frames, live.fps, live.work_ms)
         return out, live
 
-    def on_stop(self, live):
-        if live is not None:
+    def on_load_record(self, request: gr.Request):
+        try:
+            return self.record.on_load(_user_id(request))
+        except AppError:
+            return gr.skip(), gr.skip(), None, record.IDLE
+
+    def on_record(self, exhibit_id, recording, request: gr.Request):
+        try:
+            return self.record.on_start(_user_id(request), exhibit_id, recording)
+        except AppError as exc:
+            gr.Warning(str(exc))
+            return recording, gr.skip()
+
+    def on_record_tick(self, recording, request: gr.Request):
+        try:
+            status = self.record.on_tick(_user_id(request), recording)
+        except AppError:
+            status = None
+        return gr.skip() if status is None else status
+
+    def on_record_stop(self, recording, request: gr.Request):
+        try:
+            return self.record.on_stop(_user_id(request), recording)
+        except AppError as exc:
+            gr.Warning(str(exc))
+            return None, record.IDLE
+
+    def on_stop(self, live, request: gr.Request):
+        if live is not None and live.owner == _user_id(request):
+            self.ctx.streams.release(live.owner, id(live))
             live.reset()
         return LIVE_PLACEHOLDER, live
 
@@ -191,14 +240,22 @@ class Handlers:
             log.exception("capture failed")
             gr.Warning("Something went wrong while saving the frame; it has been logged.")
             return "⚠️ The frame could not be saved.", gr.skip(), hidden, hidden
-        return (out.summary, gr.Image(value=out.annotated, visible=True),
+        return (out.summary, gr.Image(value=str(out.image_path), visible=True),
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
-    def on_upload(self, file, title, exhibit, notes, consent, request: gr.Request):
+    def on_upload(self, file, title, exhibit, notes, consent, attach, request: gr.Request):
         hidden = gr.DownloadButton(visible=False)
         try:
-            out = run_upload(self.ctx, _user_id(request), file, title, exhibit, notes, consent)
+            user_id = _user_id(request)
+            out = run_upload(self.ctx, user_id, checked_upload(self.ctx, file), title, exhibit, notes,
+                             consent)
+            if attach not in (None, ""):
+                try:
+                    out.summary += "\n\n" + record.attach_upload(user_id, out.computation["id"], attach)
+                except AppError as exc:
+                    gr.Warning(str(exc))
+                    out.summary += f"\n\n⚠️ {exc}"
         except AppError as exc:
             gr.Warning(str(exc))
             return None, gr.Dataframe(value=None), f"⚠️ {exc}", hidden, hidden
@@ -208,18 +265,19 @@ class Handlers:
             return (None, gr.Dataframe(value=None), "⚠️ The photo could not be analysed.",
                     hidden, hidden)
         faces = (out.computation.get("result") or {}).get("faces") or []
-        return (out.annotated, gr.Dataframe(value=out.rows, headers=table_headers(emotion_order(faces))), out.summary,
+        return (str(out.image_path), gr.Dataframe(value=out.rows, headers=table_headers(emotion_order(faces))), out.summary,
                 gr.DownloadButton(value=str(out.pdf_path), visible=True),
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
 
-def _live_tab() -> SimpleNamespace:
+def _live_tab(settings: AppSettings) -> SimpleNamespace:
     """The live webcam tab's components (inside ``gr.Tab``)."""
     c = SimpleNamespace(state=gr.State(None))
     gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=280):
-            c.webcam = gr.Image(
+            c.webcam = WebcamImage.limited(
+                max_bytes=settings.max_frame_bytes, max_pixels=settings.max_frame_pixels,
                 sources=["webcam"], streaming=True, type="numpy", label="Your webcam",
                 elem_id="webcam", buttons=[],
                 webcam_options=gr.WebcamOptions(mirror=True, constraints={
@@ -227,12 +285,15 @@ def _live_tab() -> SimpleNamespace:
             )
         with gr.Column(scale=3, min_width=320):
             c.view = gr.HTML(LIVE_PLACEHOLDER, js_on_load=None, elem_id="live-view", label="Analysed frames")
+    c.record = record.controls()
     gr.Markdown("### Capture this frame")
     with gr.Row():
-        c.title = gr.Textbox(label="Title (optional)", max_length=200, elem_id="capture-title")
-        c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="capture-exhibit")
+        c.title = gr.Textbox(label="Title (optional)", max_length=db.TEXT_LIMITS["title"], elem_id="capture-title")
+        c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=db.TEXT_LIMITS["exhibit"],
+                               elem_id="capture-exhibit")
     with gr.Row():
-        c.notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=4000, elem_id="capture-notes")
+        c.notes = gr.Textbox(label="Notes (optional)", lines=2, max_length=db.TEXT_LIMITS["notes"],
+                             elem_id="capture-notes")
         c.consent = gr.Checkbox(label="The people pictured agreed to be recorded", elem_id="capture-consent")
     c.button = gr.Button("Capture", variant="primary", elem_id="capture-button")
     with gr.Row(equal_height=False):
@@ -256,12 +317,15 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             c.photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")
-            c.title = gr.Textbox(label="Title", max_length=200, elem_id="upload-title",
+            c.title = gr.Textbox(label="Title", max_length=db.TEXT_LIMITS["title"], elem_id="upload-title",
                                  placeholder="e.g. Visitors at the entrance")
-            c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=200, elem_id="upload-exhibit")
-            c.notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=4000, elem_id="upload-notes")
+            c.exhibit = gr.Textbox(label="Exhibit / location (optional)", max_length=db.TEXT_LIMITS["exhibit"],
+                                   elem_id="upload-exhibit")
+            c.notes = gr.Textbox(label="Notes (optional)", lines=3, max_length=db.TEXT_LIMITS["notes"],
+                                 elem_id="upload-notes")
             c.consent = gr.Checkbox(label="The people pictured agreed to be photographed and analysed",
                                     elem_id="upload-consent")
+            c.attach = record.exhibit_dropdown("upload-attach")
             c.button = gr.Button("Run", variant="primary", elem_id="upload-run")
         with gr.Column(scale=3, min_width=320):
             c.image = gr.Image(label="Annotated photo", interactive=False, format="jpeg",
@@ -275,17 +339,26 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
     return c
 
 
-def _wire_live(handlers: Handlers, c: SimpleNamespace, settings: AppSettings) -> None:
-    # an open webcam stream holds one of the stream's concurrency slots: 8 at once
-    c.webcam.stream(handlers.on_frame, [c.webcam, c.state], [c.view, c.state],
+def _wire_live(handlers: Handlers, c: SimpleNamespace, rec: SimpleNamespace,
+               settings: AppSettings) -> None:
+    # an open webcam stream holds one of the stream's concurrency slots while it is open (also
+    # idle): max_streams for all users together; each user's share is checked per frame
+    c.webcam.stream(handlers.on_frame, [c.webcam, c.state, rec.state], [c.view, c.state],
                     stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
-                    concurrency_limit=8, api_visibility="private", show_progress="hidden")
+                    concurrency_limit=settings.max_streams, concurrency_id="webcam",
+                    api_visibility="private", show_progress="hidden")
     c.webcam.clear(handlers.on_stop, [c.state], [c.view, c.state], api_visibility="private")
     c.button.click(handlers.on_capture, [c.state, c.title, c.exhibit, c.notes, c.consent],
                    [c.summary, c.image, c.pdf, c.json], api_visibility="private", concurrency_limit=2)
+    rec.start.click(handlers.on_record, [rec.exhibit, rec.state], [rec.state, rec.status],
+                    api_visibility="private", concurrency_limit=2)
+    rec.stop.click(handlers.on_record_stop, [rec.state], [rec.state, rec.status],
+                   api_visibility="private", concurrency_limit=2)
+    rec.timer.tick(handlers.on_record_tick, [rec.state], [rec.status], api_visibility="private",
+                   show_progress="hidden", queue=False)
 
 
 def _wire_upload(handlers: Handlers, c: SimpleNamespace) -> None:
-    c.button.click(handlers.on_upload, [c.photo, c.title, c.exhibit, c.notes, c.consent],
+    c.button.click(handlers.on_upload, [c.photo, c.title, c.exhibit, c.notes, c.consent, c.attach],
                    [c.image, c.table, c.summary, c.pdf, c.json], api_visibility="private",
                    concurrency_limit=2)

@@ -15,6 +15,9 @@ written to disk unless the user runs an upload or captures a frame.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ import numpy as np
 import db
 from portal.records.pdf import emotion_order
 from realtime.classifier import ModelError, load_classifier
+from realtime.detect import DetectorError
 from realtime.draw import encode
 from realtime.io import ImageError, ImageTooLargeError, load_image
 from realtime.pipeline import Analysis, Analyzer, get_analyzer
@@ -32,6 +36,7 @@ from realtime.stream import Stream
 
 from .report import write_downloads
 from .settings import AppSettings
+from .shares import StreamShare, UploadShare
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +46,28 @@ class AppError(Exception):
     """Something the user can fix; the message is shown to them as is."""
 
 
+class DownloadsFailed(AppError):
+    """The computation was saved but its PDF/JSON could not be written."""
+
+    def __init__(self, computation: dict):
+        self.computation = computation
+        cid = computation["id"]
+        super().__init__(f"The result was saved as computation #{cid}, but its PDF and JSON "
+                         f"downloads could not be created. Open it in History (/history/{cid}) "
+                         "to view it and download them again.")
+
+
 @dataclass
 class AppContext:
     data_dir: Path
     settings: AppSettings = field(default_factory=AppSettings)
+    upload_dir: Path | None = None  # Gradio's upload cache: the only place an input file may be
+    streams: StreamShare = field(init=False)
+    uploads: UploadShare = field(init=False)
+
+    def __post_init__(self):
+        self.streams = StreamShare(self.settings.streams_per_user, self.settings.stream_idle_s)
+        self.uploads = UploadShare(self.settings.uploads_per_minute)
 
     @property
     def download_dir(self) -> Path:
@@ -91,6 +114,7 @@ class Outcome:
     summary: str  # markdown
     pdf_path: Path
     json_path: Path
+    image_path: Path | None = None  # the annotated JPEG beside the downloads, named after the id
 
 
 # ------------------------------------------------------------------ helpers
@@ -141,8 +165,15 @@ def _username(user_id: int) -> str:
     return user.username
 
 
-def _clean(text: str | None, limit: int) -> str:
-    return (text or "").strip()[:limit]
+def _texts(title: str | None, exhibit: str | None, notes: str | None) -> dict:
+    """The stripped texts, refused (never cut) when over ``db.TEXT_LIMITS``."""
+    texts = {"title": (title or "").strip(), "exhibit": (exhibit or "").strip(),
+             "notes": (notes or "").strip()}
+    try:
+        db.check_text_lengths(**texts)
+    except db.TextTooLong as exc:
+        raise AppError(str(exc)) from exc
+    return texts
 
 
 def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, original: np.ndarray,
@@ -150,6 +181,7 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
     """Store both images, record the computation, write the downloads."""
     from portal.records.storage import new_image_paths, remove_files
 
+    texts = _texts(title, exhibit, notes)
     username = _username(user_id)
     result = analysis.to_dict()
     q = ctx.settings.saved_jpeg_quality
@@ -160,8 +192,7 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
     try:
         with db.connection():
             comp = db.record_computation(
-                owner_id=user_id, kind=kind, title=_clean(title, 200), exhibit=_clean(exhibit, 200),
-                notes=_clean(notes, 4000), consent=bool(consent), original_path=original_rel,
+                owner_id=user_id, kind=kind, **texts, consent=bool(consent), original_path=original_rel,
                 annotated_path=annotated_rel, result=result, faces_found=len(analysis.faces),
                 dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
                 model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
@@ -175,46 +206,108 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
     log.info("%s computation user_id=%d computation_id=%d faces=%d dominant=%s total_ms=%.1f",
              kind, user_id, comp_dict["id"], comp_dict["faces_found"], comp_dict["dominant_emotion"],
              float(result["timing_ms"].get("total", 0.0)))
-    pdf_path, json_path = write_downloads(ctx.download_dir, comp_dict, data_dir / annotated_rel,
-                                          username, ctx.settings.download_max_age_s)
+    try:
+        pdf_path, json_path = write_downloads(ctx.download_dir, comp_dict, data_dir / annotated_rel,
+                                              username, ctx.settings.download_max_age_s)
+        # what the page shows: Gradio keeps a copy under this name, so deleting the
+        # computation finds it (portal.records.storage.remove_cached_copies)
+        image_path = pdf_path.with_name(f"emotion-{comp_dict['id']}-annotated.jpg")
+        shutil.copyfile(data_dir / annotated_rel, image_path)
+    except Exception as exc:  # the computation is saved; only its downloads are missing
+        log.exception("downloads failed for computation_id=%d", comp_dict["id"])
+        raise DownloadsFailed(comp_dict) from exc
     return Outcome(comp_dict, annotated, face_rows(result), summary_markdown(comp_dict),
-                   pdf_path, json_path)
+                   pdf_path, json_path, image_path)
 
 
 # ------------------------------------------------------------------ upload
 def run_upload(ctx: AppContext, user_id: int, file_path: str | Path | None, title: str,
                exhibit: str = "", notes: str = "", consent: bool = False) -> Outcome:
-    """Analyse an uploaded photo and record it (kind 'upload')."""
+    """Analyse an uploaded photo and record it (kind 'upload'). Gradio's cached copy of the
+    photo is removed afterwards, whatever the outcome."""
     if not file_path:
         raise AppError("Choose a photo to analyse first.")
+    try:
+        return _analyse_upload(ctx, user_id, Path(file_path), title, exhibit, notes, consent)
+    finally:
+        discard_upload(ctx, Path(file_path))
+
+
+def _analyse_upload(ctx: AppContext, user_id: int, path: Path, title: str, exhibit: str,
+                    notes: str, consent: bool) -> Outcome:
     if not (title or "").strip():
         raise AppError("Please give the photo a title (it names the result in your History).")
-    path = Path(file_path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise AppError("The uploaded file could not be read; please upload it again.") from exc
-    limit = ctx.settings.max_upload_bytes
-    if size > limit:
-        raise AppError(f"The file is too large ({size / 1048576:.1f} MB); the limit is "
-                       f"{limit / 1048576:.0f} MB.")
+    _texts(title, exhibit, notes)  # refused before any work
+    if not ctx.uploads.admit(user_id):
+        raise AppError(f"You have analysed {ctx.settings.uploads_per_minute} photos in the last "
+                       "minute, the most one account may; please wait a moment.")
+    _regular_file(path, ctx.settings.max_upload_bytes)
     analyzer = ctx.analyzer(live=False)
     t0 = time.perf_counter()
     try:
         decoded = load_image(path, ctx.settings.max_pixels)
+        decode_ms = (time.perf_counter() - t0) * 1000.0
+        analysis = analyzer.analyze(decoded)
     except ImageTooLargeError as exc:
         log.info("upload refused user_id=%d: %s", user_id, exc)
         raise AppError(f"The image is too large: {_plain(exc)}.") from exc
-    except ImageError as exc:
+    except ImageError as exc:  # decoding, or the engine refusing it (degenerate, detector)
         log.info("upload refused user_id=%d: %s", user_id, exc)
         raise AppError(f"This file cannot be analysed: {_plain(exc)}. "
                        "Please upload a JPEG, PNG, WebP or BMP photo.") from exc
-    decode_ms = (time.perf_counter() - t0) * 1000.0
-    analysis = analyzer.analyze(decoded)
+    except DetectorError as exc:
+        log.warning("face detector failed on an upload user_id=%d: %s", user_id, exc)
+        raise AppError("The face detector failed on this photo (it has been reset). Please try "
+                       "again, or use another photo.") from exc
     analysis.timing_ms["decode"] = decode_ms
     annotated = analysis.draw()
     return _record(ctx, user_id, "upload", analysis, decoded.rgb, annotated, title, exhibit,
                    notes, consent)
+
+
+def _regular_file(path: Path, limit: int) -> Path:
+    """``path`` if it is a regular file (no link, device or pipe) of at most ``limit`` bytes;
+    checked without opening it."""
+    try:
+        info = os.lstat(path)
+    except (OSError, ValueError) as exc:
+        raise AppError("The uploaded file could not be read; please upload it again.") from exc
+    if not stat.S_ISREG(info.st_mode):
+        log.warning("upload refused: not a regular file")
+        raise AppError("The uploaded file could not be read; please upload it again.")
+    if info.st_size > limit:
+        raise AppError(f"The file is too large ({info.st_size / 1048576:.1f} MB); the limit is "
+                       f"{limit / 1048576:.0f} MB.")
+    return path
+
+
+def checked_upload(ctx: AppContext, file_path: str | Path | None) -> Path | None:
+    """``file_path`` if it lies inside Gradio's upload cache (what an upload through Gradio
+    produces) and is a regular file of bounded size; anything else is refused unopened."""
+    if not file_path:
+        return None
+    try:
+        path = Path(os.path.abspath(file_path))
+        inside = ctx.upload_dir is not None and Path(ctx.upload_dir).resolve() in path.resolve().parents
+    except (OSError, ValueError, TypeError, RuntimeError):
+        inside = False
+    if not inside:
+        log.warning("event input outside Gradio's upload cache refused")
+        raise AppError("The uploaded file could not be read; please upload it again.")
+    return _regular_file(path, ctx.settings.max_upload_bytes)
+
+
+def discard_upload(ctx: AppContext, path: Path) -> None:
+    """Remove Gradio's cached copy of an analysed upload (and its folder when empty); files
+    elsewhere (the API's own temporary files) are left to their owner."""
+    if ctx.upload_dir is None or Path(ctx.upload_dir).resolve() not in path.resolve().parents:
+        return
+    try:
+        path.unlink(missing_ok=True)
+        if path.parent.resolve() != Path(ctx.upload_dir).resolve():
+            path.parent.rmdir()
+    except OSError:
+        pass  # the folder holds another file, or is already gone
 
 
 def _plain(exc: Exception) -> str:
@@ -231,7 +324,8 @@ class LiveSession:
     """One browser session's webcam stream: tracking/smoothing state, the latest frame and
     its analysis (kept in memory for Capture only), and frame statistics."""
 
-    def __init__(self, ctx: AppContext):
+    def __init__(self, ctx: AppContext, owner: int | None = None):
+        self.owner = owner  # the user whose webcam this is; nobody else may use it
         self.stream = Stream(analyzer=ctx.analyzer(live=True))
         self._lock = threading.Lock()
         self.frame: np.ndarray | None = None
@@ -279,20 +373,33 @@ class LiveSession:
             self._times = []
 
 
-def stream_frame(ctx: AppContext, live: LiveSession | None,
-                 frame: np.ndarray | None) -> tuple[np.ndarray | None, LiveSession | None]:
+def stream_frame(ctx: AppContext, live: LiveSession | None, frame: np.ndarray | None,
+                 user_id: int | None = None) -> tuple[np.ndarray | None, LiveSession | None]:
     """Analyse one webcam frame (RGB) with tracking and smoothing; return it annotated.
 
+    ``user_id``: whose stream this is; a session started by another user is refused, and a
+    user over their share of streams (:class:`StreamShare`) is told so.
     Nothing is stored: the frame and its result replace the previous ones in memory.
     """
     if frame is None:
         return None, live
+    _check_owner(live, user_id)
     if live is None:
-        live = LiveSession(ctx)
+        live = LiveSession(ctx, owner=user_id)
+    if user_id is not None and not ctx.streams.admit(user_id, id(live)):
+        raise AppError(f"You already have {ctx.settings.streams_per_user} webcam streams open, the "
+                       "most one account may; stop one (or close its tab) and try again.")
     analysis = live.stream.process(frame)
     annotated = analysis.draw()
     live.update(analysis.image if analysis.image is not None else frame, analysis, annotated)
     return annotated, live
+
+
+def _check_owner(live: LiveSession | None, user_id: int | None) -> None:
+    """Live state belongs to the user who started it, not to a browser session id."""
+    if live is not None and live.owner is not None and live.owner != user_id:
+        log.warning("live state of user_id=%s used by user_id=%s refused", live.owner, user_id)
+        raise AppError("This webcam session belongs to another account. Reload the page.")
 
 
 def live_caption(live: LiveSession | None) -> str:
@@ -314,6 +421,7 @@ def live_caption(live: LiveSession | None) -> str:
 def capture(ctx: AppContext, user_id: int, live: LiveSession | None, title: str = "",
             exhibit: str = "", notes: str = "", consent: bool = False) -> Outcome:
     """Record the latest live frame and its (smoothed) result as a computation (kind 'webcam')."""
+    _check_owner(live, user_id)
     frame, analysis, annotated = live.latest() if live is not None else (None, None, None)
     if frame is None or analysis is None or annotated is None:
         raise AppError("There is no webcam frame to capture yet: start the webcam first.")

@@ -9,6 +9,10 @@ Environment variables (read only by :func:`settings_from_env`, called from ``run
     UPLOAD_MAX_MB        largest accepted upload in megabytes (default 15)
     UPLOAD_MAX_PIXELS    largest accepted image in pixels (default 40,000,000)
     LIVE_STREAM_EVERY    seconds between webcam frames sent by the browser (default 0.05)
+    LIVE_STREAMS_PER_USER  webcam streams one account may run at once (default 2)
+    LIVE_MAX_STREAMS     webcam streams open at once, all users (default 32)
+    LIVE_TIME_LIMIT      seconds one webcam stream may run before it is restarted (default 1800)
+    UPLOADS_PER_MINUTE   photos one account may analyse per minute (default 10)
     CLASSIFIER_THREADS   onnxruntime threads for the classifier (default 1; 0 = all cores)
 """
 from __future__ import annotations
@@ -38,6 +42,16 @@ class AppSettings:
     # 0 = all cores, 28-36 ms per webcam frame; 1 thread, 14-17 ms)
     classifier_threads: int = 1
     warm_up: bool = True  # load the model and both detectors in the background at start-up
+    # fair share (issue 9): see docs/security.md
+    streams_per_user: int = 2  # live webcam streams one account may run at once
+    stream_idle_s: float = 10.0  # a stream without a frame for this long stops counting
+    max_streams: int = 32  # webcam streams open at once, all users together
+    uploads_per_minute: int = 10  # photos one account may analyse per minute
+    upload_requests_per_minute: int = 30  # requests to Gradio's upload route per account and minute
+    max_frame_bytes: int = 1024 * 1024  # largest encoded webcam frame (640x480 JPEG: ~60 KB)
+    max_frame_pixels: int = 1920 * 1080  # largest webcam frame, checked from its header
+    cache_max_age_s: int = 600  # Gradio's temporary files older than this are removed
+    cache_prune_every_s: int = 60  # ... checked this often (and at start-up)
 
     def upload_pipeline(self) -> PipelineConfig:
         return PipelineConfig(detector=self.upload_detector, model_path=self.model_path,
@@ -69,6 +83,10 @@ def settings_from_env(env: dict | None = None) -> AppSettings:
         values["classifier_threads"] = int(env["CLASSIFIER_THREADS"])
     if env.get("LIVE_STREAM_EVERY"):
         values["stream_every"] = float(env["LIVE_STREAM_EVERY"])
+    for name, var in (("streams_per_user", "LIVE_STREAMS_PER_USER"), ("max_streams", "LIVE_MAX_STREAMS"),
+                      ("stream_time_limit", "LIVE_TIME_LIMIT"), ("uploads_per_minute", "UPLOADS_PER_MINUTE")):
+        if env.get(var):
+            values[name] = int(env[var])
     settings = AppSettings(**values)
     for name in (settings.upload_detector, settings.live_detector):
         detector_spec(name)  # unknown names fail here, at start-up, with the list of valid ones

@@ -44,6 +44,29 @@ def downloads_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "downloads"
 
 
+def gradio_cache_dir(data_dir: Path) -> Path:
+    """Gradio's temporary files (uploads, result images, downloads handed to the browser):
+    private to this data directory, so deleting a computation can reach its copies there."""
+    return Path(data_dir) / "gradio"
+
+
+def remove_cached_copies(data_dir: Path, comp_ids: Iterable[int]) -> int:
+    """Delete Gradio's copies of these computations' result image and downloads (files
+    named ``emotion-<id>-*``, each in a folder of its own); returns how many."""
+    cache, removed = gradio_cache_dir(data_dir), 0
+    if not cache.is_dir():
+        return 0
+    for comp_id in comp_ids:
+        for path in list(cache.rglob(f"emotion-{int(comp_id)}-*")):
+            path.unlink(missing_ok=True)
+            removed += 1
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass
+    return removed
+
+
 def new_image_paths(data_dir: Path, user_id: int, suffix: str = ".png") -> tuple[str, str]:
     """Fresh (original, annotated) paths relative to ``data_dir``, for
     :func:`db.record_computation`; the caller writes the files."""
@@ -82,15 +105,17 @@ def remove_files(data_dir: Path, stored_paths) -> int:
 
 
 def remove_downloads(data_dir: Path, comp_ids: Iterable[int]) -> int:
-    """Delete every generated download folder of these computations; returns how many."""
+    """Delete every generated download folder of these computations, and Gradio's copies
+    of their files; returns how many."""
     folder, removed = downloads_dir(data_dir), 0
     if not folder.is_dir():
-        return 0
+        return remove_cached_copies(data_dir, comp_ids)
+    comp_ids = list(comp_ids)
     for comp_id in comp_ids:
         for path in folder.glob(f"{int(comp_id)}-*"):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
-    return removed
+    return removed + remove_cached_copies(data_dir, comp_ids)
 
 
 def _old(path: Path, cutoff: float) -> bool:

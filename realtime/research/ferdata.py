@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import csv
-import gzip
 from pathlib import Path
 
 import numpy as np
 
 from ..paths import fer2013_csv
+from .fercsv import open_text, parse_header, parse_row
+
 
 def fer_csv_path() -> Path:
     return fer2013_csv()
@@ -23,19 +24,20 @@ def load_fer_faces(usage: str = "PublicTest", limit: int = 100, path: str | Path
     path = Path(path) if path else fer_csv_path()
     if not path.is_file():
         raise FileNotFoundError(f"FER2013 CSV not found: {path} (set FER2013_CSV)")
-    opener = gzip.open if path.suffix == ".gz" else open
     per_class = -(-limit // 7) if balanced else limit
     counts: dict[int, int] = {}
     rows: list[tuple[int, int, np.ndarray]] = []
-    with opener(path, "rt", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh)):
-            if row["Usage"] != usage:
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        cols = parse_header(next(reader), str(path))
+        for row in reader:
+            if row and row[cols["usage"]].strip() != usage:
                 continue
-            label = int(row["emotion"])
+            try:
+                px, label, _ = parse_row(row, cols)
+            except ValueError:
+                continue  # research sampler: a malformed row is simply not sampled
             if counts.get(label, 0) >= per_class:
-                continue
-            px = np.array(row["pixels"].split(), dtype=np.uint8)
-            if px.size != 48 * 48:
                 continue
             counts[label] = counts.get(label, 0) + 1
             rows.append((counts[label], label, px.reshape(48, 48)))

@@ -2,6 +2,7 @@
 Gradio at /app. Run them alone with ``pytest -m security``."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
@@ -82,7 +83,7 @@ def test_forwarded_for_from_localhost_does_not_bypass_the_ip_limit(config):
     import run
     from app_testlib import free_port
 
-    config = config.with_(port=free_port(), login_ip_limit="3 per hour")
+    config = dataclasses.replace(config, port=free_port(), login_ip_limit="3 per hour")
     server = uvicorn.Server(uvicorn.Config(run.build_app(config, realtime=False),
                                            **run.server_options(config), log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -163,7 +164,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
 
     old = os.umask(0o022)  # what a shell usually has
     try:
-        config = config.with_(data_dir=tmp_path / "fresh", database_url=str(tmp_path / "fresh" / "db.sqlite3"),
+        config = dataclasses.replace(config, data_dir=tmp_path / "fresh", database_url=str(tmp_path / "fresh" / "db.sqlite3"),
                               log_file=tmp_path / "logs" / "server.log")
         run.start(config)  # the server's start-up
         photo = tmp_path / "photo.png"

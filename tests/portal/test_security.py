@@ -2,6 +2,8 @@
 
 Run them alone with ``pytest -m security``.
 """
+import dataclasses
+
 import pytest
 
 import db
@@ -55,7 +57,7 @@ def test_owner_is_not_locked_out_by_someone_elses_failures(app, client, alice):
 
 def test_slower_per_username_and_per_ip_limits(tmp_path, config):
     from portal.factory import create_app
-    app = create_app(config.with_(login_user_limit="6 per hour", login_ip_limit="7 per hour"))
+    app = create_app(dataclasses.replace(config, login_user_limit="6 per hour", login_ip_limit="7 per hour"))
     for i in range(6):  # one failure each from 6 addresses: the name is now slowed down
         assert login(_from(app.test_client(), f"10.1.0.{i}"), "alice", "bad-1").status_code == 401
     assert login(_from(app.test_client(), "10.1.0.99"), "alice", "bad-1").status_code == 429
@@ -67,7 +69,7 @@ def test_slower_per_username_and_per_ip_limits(tmp_path, config):
 
 def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
     from portal.factory import create_app
-    plain = create_app(config.with_(login_ip_limit="3 per hour"))
+    plain = create_app(dataclasses.replace(config, login_ip_limit="3 per hour"))
     client = plain.test_client()
     for i in range(3):
         resp = login(client, f"name{i}", "bad-1")
@@ -75,7 +77,7 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
         client.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{i}"  # spoofed: must not help
     assert login(client, "other", "bad-1").status_code == 429
 
-    proxied = create_app(config.with_(login_ip_limit="3 per hour", proxy_count=1,
+    proxied = create_app(dataclasses.replace(config, login_ip_limit="3 per hour", proxy_count=1,
                                       trusted_proxies=("10.9.0.1",)))
     via_proxy = _from(proxied.test_client(), "10.9.0.1")
     for i in range(4):  # the proxy forwards 4 different clients: each has its own count
@@ -124,7 +126,7 @@ def test_limits_are_shared_through_redis(config):
     except redis.RedisError:
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
     from portal.factory import create_app
-    shared = config.with_(redis_url="redis://127.0.0.1:6379/0",
+    shared = dataclasses.replace(config, redis_url="redis://127.0.0.1:6379/0",
                           ratelimit_prefix=f"test-{secrets.token_hex(6)}")
     first = create_app(shared).test_client()   # two server processes would each build one
     for _ in range(5):
@@ -358,7 +360,7 @@ def test_production_refuses_insecure_cookies(tmp_path):
 
 def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
     from portal.factory import create_app
-    app = create_app(config.with_(proxy_count=1, trusted_proxies=("10.9.0.1",)))
+    app = create_app(dataclasses.replace(config, proxy_count=1, trusted_proxies=("10.9.0.1",)))
     for peer, secure in (("10.9.0.1", True), ("10.9.0.2", False)):
         client = _from(app.test_client(), peer)
         client.environ_base.update(HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_HOST="localhost",

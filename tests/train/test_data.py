@@ -169,3 +169,30 @@ def test_shared_file_counts_and_cached_load_time():
     assert counts == {"Training": 28709, "PublicTest": 3589, "PrivateTest": 0}
     assert np.bincount(fs.labels[fs.usage == 0]).tolist() == [3995, 436, 4097, 7215, 4830, 3171, 4965]
     assert elapsed < 2.0, f"cached load took {elapsed:.2f} s"
+
+
+def test_packed_copy_round_trips_and_trains_like_the_csv(tmp_path):
+    """`train pack` writes a compact lzma copy that load_faces reads back identically."""
+    from tests.train.fertools import make_faces, write_csv
+    from train.cache import load_faces
+    from train.cli import main
+
+    images, labels = make_faces(21)
+    usages = ["Training"] * 14 + ["PublicTest"] * 7
+    src = write_csv(tmp_path / "f.csv", images, labels, usages)
+    out = tmp_path / "train.npz.xz"
+    assert main(["--log-file", "", "pack", str(src), "--out", str(out), "--usage", "Training"]) == 0
+    packed = load_faces(out, cache_dir=None, progress=False)
+    assert (packed.images == images[:14]).all() and (packed.labels == labels[:14]).all()
+    assert packed.has_usage and set(packed.usage.tolist()) == {0}
+
+
+def test_packed_file_errors_name_the_file(tmp_path):
+    from train.data import DataError, read_packed, write_packed
+
+    bad = tmp_path / "junk.npz.xz"
+    bad.write_bytes(b"not lzma")
+    with pytest.raises(DataError, match=r"junk.npz.xz: not a packed FER2013 file"):
+        read_packed(bad)
+    with pytest.raises(DataError, match=r"must end in .npz.xz"):
+        write_packed(None, tmp_path / "x.npz")

@@ -1,0 +1,60 @@
+"""Each user's fair share of the real-time app: open webcam streams and photo uploads.
+
+    streams = StreamShare(per_user=2, idle_s=10)
+    streams.admit(user_id, key)      # False: this user already has ``per_user`` live streams
+    uploads = UploadShare(per_minute=10)
+    uploads.admit(user_id)           # False: over the user's uploads in the last minute
+
+In memory, per server process (the app runs in one process). No Gradio here.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+
+
+class StreamShare:
+    """Live webcam streams per user: a stream counts while it sent a frame in the last
+    ``idle_s`` seconds (a closed tab stops counting by itself)."""
+
+    def __init__(self, per_user: int, idle_s: float):
+        self.per_user, self.idle_s = per_user, idle_s
+        self._lock = threading.Lock()
+        self._active: dict[int, dict[int, float]] = defaultdict(dict)
+
+    def admit(self, user_id: int, key: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            streams = self._active[user_id]
+            for other, seen in list(streams.items()):
+                if now - seen > self.idle_s:
+                    del streams[other]
+            if key not in streams and len(streams) >= self.per_user:
+                return False
+            streams[key] = now
+            return True
+
+    def release(self, user_id: int, key: int) -> None:
+        with self._lock:
+            self._active.get(user_id, {}).pop(key, None)
+
+
+class UploadShare:
+    """Photo analyses per user in a moving one-minute window."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._times: dict[int, deque] = defaultdict(deque)
+
+    def admit(self, user_id: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            times = self._times[user_id]
+            while times and now - times[0] > 60.0:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return False
+            times.append(now)
+            return True

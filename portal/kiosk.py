@@ -1,0 +1,117 @@
+"""Kiosk mode (issue 11): an unattended full-screen page at an exhibit that records visitors.
+
+    GET  /kiosk/<exhibit_id>         the page: the visitor notice, a small camera preview, status
+    POST /kiosk/<exhibit_id>/frames  one camera frame (multipart ``image``, form ``session_id``)
+    POST /kiosk/<exhibit_id>/stop    close the page's session (sent when the page is closed)
+
+The page's script (static/kiosk.js) takes a frame from the camera every half second and posts
+it; the frame is analysed in memory with the recording's tracker and only per-face numbers are
+stored (:class:`portal.recording.Recorder`, shared with the live page's Record).  A session
+rolls over every ``rollover_s``; an unknown or closed ``session_id`` starts a new one, so a
+restarted page or server just carries on.  Only members of the exhibit's organisation may use
+it: anonymous requests get 401 (page navigations go to the login page), other exhibits 404.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+
+from db import museum_api
+from realtime.io import ImageError, ImageTooLargeError, load_image
+
+from .notice import notice_text
+from .recording import TooManyRecordings, frame_faces
+
+log = logging.getLogger(__name__)
+bp = Blueprint("kiosk", __name__)
+FRAME_INTERVAL_MS = 500
+
+
+def _fail(status: int, detail: str):
+    return jsonify(detail=detail), status
+
+
+def _exhibit(exhibit_id: int):
+    """The member's non-archived exhibit; 404 for anything else."""
+    exhibit = museum_api.get_exhibit(current_user.id, exhibit_id)
+    if exhibit is None or exhibit.archived:
+        abort(404)
+    return exhibit
+
+
+@bp.before_request
+def _require_user():
+    """Who is asking first (401), then the CSRF token (the blueprint is exempt from the global
+    check, which would answer an anonymous POST with 400)."""
+    if current_user.is_authenticated:
+        if request.method == "POST":
+            current_app.extensions["csrf"].protect()
+        return None
+    if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return _fail(401, "Not authenticated: log in to the portal first.")
+
+
+@bp.get("/kiosk/<int:exhibit_id>")
+def page(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    org = exhibit.organisation
+    notice = notice_text(exhibit.name, exhibit.location, org.name, org.owner.email,
+                         current_app.config["MUSEUM"].retention_days)
+    return render_template("kiosk.html", exhibit=exhibit, org=org, notice=notice,
+                           interval_ms=FRAME_INTERVAL_MS,
+                           available="recorder" in current_app.extensions)
+
+
+def _recording(recorder, exhibit, session_id):
+    """The page's running recording, or a new one (after a restart, a sweep or a rollover)."""
+    rec = recorder.get(current_user.id, session_id)
+    if rec is None or rec.origin != "kiosk" or rec.exhibit_id != exhibit.id:
+        return recorder.start(current_user.id, exhibit.id, origin="kiosk")
+    return recorder.rollover(rec)
+
+
+@bp.post("/kiosk/<int:exhibit_id>/frames")
+def frames(exhibit_id: int):
+    exhibit = _exhibit(exhibit_id)
+    recorder = current_app.extensions.get("recorder")
+    if recorder is None:
+        return _fail(503, "Recording is not available on this server (no real-time app).")
+    upload = request.files.get("image")
+    if upload is None:
+        return _fail(400, "Send the camera frame as the multipart field 'image'.")
+    try:
+        decoded = load_image(upload.read(), recorder.max_pixels)
+        rec = _recording(recorder, exhibit, request.form.get("session_id"))
+    except ImageTooLargeError as exc:
+        return _fail(413, f"The frame is too large: {exc}.")
+    except ImageError as exc:
+        return _fail(415, f"The frame cannot be read: {exc}; send a JPEG or PNG.")
+    except TooManyRecordings as exc:
+        return _fail(429, str(exc).capitalize() + ".")
+    if rec is None:  # archived meanwhile
+        abort(404)
+    min_interval = 1.0 / current_app.config["MUSEUM"].max_fps
+    with rec.lock:  # one frame of a recording at a time, in order
+        if rec.frames and recorder.clock() - rec.last_frame < min_interval:
+            return _fail(429, "Too many frames for one kiosk; slow down.")
+        if rec.stream is None:
+            rec.stream = recorder.make_stream()
+        analysis = rec.stream.process(decoded)
+        faces = frame_faces(analysis)
+        t = recorder.add(rec, faces, stream_key=id(rec.stream))
+    return jsonify(session_id=rec.id, t=t, faces=len(faces), frames=rec.frames,
+                   observations=rec.faces, emotions=[f["emotion"] for f in faces])
+
+
+@bp.post("/kiosk/<int:exhibit_id>/stop")
+def stop(exhibit_id: int):
+    _exhibit(exhibit_id)
+    recorder = current_app.extensions.get("recorder")
+    rec = recorder.get(current_user.id, request.form.get("session_id")) if recorder else None
+    if rec is None or rec.exhibit_id != exhibit_id:
+        return _fail(404, "No kiosk recording with that id is running.")
+    return jsonify(recorder.stop(current_user.id, rec.id))

@@ -1,0 +1,157 @@
+"""Kiosk mode and the dashboard's sessions table over real HTTP (run.py's app with the real-time
+app mounted, both databases): who may open and feed a kiosk, what a frame stores, stop/delete."""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+import httpx
+import numpy as np
+import pytest
+
+import db
+from api_testlib import make_user
+from app_testlib import PASSWORD, ServerThread, jpeg_bytes, png_bytes
+from db import museum_api, observations
+
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'type="hidden" name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
+
+
+@pytest.fixture
+def site(config, app_settings, museum_settings):
+    """The whole server; alice owns an exhibit, bob has an organisation of his own."""
+    import run
+
+    app = run.build_app(config, realtime_settings=app_settings, museum_settings=museum_settings)
+    with ServerThread(app) as srv:
+        alice, bob = make_user(config, "alice"), make_user(config, "bob")
+        with db.connection():
+            org = museum_api.create_organisation(alice, "Louvre")
+            exhibit = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711")
+            bobs = museum_api.create_exhibit(bob, museum_api.create_organisation(bob, "Prado").id,
+                                             "Las Meninas")
+        yield {"url": srv.url, "exhibit": exhibit.id, "bobs": bobs.id, "alice": alice,
+               "flask": app.state.flask_app}
+    db.database.obj.close()
+
+
+def portal_login(url: str, name: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=60, follow_redirects=False)
+    m = TOKEN_RE.search(client.get("/login").text)
+    r = client.post("/login", data={"login": name, "password": PASSWORD,
+                                    "csrf_token": m.group(1) or m.group(2)})
+    assert r.status_code == 302, r.text
+    return client
+
+
+def post_frame(client, exhibit_id, csrf, image: bytes, session_id="", name="frame.jpg"):
+    return client.post(f"/kiosk/{exhibit_id}/frames", data={"session_id": str(session_id)},
+                       files={"image": (name, image, "image/jpeg")}, headers={"X-CSRFToken": csrf})
+
+
+def test_anonymous_visitors_are_refused(site):
+    with httpx.Client(base_url=site["url"], timeout=30, follow_redirects=False) as anon:
+        page = anon.get(f"/kiosk/{site['exhibit']}", headers={"accept": "text/html"})
+        assert page.status_code == 302
+        assert page.headers["location"].startswith("/login?next=")
+        assert f"kiosk/{site['exhibit']}" in page.headers["location"].replace("%2F", "/")
+        r = anon.get(f"/kiosk/{site['exhibit']}", headers={"accept": "application/json"})
+        assert r.status_code == 401 and "log in" in r.json()["detail"]
+        r = anon.post(f"/kiosk/{site['exhibit']}/frames", files={"image": ("f.jpg", b"x")})
+        assert r.status_code == 401
+
+
+def test_another_organisations_exhibit_is_not_found(site, portrait_jpeg):
+    alice = portal_login(site["url"], "alice")
+    for exhibit in (site["bobs"], 999999):
+        assert alice.get(f"/kiosk/{exhibit}").status_code == 404
+    csrf = CSRF_RE.search(alice.get(f"/kiosk/{site['exhibit']}").text).group(1)
+    r = post_frame(alice, site["bobs"], csrf, portrait_jpeg)
+    assert r.status_code == 404
+    with db.connection():
+        assert observations.exhibit_sessions(site["bobs"]) == []
+    # archived: the kiosk closes
+    with db.connection():
+        museum_api.update_exhibit(site["alice"], site["exhibit"], archived=True)
+    assert alice.get(f"/kiosk/{site['exhibit']}").status_code == 404
+
+
+def test_kiosk_shows_the_notice_and_records_numbers_only(site, portrait_jpeg, tmp_path, config):
+    alice = portal_login(site["url"], "alice")
+    page = alice.get(f"/kiosk/{site['exhibit']}")
+    assert page.status_code == 200
+    text = page.text
+    for words in ("Notice to visitors", "Emotion recognition in use", "What is not stored",
+                  "Mona Lisa", "Salle 711", "Louvre, alice@example.org", 'src="/static/kiosk.js"'):
+        assert words in text, words
+    assert "<script>" not in text  # the portal's CSP allows no inline script
+    csrf = CSRF_RE.search(text).group(1)
+    assert post_frame(alice, site["exhibit"], "wrong", portrait_jpeg).status_code == 400
+    r = post_frame(alice, site["exhibit"], csrf, portrait_jpeg)
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert first["faces"] == 1 and first["frames"] == 1 and len(first["emotions"]) == 1
+    sid = first["session_id"]
+    for _ in range(2):
+        r = post_frame(alice, site["exhibit"], csrf, portrait_jpeg, sid)
+        assert r.json()["session_id"] == sid
+    assert r.json()["frames"] == 3 and r.json()["observations"] == 3
+    bad = post_frame(alice, site["exhibit"], csrf, b"not an image", sid)
+    assert bad.status_code == 415 and "cannot be read" in bad.json()["detail"]
+    none = alice.post(f"/kiosk/{site['exhibit']}/frames", data={"session_id": sid},
+                      headers={"X-CSRFToken": csrf})
+    assert none.status_code == 400 and "'image'" in none.json()["detail"]
+    # the page is closed: its beacon stops the session (CSRF token in the form)
+    r = alice.post(f"/kiosk/{site['exhibit']}/stop", data={"session_id": sid, "csrf_token": csrf})
+    assert r.status_code == 200 and r.json()["faces"] == 3 and r.json()["visitors"] == 1
+    with db.connection():
+        rows = observations.observation_rows(site["exhibit"], session_id=sid)
+        sess = observations.get_session(site["alice"], sid)
+    assert len(rows) == 3 and {r["track_id"] for r in rows} == {1} and sess.stopped_at is not None
+    assert [r["t"] for r in rows] == sorted(r["t"] for r in rows)
+    assert not any(p.suffix in (".jpg", ".png") for p in config.data_dir.rglob("*"))  # no frame kept
+    # a stale session id (stopped) starts a new session: the kiosk carries on by itself
+    r = post_frame(alice, site["exhibit"], csrf, png_bytes(np.zeros((64, 64, 3), np.uint8)),
+                   sid, name="f.png")
+    assert r.status_code == 200 and r.json()["session_id"] != sid and r.json()["faces"] == 0
+
+
+def test_dashboard_lists_sessions_with_stop_and_delete_for_their_owner(site, portrait_jpeg, config):
+    alice = portal_login(site["url"], "alice")
+    csrf = CSRF_RE.search(alice.get(f"/kiosk/{site['exhibit']}").text).group(1)
+    sid = post_frame(alice, site["exhibit"], csrf, portrait_jpeg).json()["session_id"]
+    page = alice.get(f"/exhibits/{site['exhibit']}").text
+    row = re.search(rf'<tr id="session-{sid}">(.*?)</tr>', page, re.S).group(1)
+    assert "recording" in row and "alice" in row and ">Stop<" in row and ">Delete<" in row
+    token = TOKEN_RE.search(page)
+    token = token.group(1) or token.group(2)
+    # carol joins the organisation: he sees the row's numbers but may not stop or delete it
+    make_user(config, "carol")
+    with db.connection():
+        org = museum_api.get_exhibit(site["alice"], site["exhibit"]).organisation_id
+        code = museum_api.create_invitation(site["alice"], org, _dt.timedelta(days=1)).code
+        carol_id = db.get_user_by_username("carol").id
+        museum_api.accept_invitation(carol_id, code)
+    carol = portal_login(site["url"], "carol")
+    carol_page = carol.get(f"/exhibits/{site['exhibit']}").text
+    carol_row = re.search(rf'<tr id="session-{sid}">(.*?)</tr>', carol_page, re.S).group(1)
+    assert "alice" in carol_row and ">Stop<" not in carol_row and ">Delete<" not in carol_row
+    ct = TOKEN_RE.search(carol_page)
+    for action in ("stop", "delete"):
+        r = carol.post(f"/exhibits/{site['exhibit']}/sessions/{sid}/{action}",
+                       data={"csrf_token": ct.group(1) or ct.group(2)})
+        assert r.status_code == 404
+    r = alice.post(f"/exhibits/{site['exhibit']}/sessions/{sid}/stop", data={"csrf_token": token})
+    assert r.status_code == 302
+    with db.connection():
+        assert observations.get_session(site["alice"], sid).stopped_at is not None
+    page = alice.get(f"/exhibits/{site['exhibit']}").text
+    row = re.search(rf'<tr id="session-{sid}">(.*?)</tr>', page, re.S).group(1)
+    assert "stopped" in row and ">Stop<" not in row and "<td>1</td>" in row  # 1 visitor, 1 face
+    r = alice.post(f"/exhibits/{site['exhibit']}/sessions/{sid}/delete", data={"csrf_token": token})
+    assert r.status_code == 302
+    with db.connection():
+        assert observations.get_session(site["alice"], sid) is None
+        assert observations.observation_rows(site["exhibit"], session_id=sid) == []

@@ -1,0 +1,122 @@
+"""In a real headless Chromium with a fake webcam: the kiosk page shows the visitor notice and
+records by itself; Record on the live page stores observations and Stop shows the summary.
+Screenshots: docs/screenshots/kiosk.png and live-record.png."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import db
+from app_testlib import PASSWORD, REPO, ServerThread, webcam_frames, write_y4m
+from db import museum_api, observations
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+log = logging.getLogger(__name__)
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "docs" / "screenshots"
+BUSY_LOAD = 1.5  # load average per core above which slowness is blamed on the machine
+
+if not CHROMIUM.exists():
+    pytest.skip("/usr/bin/chromium is missing (make browser-deps)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(config, settings):
+    import run
+
+    app = run.build_app(config, realtime_settings=settings)
+    with ServerThread(app) as srv:
+        yield srv
+
+
+def _stored(exhibit_id: int) -> list[dict]:
+    with db.connection():
+        return observations.observation_rows(exhibit_id)
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return predicate()
+
+
+def test_kiosk_and_live_record(server, tmp_path):
+    y4m = write_y4m(tmp_path / "webcam.y4m", webcam_frames(45), fps=15)
+    url = server.url
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.grant_permissions(["camera"], origin=url)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            blocked = []  # the portal's CSP (no inline script) must not block the kiosk
+            page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
+            page.goto(url + "/register")
+            page.fill("#username", "alice")
+            page.fill("#email", "alice@example.org")
+            page.fill("#password", PASSWORD)
+            page.fill("#confirm", PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_url("**/menu")
+            with db.connection():
+                alice = db.get_user_by_username("alice").id
+                org = museum_api.create_organisation(alice, "Louvre")
+                exhibit = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711").id
+
+            # the kiosk: the notice at once, then recording by itself
+            page.goto(f"{url}/kiosk/{exhibit}")
+            assert "Emotion recognition in use" in page.inner_text("#visitor-notice")
+            page.wait_for_selector("#kiosk-status:has-text('Recording')", timeout=90_000)
+            assert _wait_for(lambda: len(_stored(exhibit)) >= 3, 60), page.inner_text("#kiosk-status")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "kiosk.png"))
+            kiosk_rows = _stored(exhibit)
+            assert {r["source"] for r in kiosk_rows} == {"session"}
+            log.info("kiosk stored %d observations: %s", len(kiosk_rows), page.inner_text("#kiosk-status"))
+            page.goto(f"{url}/exhibits/{exhibit}")  # leaving the page: its beacon stops the session
+
+            def stopped():
+                page.reload()
+                return "stopped" in page.inner_text("#sessions-table")
+            assert _wait_for(stopped, 20), page.inner_text("#sessions-table")
+            assert not blocked, blocked[:3]
+
+            # Record on the live page
+            page.goto(url + "/app/?tab=live")
+            page.wait_for_selector("#signed-in-user:has-text('alice')")
+            page.click("#record-exhibit input")
+            page.click("[role=option]:has-text('Mona Lisa')")
+            page.click("#record-start")
+            page.wait_for_selector("#record-status:has-text('Recording')")
+            before = len(_stored(exhibit))
+            page.click("#webcam >> text=Click to Access Webcam")
+            page.click("#webcam button[aria-label='capture photo']")
+            page.wait_for_selector("#live-frame")
+            time.sleep(12.0)  # more than one flush period
+            page.wait_for_function("!document.querySelector('#record-status').innerText"
+                                   ".includes(' 0 frame(s)')", timeout=30_000)  # the timer's counts
+            grew = len(_stored(exhibit)) > before
+            load = os.getloadavg()[0]
+            if not grew:
+                assert load > BUSY_LOAD * (os.cpu_count() or 1), "no observation flushed while recording"
+            page.screenshot(path=str(SHOTS / "live-record.png"), full_page=True)
+            # stop the webcam first: under load the streaming page can starve a click
+            page.click("#webcam button[aria-label='stop recording'], #webcam button:has-text('Stop')")
+            page.click("#record-stop")
+            page.wait_for_selector("#record-status:has-text('Recording saved')")
+            assert len(_stored(exhibit)) > before, page.inner_text("#record-status")
+            log.info("live record: %s", page.inner_text("#record-status"))
+        finally:
+            browser.close()

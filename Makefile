@@ -7,7 +7,7 @@ DATA   ?= $(or $(FER2013_CSV),../shared/data/fer2013/fer2013.csv.gz)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install train-deps run test browser-deps pdf-fonts audit bench-video worker clean
+.PHONY: install train-deps run test browser-deps nginx pdf-fonts audit bench-video worker clean
 
 install: $(VENV)/.installed pdf-fonts
 
@@ -49,6 +49,16 @@ browser-deps:
 	  else echo "WARNING: chromium missing and apt-get unavailable; the browser test will be skipped"; fi; \
 	fi
 
+# The reverse-proxy test (tests/jobs/test_nginx.py: two app processes + two workers behind
+# nginx, docs/deploy/nginx-two-apps.conf) needs Debian's nginx; install it when we can (root + apt).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) \
+	      || echo "WARNING: could not install nginx; the reverse-proxy test will be skipped"; \
+	  else echo "WARNING: nginx missing and not root (or no apt-get); the reverse-proxy test will be skipped"; fi; \
+	fi
+
 # PDF reports draw CJK and emoji with Debian's Noto fonts when present (otherwise such
 # characters show a visible replacement mark); install them when we can (root + apt).
 pdf-fonts:
@@ -59,7 +69,7 @@ pdf-fonts:
 	  else echo "WARNING: Noto fonts missing and apt-get unavailable; PDFs mark CJK/emoji characters instead"; fi; \
 	fi
 
-test: install train-deps browser-deps
+test: install train-deps browser-deps nginx
 	$(PY) -m pytest
 
 audit: train-deps

@@ -18,6 +18,7 @@ import peewee as pw
 from playhouse import migrate as pwm
 
 from .migrate_v4 import v4_jobs_videos
+from .migrate_v5 import v5_video_observations
 from .models import SchemaVersion, utcnow
 from .museum_schema import create_v3
 
@@ -81,6 +82,7 @@ MIGRATIONS: list[tuple[int, str, callable]] = [
     (2, "users.last_login_at", _v2_last_login),
     (3, "museum: organisations, exhibits, sessions, observations, api tokens", create_v3),
     (4, "jobs, videos, photo batches", v4_jobs_videos),
+    (5, "observations.video_id (videos attached to an exhibit)", v5_video_observations),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import peewee as pw
 
 from .models import BaseModel, Computation, User, utcnow
+from .videos import Video
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 ROLES = ("owner", "member")
-SOURCES = ("session", "upload", "webcam")
+SOURCES = ("session", "upload", "webcam", "video")
 
 
 class Organisation(BaseModel):
@@ -81,10 +82,12 @@ class ExhibitComputation(BaseModel):
 
 
 class Observation(BaseModel):
-    """One face seen once: in a session frame (``t`` seconds after its start) or in a photo."""
+    """One face seen once: in a session frame (``t`` seconds after its start), in a photo, or
+    in a frame of an uploaded video (``t`` seconds into it; ``video`` added by migration 5)."""
     exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
     session = pw.ForeignKeyField(RecordingSession, null=True, on_delete="CASCADE", index=True)
     computation = pw.ForeignKeyField(Computation, null=True, on_delete="CASCADE", index=True)
+    video = pw.ForeignKeyField(Video, null=True, on_delete="CASCADE", index=True)
     source = pw.CharField(max_length=16)  # one of SOURCES
     t = pw.FloatField(default=0.0)
     observed_at = pw.DateTimeField(index=True)

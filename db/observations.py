@@ -4,6 +4,7 @@
     add_session_observations(sess, [face_row, ...])        # one frame's faces
     stop_session(user_id, sess.id, summary)
     attach_computation(user_id, comp, exhibit_id)          # a photo's faces become observations
+    add_video_observations(video, timeline)                # an analysed video's tracked faces
     rows = observation_rows(exhibit_id, start, end)        # plain dicts, oldest first
 """
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+from typing import Iterable
 
 import peewee as pw
 
 from .models import Computation, database, utcnow
 from .museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
 from .museum_api import as_id, get_exhibit
+from .videos import Video
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,34 @@ def attach_computation(user_id: int, comp: Computation, exhibit_id) -> Exhibit |
     return exhibit
 
 
+def add_video_observations(video: Video, timeline: Iterable[dict], batch: int = 500) -> int:
+    """The tracked faces of an analysed video attached to an exhibit become observations (one
+    per face per analysed frame; a track is a visitor, seen ``t`` seconds into the video at
+    upload time + ``t``).  Replaces earlier ones (a retried job); 0 if the video has no exhibit
+    or the exhibit is no longer one of its owner's (or archived).  ``timeline``: the result's
+    ``{"t", "faces": [{"track_id", "box", "emotion", "probabilities"}]}`` entries."""
+    exhibit = get_exhibit(video.owner_id, video.exhibit_id) if video.exhibit_id else None
+    if exhibit is None or exhibit.archived:
+        return 0
+    count, rows = 0, []
+    with database.atomic():
+        Observation.delete().where(Observation.video == video.id).execute()
+        for frame in timeline:
+            t = float(frame["t"])
+            when = video.created_at + _dt.timedelta(seconds=t)
+            rows += [_observation(f, exhibit=exhibit.id, video=video.id, source="video", t=t,
+                                  observed_at=when, track_id=int(f["track_id"]))
+                     for f in frame["faces"]]
+            if len(rows) >= batch:
+                Observation.insert_many(rows).execute()
+                count, rows = count + len(rows), []
+        if rows:
+            Observation.insert_many(rows).execute()
+            count += len(rows)
+    log.info("video %d: %d observations for exhibit %d", video.id, count, exhibit.id)
+    return count
+
+
 def attached_exhibit(comp_id: int) -> Exhibit | None:
     """The exhibit a computation is attached to, if any."""
     link = ExhibitComputation.get_or_none(ExhibitComputation.computation == comp_id)
@@ -100,7 +131,7 @@ def attached_exhibit(comp_id: int) -> Exhibit | None:
 def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
                      end: _dt.datetime | None = None, session_id: int | None = None) -> list[dict]:
     """Observations as plain dicts (oldest first): ``source``, ``session_id``, ``computation_id``,
-    ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``, ``face_size``."""
+    ``video_id``, ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``, ``face_size``."""
     query = Observation.select().where(Observation.exhibit == exhibit_id)
     if start is not None:
         query = query.where(Observation.observed_at >= start)
@@ -109,6 +140,7 @@ def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
     if session_id is not None:
         query = query.where(Observation.session == session_id)
     return [{"source": o.source, "session_id": o.session_id, "computation_id": o.computation_id,
+             "video_id": o.video_id,
              "t": o.t, "observed_at": o.observed_at, "track_id": o.track_id,
              "probabilities": {e: getattr(o, f"p_{e}") for e in EMOTIONS},
              "emotion": o.emotion, "face_size": o.face_size}

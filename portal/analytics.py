@@ -20,7 +20,7 @@ UTC = _dt.timezone.utc
 
 
 def visitor_key(row: dict) -> tuple:
-    return (row["session_id"], row["computation_id"], row["track_id"])
+    return (row["session_id"], row["computation_id"], row.get("video_id"), row["track_id"])
 
 
 def visitor_count(rows: list[dict]) -> int:
@@ -28,11 +28,11 @@ def visitor_count(rows: list[dict]) -> int:
 
 
 def dwell_times(rows: list[dict]) -> list[float]:
-    """Seconds between the first and the last sighting of each session visitor (photos have
-    no dwell time)."""
+    """Seconds between the first and the last sighting of each visitor of a session or a video
+    (photos have no dwell time)."""
     seen: dict[tuple, list[float]] = {}
     for r in rows:
-        if r["session_id"] is None:
+        if r["session_id"] is None and r.get("video_id") is None:
             continue
         first_last = seen.setdefault(visitor_key(r), [r["t"], r["t"]])
         first_last[0], first_last[1] = min(first_last[0], r["t"]), max(first_last[1], r["t"])

@@ -15,7 +15,7 @@ from db.observations import observation_rows
 from . import analytics
 from .museum_settings import MuseumSettings
 
-OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "t_s", "track_id"]
+OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "video_id", "t_s", "track_id"]
                        + [f"p_{e}" for e in analytics.EMOTIONS] + ["emotion", "face_size"])
 
 
@@ -60,7 +60,7 @@ def observations_csv(exhibit, settings: MuseumSettings, start=None, end=None) ->
     writer.writerow(OBSERVATION_COLUMNS)
     for r in ([] if hidden else rows):
         writer.writerow([r["observed_at"].isoformat() + "Z", r["source"], r["session_id"] or "",
-                         r["computation_id"] or "", f"{r['t']:.3f}", r["track_id"]]
+                         r["computation_id"] or "", r.get("video_id") or "", f"{r['t']:.3f}", r["track_id"]]
                         + [f"{r['probabilities'][e]:.5f}" for e in analytics.EMOTIONS]
                         + [r["emotion"], r["face_size"]])
     return out.getvalue(), hidden

@@ -98,6 +98,30 @@ def init_app(app: Flask, config) -> Limiter:
     return limiter
 
 
+def proxy_networks(trusted: tuple[str, ...]) -> list:
+    return [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
+
+
+def peer_trusted(peer: str | None, networks: list) -> bool:
+    """Whether ``peer`` is one of the proxies (no networks: any peer is)."""
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def forwarded_client(peer: str, forwarded_for: str | None, proxy_count: int, networks: list) -> str:
+    """The client address the way :class:`TrustedProxyFix` sees it, for the ASGI side (the JSON
+    API): the ``proxy_count``-th ``X-Forwarded-For`` entry from the right, only from a trusted peer."""
+    if proxy_count <= 0 or not forwarded_for or not peer_trusted(peer, networks):
+        return peer
+    values = forwarded_for.split(",")
+    return values[-proxy_count].strip() if len(values) >= proxy_count else peer
+
+
 class TrustedProxyFix:
     """WSGI: believe ``X-Forwarded-For``/``-Proto``/``-Host`` only from trusted peers.
 
@@ -110,19 +134,10 @@ class TrustedProxyFix:
     def __init__(self, app, proxy_count: int, trusted: tuple[str, ...] = ()):
         self.app = app
         self.fixed = ProxyFix(app, x_for=proxy_count, x_proto=proxy_count, x_host=proxy_count)
-        self.networks = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
-
-    def _trusted(self, peer: str | None) -> bool:
-        if not self.networks:
-            return True
-        try:
-            address = ipaddress.ip_address(peer or "")
-        except ValueError:
-            return False
-        return any(address in net for net in self.networks)
+        self.networks = proxy_networks(trusted)
 
     def __call__(self, environ, start_response):
-        if self._trusted(environ.get("REMOTE_ADDR")):
+        if peer_trusted(environ.get("REMOTE_ADDR"), self.networks):
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)
 

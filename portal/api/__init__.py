@@ -5,8 +5,9 @@
 
 OpenAPI at ``/api/v1/openapi.json``; interactive docs at ``/api/v1/docs``, with the Swagger UI
 files served from the ``swagger-ui-py`` package (no CDN).  Routes: see :mod:`.auth`,
-:mod:`.analyses`, :mod:`.museum`, :mod:`.sessions`.  Other routers (videos, jobs) plug in with
-``api.include_router(router)`` and ``Depends(portal.api.auth.current_user)``.
+:mod:`.analyses`, :mod:`.museum`, :mod:`.sessions`, :mod:`.videos` (videos, photo batches) and
+:mod:`.jobs`.  Other routers plug in with ``api.include_router(router)`` and
+``Depends(portal.api.auth.current_user)``.
 """
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from portal.config import Config
+from portal.jobs.service import JobService
 from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
 from portal.security import hash_password
 from portal.gradio_app.events import AppContext
 from portal.gradio_app.settings import AppSettings
 
-from . import analyses, auth, errors, museum, sessions
+from . import analyses, auth, errors, jobs, museum, sessions, videos
 from .context import ApiContext
 from .limits import BodyLimit
 from .streams import SessionStreams
@@ -51,14 +53,16 @@ def _docs(api: FastAPI, prefix: str) -> None:
 
 def build_api(config: Config, *, app_settings: AppSettings | None = None,
               museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
-              prefix: str = PREFIX) -> FastAPI:
-    """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters)."""
+              jobs_service: JobService | None = None, prefix: str = PREFIX) -> FastAPI:
+    """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters);
+    ``jobs_service``: the web app's job service (videos, batches; without it those routes answer 503)."""
     app_settings = app_settings or AppSettings()
     museum_settings = museum_settings or MuseumSettings()
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
                   servers=[{"url": prefix}],
-                  description="Photos, exhibits and visitor analytics. Authenticate with "
+                  description="Photos, exhibits and visitor analytics; videos and photo batches "
+                              "analysed as background jobs. Authenticate with "
                               "`Authorization: Bearer <token>` (POST /token or a personal "
                               "access token from the Account page).")
     api.state.ctx = ApiContext(
@@ -67,10 +71,12 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
         limiter=limiter or LoginAttempts(config),
         streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,
                                museum_settings.session_idle_s),
-        dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method))
+        dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
+        jobs=jobs_service)
     errors.register(api)
-    for module in (auth, analyses, museum, sessions):
+    for module in (auth, analyses, museum, sessions, videos, jobs):
         api.include_router(module.router)
     _docs(api, prefix)
-    api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD)
+    api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD,
+                       large=videos.upload_limits(jobs_service))
     return api

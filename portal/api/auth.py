@@ -15,6 +15,7 @@ from fastapi.security import (HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pa
 
 import db
 from db import tokens
+from portal.ratelimit import forwarded_client, proxy_networks
 from portal.security import verify_password
 
 from .context import ApiContext, get_ctx
@@ -47,7 +48,10 @@ def issue_token(request: Request, form: OAuth2PasswordRequestForm = Depends(),
                 ctx: ApiContext = Depends(get_ctx)) -> TokenOut:
     """Exchange a username (or e-mail) and password for a bearer token valid for
     ``API_TOKEN_TTL_S`` seconds.  Failed attempts count towards the portal's login limit."""
-    keys = (request.client.host if request.client else "unknown", form.username.strip().lower()[:254])
+    peer = request.client.host if request.client else "unknown"
+    address = forwarded_client(peer, request.headers.get("x-forwarded-for"), ctx.config.proxy_count,
+                               proxy_networks(ctx.config.trusted_proxies))  # behind nginx: the client
+    keys = (address, form.username.strip().lower()[:254])
     wait = ctx.limiter.retry_after(*keys)
     if wait:
         raise HTTPException(429, f"too many failed logins; try again in {wait} s",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from portal.config import Config
+from portal.jobs.service import JobService
 from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
 from portal.gradio_app.events import AppContext
@@ -21,6 +22,7 @@ class ApiContext:
     limiter: LoginAttempts  # failed POST /token logins, limited like the login form
     streams: SessionStreams
     dummy_hash: str  # checked when the user does not exist, so both cases take as long
+    jobs: JobService | None = None  # videos and photo batches (the Flask app's job service)
 
 
 def get_ctx(request: Request) -> ApiContext:

@@ -163,3 +163,72 @@ class FrameOut(BaseModel):
 
 class SessionSummary(Breakdown):
     duration_s: float
+
+
+class JobSubmitted(BaseModel):
+    job_id: int
+    video_id: int | None = None
+    batch_id: int | None = None
+
+
+class Job(BaseModel):
+    id: int
+    kind: Literal["video", "batch"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float = Field(description="0..1")
+    error: str | None = Field(description="why a failed job failed")
+    attempts: int
+    worker: str | None = Field(description="the worker that ran (or runs) it")
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    video_id: int | None = None
+    batch_id: int | None = None
+
+
+class VideoTrack(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    track_id: int
+    first_seen_s: float
+    last_seen_s: float
+    dwell_s: float
+    frames: int
+    dominant_emotion: str | None
+    mean_probabilities: dict[str, float]
+
+
+class VideoFace(BaseModel):
+    track_id: int
+    box: list[int] = Field(description="x, y, width, height in pixels")
+    emotion: str
+    confidence: float | None = None
+    probabilities: dict[str, float]
+
+
+class VideoFrame(BaseModel):
+    t: float
+    frame: int | None = None
+    faces: list[VideoFace]
+
+
+class Video(BaseModel):
+    id: int
+    job_id: int | None
+    status: str | None = Field(description="the job's status; the analysis fields are null until 'done'")
+    created_at: str
+    title: str
+    filename: str
+    exhibit_id: int | None
+    notes: str
+    consent: bool
+    sample_fps: float | None
+    preset: str
+    duration_s: float | None
+    fps: float | None
+    width: int | None
+    height: int | None
+    frames: int | None
+    frames_analysed: int | None
+    dominant_emotion: str | None
+    tracks: list[VideoTrack]
+    timeline: list[VideoFrame]

@@ -19,7 +19,8 @@ from typing import BinaryIO, Iterable
 import db
 from db import videos
 from realtime.video import PRESETS
-from realtime.video_io import ACCEPTED_SUFFIXES, VideoError, probe
+from realtime.video_io import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError,
+                               VideoTooLargeError, probe)
 
 from .batch_task import MANIFEST
 from .settings import JobSettings
@@ -31,7 +32,18 @@ MAX_PHOTO_BYTES = 25 * 1024 * 1024
 
 
 class UploadError(ValueError):
-    """The upload is refused; the message says why."""
+    """The upload is refused; the message says why.  ``reason``: "format" (not a video/photo we
+    read), "size" (over a limit) or "invalid" (anything else), for the API's status codes."""
+
+    def __init__(self, message: str, reason: str = "invalid"):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _reason(exc: VideoError) -> str:
+    if isinstance(exc, VideoTooLargeError):
+        return "size"
+    return "format" if isinstance(exc, (UnsupportedVideoError, CorruptVideoError)) else "invalid"
 
 
 def _new_folder(settings: JobSettings, kind: str, owner_id: int) -> tuple[Path, str]:
@@ -60,7 +72,7 @@ def _copy_limited(src: BinaryIO, dest: Path, limit: int, what: str) -> int:
         while chunk := src.read(1024 * 1024):
             size += len(chunk)
             if size > limit:
-                raise UploadError(f"{what} is larger than the limit of {limit / 1e6:.0f} MB")
+                raise UploadError(f"{what} is larger than the limit of {limit / 1e6:.0f} MB", "size")
             out.write(chunk)
     return size
 
@@ -71,7 +83,8 @@ def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename
     """Save, check (container, stream, limits) and record the video with its queued job."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in ACCEPTED_SUFFIXES:
-        raise UploadError(f"'{filename}' is not a video we accept; send one of: {', '.join(ACCEPTED_SUFFIXES)}")
+        raise UploadError(f"'{filename}' is not a video we accept; send one of: {', '.join(ACCEPTED_SUFFIXES)}",
+                          "format")
     if preset not in PRESETS:
         raise UploadError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if sample_fps is not None and not 0 < sample_fps <= 240:
@@ -88,7 +101,8 @@ def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename
                 notes=notes.strip()[:4000], consent=consent, sample_fps=sample_fps, preset=preset)
     except VideoError as exc:  # named after the upload, not our copy
         shutil.rmtree(folder, ignore_errors=True)
-        raise UploadError(str(exc).replace(f"file '{original.name}'", f"'{Path(filename).name}'")) from None
+        raise UploadError(str(exc).replace(f"file '{original.name}'", f"'{Path(filename).name}'"),
+                          _reason(exc)) from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -102,23 +116,25 @@ def _photos_from(files: Iterable[tuple[str, BinaryIO]], limit: int) -> Iterable[
             try:
                 archive = zipfile.ZipFile(stream)
             except zipfile.BadZipFile:
-                raise UploadError(f"'{name}' is not a readable zip file") from None
+                raise UploadError(f"'{name}' is not a readable zip file", "format") from None
             members = [m for m in archive.infolist() if not m.is_dir() and Path(m.filename).suffix.lower() in PHOTO_SUFFIXES]
             for m in members:
                 if m.file_size > MAX_PHOTO_BYTES:
-                    raise UploadError(f"'{m.filename}' in '{name}' is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+                    raise UploadError(f"'{m.filename}' in '{name}' is larger than {MAX_PHOTO_BYTES // 2**20} MB",
+                                      "size")
                 count += 1
                 if count > limit:
-                    raise UploadError(f"a batch holds at most {limit} photos")
+                    raise UploadError(f"a batch holds at most {limit} photos", "size")
                 with archive.open(m) as fh:
                     yield Path(m.filename).name, fh
         elif Path(name).suffix.lower() in PHOTO_SUFFIXES:
             count += 1
             if count > limit:
-                raise UploadError(f"a batch holds at most {limit} photos")
+                raise UploadError(f"a batch holds at most {limit} photos", "size")
             yield Path(name).name, stream
         else:
-            raise UploadError(f"'{name}' is neither a photo ({', '.join(PHOTO_SUFFIXES)}) nor a zip of photos")
+            raise UploadError(f"'{name}' is neither a photo ({', '.join(PHOTO_SUFFIXES)}) nor a zip of photos",
+                              "format")
 
 
 def store_batch(settings: JobSettings, owner_id: int, files: list[tuple[str, BinaryIO]], *, title: str = "",

@@ -18,7 +18,10 @@ ROUTES = [("GET", "/analyses"), ("POST", "/analyses"), ("GET", "/analyses/1"),
           ("GET", "/exhibits"), ("POST", "/exhibits"), ("GET", "/exhibits/overview"),
           ("GET", "/exhibits/1"), ("PATCH", "/exhibits/1"), ("GET", "/exhibits/1/summary"),
           ("GET", "/exhibits/1/observations.csv"), ("POST", "/sessions"), ("GET", "/sessions/1"),
-          ("POST", "/sessions/1/frames"), ("POST", "/sessions/1/stop")]
+          ("POST", "/sessions/1/frames"), ("POST", "/sessions/1/stop"),
+          ("POST", "/videos"), ("GET", "/videos/1"), ("DELETE", "/videos/1"),
+          ("GET", "/videos/1/timeline.csv"), ("GET", "/videos/1/annotated.mp4"), ("POST", "/batches"),
+          ("GET", "/jobs/1"), ("POST", "/jobs/1/cancel"), ("POST", "/jobs/1/retry")]
 
 
 def test_every_route_refuses_anonymous_and_bad_tokens(server, anon):

@@ -1,0 +1,159 @@
+"""``/videos`` and ``/batches``: upload a video (or photos) to be analysed as a background job,
+fetch the result (timeline, tracks), download the CSV and the annotated MP4, delete.  The
+upload functions are the portal page's (:mod:`portal.jobs.uploads`); someone else's video
+answers 404."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import FileResponse, Response
+
+import db
+from db import jobs as job_rows
+from db import museum_api, videos
+from portal.jobs.service import JobService
+from portal.jobs.uploads import UploadError, remove_folder, store_batch, store_video
+from portal.records import storage
+from realtime.video_records import load_result
+
+from .auth import current_user
+from .jobs import job_service
+from .schemas import MAX_ID, Id, JobSubmitted, Video
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["videos and jobs"])
+NOT_FOUND = "video not found"
+FORM_OVERHEAD = 64 * 1024  # the other form fields and the multipart boundaries
+STATUS = {"format": 415, "size": 413, "invalid": 422}
+
+
+def upload_limits(service: JobService | None) -> dict[tuple[str, str], int]:
+    """The request-size limits of the upload routes (VIDEO_MAX_MB), for :class:`.limits.BodyLimit`."""
+    if service is None:
+        return {}
+    limit = service.settings.video_limits.max_bytes + FORM_OVERHEAD
+    return {("POST", "/videos"): limit, ("POST", "/batches"): limit}
+
+
+def _exhibit(user: db.User, exhibit_id: int | None):
+    """One of the user's organisations' (non-archived) exhibits, or 404."""
+    if exhibit_id is None:
+        return None
+    with db.connection():
+        exhibit = museum_api.get_exhibit(user.id, exhibit_id)
+    if exhibit is None or exhibit.archived:
+        raise HTTPException(404, "exhibit not found (or archived)")
+    return exhibit
+
+
+def _refused(exc: UploadError) -> HTTPException:
+    return HTTPException(STATUS.get(exc.reason, 422), str(exc))
+
+
+@router.post("/videos", status_code=202, response_model=JobSubmitted, summary="Analyse a video (a job)")
+def upload(video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI"),
+           exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
+           notes: str = Form("", max_length=4000), consent: bool = Form(False),
+           sample_fps: float | None = Form(None, gt=0, le=240, description="empty: every frame"),
+           preset: Literal["default", "close", "room"] = Form("default"),
+           user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """Store the video and queue its analysis; poll ``GET /jobs/{job_id}``.  Refused at once
+    (nothing stored): not a video (415), over VIDEO_MAX_MB / VIDEO_MAX_SECONDS (413)."""
+    exhibit = _exhibit(user, exhibit_id)
+    try:
+        row, job = store_video(service.settings, user.id, video.file, video.filename or "", title=title,
+                               exhibit=exhibit.name if exhibit else "", exhibit_id=exhibit_id, notes=notes,
+                               consent=consent, sample_fps=sample_fps, preset=preset)
+    except UploadError as exc:
+        raise _refused(exc) from None
+    service.submit(job.id)
+    log.info("video uploaded via API user_id=%d video_id=%d job_id=%d", user.id, row.id, job.id)
+    return {"job_id": job.id, "video_id": row.id}
+
+
+def own_video(user: db.User, video_id: int) -> videos.Video:
+    with db.connection():
+        video = videos.get_video(video_id, user.id)
+    if video is None:
+        raise HTTPException(404, NOT_FOUND)
+    return video
+
+
+def _job_status(video: videos.Video) -> str | None:
+    with db.connection():
+        job = job_rows.get_job(video.job_id) if video.job_id else None
+    return job.status if job else None
+
+
+def _stored(service: JobService, stored: str, what: str) -> Path:
+    path = storage.resolve(service.settings.data_dir, stored) if stored else None
+    if path is None or not path.is_file():
+        raise HTTPException(404, f"the {what} does not exist (yet): the video has not been analysed")
+    return path
+
+
+@router.get("/videos/{video_id}", response_model=Video, summary="A video, its tracks and timeline")
+def show(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """The analysis fields, ``tracks`` and ``timeline`` are filled once the job is ``done``."""
+    video = own_video(user, video_id)
+    status = _job_status(video)
+    doc = load_result(_stored(service, video.result_path, "result")) if status == "done" else {}
+    fields = ("id", "job_id", "title", "filename", "exhibit_id", "notes", "consent", "sample_fps", "preset",
+              "duration_s", "fps", "width", "height", "frames", "frames_analysed", "dominant_emotion")
+    return {**{k: getattr(video, k) for k in fields}, "status": status,
+            "created_at": video.created_at.replace(microsecond=0).isoformat() + "Z",
+            "tracks": doc.get("tracks", []), "timeline": doc.get("timeline", [])}
+
+
+@router.get("/videos/{video_id}/timeline.csv", response_class=FileResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def timeline_csv(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """One row per face per analysed frame: t, frame, track_id, x, y, w, h, emotion, 7 probabilities."""
+    video = own_video(user, video_id)
+    return FileResponse(_stored(service, video.csv_path, "timeline"), media_type="text/csv",
+                        filename=f"video-{video.id}-timeline.csv", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/videos/{video_id}/annotated.mp4", response_class=FileResponse,
+            responses={200: {"content": {"video/mp4": {}}}})
+def annotated(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """The annotated H.264 MP4 (range requests supported, for seeking)."""
+    video = own_video(user, video_id)
+    return FileResponse(_stored(service, video.annotated_path, "annotated video"), media_type="video/mp4",
+                        headers={"Cache-Control": "private, no-store"})
+
+
+@router.delete("/videos/{video_id}", status_code=204, summary="Delete a video, its files and observations")
+def delete(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    video = own_video(user, video_id)
+    with db.connection():
+        if video.job_id:
+            job_rows.cancel_job(video.job_id)  # a running worker stops at its next progress write
+        folder = videos.delete_video(user.id, video.id)  # its observations go with it (cascade)
+    if folder is None:
+        raise HTTPException(404, NOT_FOUND)
+    remove_folder(service.settings, folder)
+    log.info("video deleted via API user_id=%d video_id=%d", user.id, video_id)
+    return Response(status_code=204)
+
+
+@router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)")
+def upload_batch(photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
+                 exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
+                 notes: str = Form("", max_length=4000), consent: bool = Form(False),
+                 user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """One analysis per photo (in your history) plus a summary CSV; poll ``GET /jobs/{job_id}``."""
+    exhibit = _exhibit(user, exhibit_id)
+    files = [(f.filename or "", f.file) for f in photos]
+    try:
+        batch, job = store_batch(service.settings, user.id, files, title=title,
+                                 exhibit=exhibit.name if exhibit else "", exhibit_id=exhibit_id,
+                                 notes=notes, consent=consent)
+    except UploadError as exc:
+        raise _refused(exc) from None
+    service.submit(job.id)
+    log.info("photo batch uploaded via API user_id=%d batch_id=%d job_id=%d", user.id, batch.id, job.id)
+    return {"job_id": job.id, "batch_id": batch.id}

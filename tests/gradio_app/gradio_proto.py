@@ -93,5 +93,5 @@ STREAMED = ("process_streaming", "process_generating", "process_completed")
 def first_frame(http: httpx.Client, index: int, jpeg: bytes, session_hash: str | None = None,
                 limit_s: float = 60) -> tuple[dict, str]:
     """Open a webcam stream with one frame; the first answer and the event id (to close it)."""
-    session_hash, event_id = join(http, index, [frame_data(jpeg), None], session_hash)
+    session_hash, event_id = join(http, index, [frame_data(jpeg), None, None], session_hash)
     return messages(http, session_hash, STREAMED, limit_s)[-1], event_id

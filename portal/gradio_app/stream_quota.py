@@ -75,9 +75,9 @@ class StreamQuota:
         try:
             await self.app(scope, receive, watch)
             if status[0] == 200:
-                event_id = json.loads(b"".join(chunks)).get("event_id")
+                event_id = _event_id(b"".join(chunks))
         finally:
-            if isinstance(event_id, str):
+            if event_id is not None:
                 self.slots.confirm(user, token, event_id)
             else:
                 self.slots.cancel(user, token)
@@ -92,6 +92,14 @@ class StreamQuota:
             return PredictBody.model_validate(json.loads(body)).fn_index in self.fn_ids
         except (ValueError, ValidationError):
             return False  # Gradio refuses a malformed join itself
+
+
+def _event_id(answer: bytes) -> str | None:
+    try:
+        event_id = json.loads(answer).get("event_id")
+    except (ValueError, AttributeError):
+        return None
+    return event_id if isinstance(event_id, str) else None
 
 
 def _still_open(blocks, event_id: str) -> bool:

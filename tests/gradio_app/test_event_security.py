@@ -3,6 +3,8 @@
 state, fair shares, pixel limits before decoding, Gradio's temporary files, clear messages."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import secrets
 import threading
@@ -196,12 +198,27 @@ def _join_raw(http, index: int, data: list):
 
 
 def test_streams_per_user_are_limited_and_idle_streams_do_not_block_others(server, alice, bob, portrait):
-    stream, frame, opened = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait), []
-    try:
-        for i in range(2):  # the account's two streams run
-            msg, event_id = first_frame(alice, stream, frame)
+    stream, frame, opened, pages = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait), [], []
+    with contextlib.ExitStack() as open_pages:
+        for i in range(2):  # the account's two streams run, their pages stay open
+            session_hash, event_id = join(alice, stream, [frame_data(frame), None, None])
             opened.append((alice, event_id))
-            assert "live-frame" in _text(msg), (i, msg)
+            pages.append(open_pages.enter_context(alice.stream(
+                "GET", "/app/gradio_api/queue/data", params={"session_hash": session_hash}, timeout=60)).iter_lines())
+            assert "live-frame" in _text(_first_streamed(pages[-1])), i
+        _refused_then_others_served(alice, bob, stream, frame, opened)
+
+
+def _first_streamed(lines) -> dict:
+    """The first streamed answer; ``lines`` (an open event stream) is kept for the caller."""
+    for line in lines:
+        if line.startswith("data:") and (msg := json.loads(line[5:])).get("msg") in STREAMED:
+            return msg
+    raise AssertionError("the event stream ended without a frame")
+
+
+def _refused_then_others_served(alice, bob, stream, frame, opened) -> None:
+    try:
         for _ in range(6):  # and six more are refused when they join
             r = _join_raw(alice, stream, [frame_data(frame), None, None])
             assert r.status_code == 429 and "2 webcam streams open" in r.json()["detail"], r.text

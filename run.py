@@ -43,6 +43,7 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
 
     from portal.gradio_app import blocks
     from portal.gradio_app.guard import CachedUserLookup, RequireUser
+    from portal.gradio_app.stream_quota import StreamQuota
     from portal.gradio_app.upload_quota import UploadQuota
     from portal.gradio_app.settings import settings_from_env
     settings = settings or settings_from_env()
@@ -54,6 +55,8 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
                         **blocks.mount_options(settings, config.data_dir))
     app.add_middleware(UploadQuota, path=f"{REALTIME_PATH}/gradio_api/upload", user_id=user_id,
                        max_body=settings.max_upload_bytes + 65536, per_minute=settings.upload_requests_per_minute)
+    app.add_middleware(StreamQuota, prefix=REALTIME_PATH, user_id=user_id, blocks=interface,
+                       concurrency_id=blocks.WEBCAM_CONCURRENCY_ID, per_user=settings.streams_per_user)
     app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
     log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
              REALTIME_PATH, settings.upload_detector, settings.live_detector)

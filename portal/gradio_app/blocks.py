@@ -35,6 +35,7 @@ from .webcam import WebcamImage
 
 log = logging.getLogger(__name__)
 
+WEBCAM_CONCURRENCY_ID = "webcam"  # the webcam stream's concurrency slots (run.py counts them per user)
 TABS = ("live", "upload")
 PRIVACY_NOTE = (
     "**Privacy:** webcam frames are analysed in memory and then discarded. "
@@ -342,10 +343,11 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
 def _wire_live(handlers: Handlers, c: SimpleNamespace, rec: SimpleNamespace,
                settings: AppSettings) -> None:
     # an open webcam stream holds one of the stream's concurrency slots while it is open (also
-    # idle): max_streams for all users together; each user's share is checked per frame
+    # idle): max_streams for all users together; each user's share is checked when a stream
+    # joins the queue (.stream_quota, by this concurrency id) and per frame (events.stream_frame)
     c.webcam.stream(handlers.on_frame, [c.webcam, c.state, rec.state], [c.view, c.state],
                     stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
-                    concurrency_limit=settings.max_streams, concurrency_id="webcam",
+                    concurrency_limit=settings.max_streams, concurrency_id=WEBCAM_CONCURRENCY_ID,
                     api_visibility="private", show_progress="hidden")
     c.webcam.clear(handlers.on_stop, [c.state], [c.view, c.state], api_visibility="private")
     c.button.click(handlers.on_capture, [c.state, c.title, c.exhibit, c.notes, c.consent],

@@ -43,7 +43,7 @@ class AppSettings:
     classifier_threads: int = 1
     warm_up: bool = True  # load the model and both detectors in the background at start-up
     # fair share (issue 9): see docs/security.md
-    streams_per_user: int = 2  # live webcam streams one account may run at once
+    streams_per_user: int = 2  # webcam streams one account may hold open at once (also idle)
     stream_idle_s: float = 10.0  # a stream without a frame for this long stops counting
     max_streams: int = 32  # webcam streams open at once, all users together
     uploads_per_minute: int = 10  # photos one account may analyse per minute

@@ -2,6 +2,8 @@
 
     streams = StreamShare(per_user=2, idle_s=10)
     streams.admit(user_id, key)      # False: this user already has ``per_user`` live streams
+    slots = StreamSlots(per_user=2, is_open=lambda event_id: ...)
+    slots.reserve(user_id)           # None: this user already holds ``per_user`` stream slots
     uploads = UploadShare(per_minute=10)
     uploads.admit(user_id)           # False: over the user's uploads in the last minute
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 
 class StreamShare:
@@ -58,3 +61,41 @@ class UploadShare:
                 return False
             times.append(now)
             return True
+
+
+class StreamSlots:
+    """Open webcam stream events per user, counted at queue-join time: an event counts from
+    its join until ``is_open(event_id)`` says the queue has let go of it (time limit, stop,
+    disconnect, error), whether or not it ever sent a frame.
+
+    ``reserve`` is synchronous (one event loop: no join slips between its check and its
+    count); ``confirm`` names the reservation's event, ``cancel`` drops a failed join."""
+
+    def __init__(self, per_user: int, is_open: Callable[[str], bool]):
+        self.per_user, self.is_open = per_user, is_open
+        self._lock = threading.Lock()
+        self._events: dict[int, set] = defaultdict(set)
+
+    def reserve(self, user_id: int) -> object | None:
+        """A token for one more stream of ``user_id``; None when it already has ``per_user``."""
+        with self._lock:
+            events = self._events[user_id]
+            events -= {e for e in events if isinstance(e, str) and not self.is_open(e)}
+            if len(events) >= self.per_user:
+                return None
+            token = object()
+            events.add(token)
+            return token
+
+    def confirm(self, user_id: int, token: object, event_id: str) -> None:
+        with self._lock:
+            events = self._events[user_id]
+            events.discard(token)
+            events.add(event_id)
+
+    def cancel(self, user_id: int, token: object) -> None:
+        with self._lock:
+            events = self._events[user_id]
+            events.discard(token)
+            if not events:
+                del self._events[user_id]

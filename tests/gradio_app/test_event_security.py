@@ -3,7 +3,10 @@
 state, fair shares, pixel limits before decoding, Gradio's temporary files, clear messages."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
 import threading
 import time
 
@@ -11,8 +14,8 @@ import pytest
 
 import db
 from app_testlib import SECRET, ServerThread, jpeg_bytes, png_bytes
-from gradio_proto import (call, close_stream, file_data, first_frame, fn_index, join, logged_in,
-                          messages, upload)
+from gradio_proto import (STREAMED, call, close_stream, file_data, first_frame, fn_index, frame_data, join,
+                          logged_in, messages, upload)
 
 pytestmark = pytest.mark.security
 
@@ -187,16 +190,38 @@ def test_webcam_frame_declaring_81_megapixels_is_refused_before_decoding(server,
     assert peak < 50 * 1024 * 1024, peak  # 81 MP of RGB would be 243 MB
 
 
+def _join_raw(http, index: int, data: list):
+    """A queue join as the browser sends it; the HTTP response (no error raised)."""
+    return http.post("/app/gradio_api/queue/join",
+                     json={"data": data, "fn_index": index, "session_hash": secrets.token_hex(6),
+                           "event_data": None, "trigger_id": None})
+
+
 def test_streams_per_user_are_limited_and_idle_streams_do_not_block_others(server, alice, bob, portrait):
-    stream, frame, opened = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait), []
-    try:
-        for i in range(8):  # one account opens 8 webcam streams
-            msg, event_id = first_frame(alice, stream, frame)
+    stream, frame, opened, pages = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait), [], []
+    with contextlib.ExitStack() as open_pages:
+        for i in range(2):  # the account's two streams run, their pages stay open
+            session_hash, event_id = join(alice, stream, [frame_data(frame), None, None])
             opened.append((alice, event_id))
-            if i < 2:
-                assert "live-frame" in _text(msg), (i, msg)
-            else:
-                assert "2 webcam streams open" in _text(msg), (i, msg)
+            pages.append(open_pages.enter_context(alice.stream(
+                "GET", "/app/gradio_api/queue/data", params={"session_hash": session_hash}, timeout=60)).iter_lines())
+            assert "live-frame" in _text(_first_streamed(pages[-1])), i
+        _refused_then_others_served(alice, bob, stream, frame, opened)
+
+
+def _first_streamed(lines) -> dict:
+    """The first streamed answer; ``lines`` (an open event stream) is kept for the caller."""
+    for line in lines:
+        if line.startswith("data:") and (msg := json.loads(line[5:])).get("msg") in STREAMED:
+            return msg
+    raise AssertionError("the event stream ended without a frame")
+
+
+def _refused_then_others_served(alice, bob, stream, frame, opened) -> None:
+    try:
+        for _ in range(6):  # and six more are refused when they join
+            r = _join_raw(alice, stream, [frame_data(frame), None, None])
+            assert r.status_code == 429 and "2 webcam streams open" in r.json()["detail"], r.text
         t0 = time.perf_counter()
         msg, event_id = first_frame(bob, stream, frame, limit_s=30)  # another user still gets in
         opened.append((bob, event_id))
@@ -204,6 +229,52 @@ def test_streams_per_user_are_limited_and_idle_streams_do_not_block_others(serve
     finally:
         for http, event_id in opened:
             close_stream(http, event_id)
+
+
+def test_idle_stream_joins_beyond_the_share_are_refused_until_the_streams_end(server, alice, bob, portrait):
+    """Streams that never send a frame hold a slot of the stream's concurrency limit (all
+    users together) until they end: one account may hold ``streams_per_user`` of them."""
+    stream, frame, opened = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait), []
+    try:
+        for _ in range(2):  # joined, then silent: no frame, no event stream read
+            r = _join_raw(alice, stream, [None, None, None])
+            assert r.status_code == 200, r.text
+            opened.append((alice, r.json()["event_id"]))
+        refused = [_join_raw(alice, stream, [None, None, None]) for _ in range(30)]
+        assert {r.status_code for r in refused} == {429}, {r.status_code for r in refused}
+        assert "2 webcam streams open" in refused[0].json()["detail"]
+        as_string = alice.post("/app/gradio_api/queue/join",  # Gradio reads "5" as fn_index 5
+                               json={"data": [None, None, None], "fn_index": str(stream),
+                                     "session_hash": secrets.token_hex(6)})
+        assert as_string.status_code == 429, as_string.text
+        msg, event_id = first_frame(bob, stream, frame, limit_s=30)  # another user joins and is served
+        opened.append((bob, event_id))
+        assert "live-frame" in _text(msg), msg
+    finally:
+        for http, event_id in opened:
+            close_stream(http, event_id)
+    deadline = time.monotonic() + 20  # the closed streams leave Gradio's queue: alice may join again
+    while (r := _join_raw(alice, stream, [None, None, None])).status_code == 429 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert r.status_code == 200, r.text
+    close_stream(alice, r.json()["event_id"])
+
+
+def test_a_disconnected_stream_frees_its_slot(server, alice, portrait):
+    stream, frame = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait)
+    kept = first_frame(alice, stream, frame)[1]
+    session_hash, dropped = join(alice, stream, [frame_data(frame), None, None])
+    messages(alice, session_hash, STREAMED)  # served, then the browser goes away (tab closed)
+    try:
+        deadline = time.monotonic() + 20
+        while (r := _join_raw(alice, stream, [frame_data(frame), None, None])).status_code == 429 \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert r.status_code == 200, r.text
+        close_stream(alice, r.json()["event_id"])
+    finally:
+        close_stream(alice, kept)
+        close_stream(alice, dropped)
 
 
 def test_uploads_per_minute_are_limited(server, alice, portrait):

@@ -12,7 +12,7 @@ from realtime import contract
 from realtime.classifier import EmotionClassifier, ModelError
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = ["emotion.onnx", "emotion_restart.onnx"]
+SHIPPED = ["emotion.onnx", "emotion_e45.onnx", "emotion_restart.onnx"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

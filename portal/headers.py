@@ -19,6 +19,11 @@ APP_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval';
            "media-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
            "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'self'; "
            "form-action 'self'; base-uri 'self'")
+# The API's Swagger page (FastAPI's HTML) starts Swagger UI with one inline script; its assets are
+# served by this origin. It shows no user data of its own (requests carry the user's bearer token).
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'self'; "
+            "form-action 'self'; base-uri 'self'")
 COMMON = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
           "Referrer-Policy": "same-origin"}
 

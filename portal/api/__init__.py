@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from portal.config import Config
 from portal.jobs.service import JobService
 from portal.museum_settings import MuseumSettings
+from portal.headers import DOCS_CSP
 from portal.ratelimit import LoginAttempts
 from portal.security import hash_password
 from portal.gradio_app.events import AppContext
@@ -44,11 +45,13 @@ def _docs(api: FastAPI, prefix: str) -> None:
 
     @api.get("/docs", include_in_schema=False)
     def docs():
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{prefix}/openapi.json", title="Emotion Classifier API",
             swagger_js_url=f"{prefix}/docs-assets/swagger-ui-bundle.js",
             swagger_css_url=f"{prefix}/docs-assets/swagger-ui.css",
             swagger_favicon_url=f"{prefix}/docs-assets/favicon-32x32.png")
+        page.headers["Content-Security-Policy"] = DOCS_CSP  # its one inline start-up script
+        return page
 
 
 def build_api(config: Config, *, app_settings: AppSettings | None = None,

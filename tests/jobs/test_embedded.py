@@ -17,6 +17,7 @@ import db
 from db import jobs, videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_batch
+from portal.jobs.worker import dead_local_workers
 from realtime.video_records import load_result
 
 from .conftest import add_video, wait_for
@@ -116,6 +117,9 @@ def test_server_killed_mid_job_is_resumed_at_restart(settings, owner, long_video
         proc.wait()
     with db.connection():
         assert jobs.get_job(job.id).status == "running"  # what a crash leaves behind
+    deadline = time.monotonic() + 20  # SIGKILL is asynchronous: wait until the OS has ended the pool worker
+    while not dead_local_workers([running.worker]) and time.monotonic() < deadline:
+        time.sleep(0.1)
     svc = JobService(settings)
     try:
         assert job.id in svc.start()  # the dead worker's job is re-queued and sent again

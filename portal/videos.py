@@ -16,7 +16,7 @@ from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirec
 from flask_login import current_user, login_required
 
 import db
-from db import jobs, videos
+from db import jobs, museum_api, videos
 from realtime.video import PRESETS
 from realtime.video_records import load_result
 
@@ -79,7 +79,7 @@ def _upload_limit():
 def index():
     settings = _service().settings
     return render_template("videos.html", videos=videos.list_videos(current_user.id),
-                           batches=videos.list_batches(current_user.id),
+                           batches=videos.list_batches(current_user.id), exhibits=museum_api.list_exhibits(current_user.id),
                            presets=PRESET_LABELS, form=PostForm(), max_mb=settings.video_limits.max_bytes / 2**20,
                            max_minutes=settings.video_limits.max_duration_s / 60, max_photos=settings.batch_max_photos)
 
@@ -94,6 +94,19 @@ def _sample_fps() -> float | None:
         raise UploadError(f"frames analysed per second must be a number, not '{raw[:20]}'") from None
 
 
+def _exhibit() -> dict:
+    """``exhibit_id`` (one of the user's organisations' exhibits: its faces feed that exhibit's
+    analytics) and ``exhibit`` (free text, else the exhibit's name) from the form."""
+    raw, text = (request.form.get("exhibit_id") or "").strip(), request.form.get("exhibit", "").strip()
+    if not raw:
+        return {"exhibit_id": None, "exhibit": text}
+    exhibit = museum_api.get_exhibit(current_user.id, raw)
+    if exhibit is None or exhibit.archived:
+        raise UploadError("that exhibit is not available (archived, or not one of your organisations'): "
+                          "choose another one, or none")
+    return {"exhibit_id": exhibit.id, "exhibit": text or exhibit.name}
+
+
 @bp.post("")
 @login_required
 def upload():
@@ -105,7 +118,7 @@ def upload():
     try:
         video, job = store_video(
             _service().settings, current_user.id, file.stream, file.filename, title=form.get("title", ""),
-            exhibit=form.get("exhibit", ""), notes=form.get("notes", ""), consent=bool(form.get("consent")),
+            **_exhibit(), notes=form.get("notes", ""), consent=bool(form.get("consent")),
             sample_fps=_sample_fps(), preset=form.get("preset") or "default")
     except UploadError as exc:
         flash(str(exc), "error")
@@ -220,7 +233,7 @@ def upload_batch():
     form = request.form
     try:
         batch, job = store_batch(_service().settings, current_user.id, files, title=form.get("title", ""),
-                                 exhibit=form.get("exhibit", ""), notes=form.get("notes", ""),
+                                 **_exhibit(), notes=form.get("notes", ""),
                                  consent=bool(form.get("consent")))
     except UploadError as exc:
         flash(str(exc), "error")

@@ -19,7 +19,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -128,3 +128,28 @@ def load_result(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON document written by ResultWriter."""
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def iter_timeline_csv(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """The timeline read back from ``timeline.csv`` one analysed frame at a time, as the JSON's
+    ``{"t", "frame", "faces": [{"track_id", "box", "emotion", "probabilities"}]}`` entries (frames
+    without a face have no row, so they are not yielded). Memory stays flat however long the video."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or header[:8] != csv_header([])[:8]:
+            raise ValueError(f"{Path(path).name} is not a timeline CSV (header {header!r})")
+        classes = header[8:]
+        entry: dict[str, Any] | None = None
+        for line, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise ValueError(f"{Path(path).name}, line {line}: {len(row)} fields, expected {len(header)}")
+            frame = int(row[1])
+            if entry is None or entry["frame"] != frame:
+                if entry is not None:
+                    yield entry
+                entry = {"t": float(row[0]), "frame": frame, "faces": []}
+            entry["faces"].append({"track_id": int(row[2]), "box": [int(v) for v in row[3:7]], "emotion": row[7],
+                                   "probabilities": {c: float(v) for c, v in zip(classes, row[8:])}})
+        if entry is not None:
+            yield entry

@@ -12,6 +12,7 @@ import cv2
 
 import db
 from db import jobs, videos
+from db.observations import attach_computation
 from realtime.config import PipelineConfig
 from realtime.io import ImageError
 from realtime.pipeline import Analysis, get_analyzer
@@ -46,6 +47,9 @@ def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str
             dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
             model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
         videos.add_batch_item(batch.id, comp.id, name)
+        if batch.exhibit_id is not None and attach_computation(batch.owner_id, comp, batch.exhibit_id) is None:
+            log.warning("batch %d: exhibit %d is no longer available; photo %d not added to it", batch.id,
+                        batch.exhibit_id, index)
     return comp.id
 
 

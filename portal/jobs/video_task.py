@@ -13,7 +13,7 @@ import db
 from db import jobs, videos
 from db.observations import add_video_observations
 from realtime.video import VideoConfig, analyse_video
-from realtime.video_records import load_result
+from realtime.video_records import iter_timeline_csv
 
 from .settings import JobSettings
 from .reporting import JobInputError, Reporter
@@ -48,8 +48,8 @@ def run_video_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
             fps=round(result.info.fps, 3), width=result.info.width, height=result.info.height,
             frames=result.frames, frames_analysed=result.frames_analysed, tracks=len(doc_tracks),
             dominant_emotion=dominant)
-        if video.exhibit_id is not None:  # its tracked faces feed the exhibit's analytics
-            add_video_observations(video, load_result(result.files["json"])["timeline"])
+        if video.exhibit_id is not None:  # its tracked faces feed the exhibit's analytics (read back
+            add_video_observations(video, iter_timeline_csv(result.files["csv"]))  # one frame at a time)
     original.unlink(missing_ok=True)
     log.info("video %d analysed: %d frames, %d tracks, %.1f frames/s", video.id, result.frames, len(doc_tracks),
              result.fps_processed)

@@ -147,3 +147,43 @@ def test_photo_batch_through_the_form(client, alice, config):
     assert resp.status_code == 302 and not (Path(config.data_dir) / batch.folder).exists()
     with db.connection():
         assert db.count_computations(alice.id) == 0
+
+
+def test_exhibit_is_chosen_from_the_users_exhibits_and_batches_feed_it(client, alice, config, clip):
+    import cv2
+
+    from db import museum_api, observations
+    from realtime.research.scenes import real_photo
+
+    with db.connection():
+        exhibit = museum_api.create_exhibit(alice.id, museum_api.create_organisation(alice.id, "Louvre").id, "Mona Lisa")
+        mallory = db.create_user("mallory2", "m2@example.org", "h")
+        foreign = museum_api.create_exhibit(mallory.id, museum_api.create_organisation(mallory.id, "Other").id,
+                                            "Secret room")
+    page = client.get("/videos").text
+    assert f'<option value="{exhibit.id}">Louvre · Mona Lisa</option>' in page and "Secret room" not in page
+
+    upload(client, clip, exhibit_id=str(foreign.id))  # another organisation's exhibit: refused, nothing stored
+    assert "that exhibit is not available" in client.get("/videos").text
+    with db.connection():
+        assert videos.list_videos(alice.id) == []
+
+    def png(name):
+        return io.BytesIO(cv2.imencode(".png", cv2.cvtColor(real_photo(name), cv2.COLOR_RGB2BGR))[1].tobytes())
+
+    form = {"title": "Hall", "exhibit_id": str(exhibit.id), "photos": [(png("astronaut"), "a.png"),
+                                                                        (png("camera"), "b.png")],
+            "csrf_token": csrf_token(client, "/videos")}
+    assert client.post("/videos/batches", data=form, content_type="multipart/form-data").status_code == 302
+    with db.connection():
+        batch = videos.Batch.get(videos.Batch.owner == alice.id)
+    assert (batch.exhibit_id, batch.exhibit) == (exhibit.id, "Mona Lisa")
+    assert wait_done(client, batch.job_id)["status"] == "done"
+    summary = client.get(f"/videos/batches/{batch.id}/summary.csv").data.decode().splitlines()
+    faces = len(summary) - 1
+    with db.connection():
+        rows = observations.observation_rows(exhibit.id)
+    assert faces >= 2 and len(rows) == faces and {r["source"] for r in rows} == {"upload"}
+    post(client, f"/videos/batches/{batch.id}/delete", page=f"/videos/batches/{batch.id}")
+    with db.connection():
+        assert observations.observation_rows(exhibit.id) == []  # the photos' faces go with the batch

@@ -18,7 +18,7 @@ from realtime.video_io import (
     VideoTooLargeError,
     probe,
 )
-from realtime.video_records import load_result
+from realtime.video_records import ResultWriter, iter_timeline_csv, load_result
 from realtime.research.video_synth import one_face, room_camera, two_faces
 
 
@@ -82,6 +82,54 @@ def test_csv_matches_json(one_result):
         assert int(row["track_id"]) == face["track_id"] and row["emotion"] == face["emotion"]
         assert [int(row[k]) for k in "xywh"] == face["box"]
         assert [float(row[c]) for c in classes] == [face["probabilities"][c] for c in classes]
+
+
+def test_timeline_read_back_from_the_csv_equals_the_json(one_result):
+    result, doc = one_result
+    with_faces = [{k: e[k] for k in ("t", "frame")} | {"faces": [{k: f[k] for k in
+                  ("track_id", "box", "emotion", "probabilities")} for f in e["faces"]]}
+                  for e in doc["timeline"] if e["faces"]]
+    assert list(iter_timeline_csv(result.files["csv"])) == with_faces and len(with_faces) == 29
+
+
+def test_timeline_csv_errors_name_the_line(tmp_path, one_result):
+    result, _ = one_result
+    lines = result.files["csv"].read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 2)[0]]) + "\n")
+    with pytest.raises(ValueError, match=r"bad.csv, line 4: 13 fields, expected 15"):
+        list(iter_timeline_csv(bad))
+    bad.write_text("name,age\n")
+    with pytest.raises(ValueError, match="not a timeline CSV"):
+        list(iter_timeline_csv(bad))
+
+
+class _Face:
+    def __init__(self, track_id, x, probs):
+        self.track_id, self.box, self.emotion, self.confidence, self.probabilities = track_id, (x, 5, 40, 40), \
+            "happy", 0.5, probs
+
+
+def test_reading_a_long_timeline_back_keeps_memory_flat(tmp_path):
+    """An hour at 30 frames/s with two faces: reading it back frame by frame holds one frame."""
+    import tracemalloc
+
+    classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    probs = dict(zip(classes, (0.1, 0.0, 0.1, 0.5, 0.1, 0.1, 0.1)))
+    writer = ResultWriter(tmp_path, classes)
+    frames = 108_000
+    for i in range(frames):
+        writer.add(i / 30, i, [_Face(1, 10, probs), _Face(2, 90, probs)])
+    writer.finish({"tracks": []})
+    assert writer.csv_path.stat().st_size > 10e6  # 13.5 MB
+    tracemalloc.start()
+    count = faces = 0
+    for entry in iter_timeline_csv(writer.csv_path):
+        count, faces = count + 1, faces + len(entry["faces"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (count, faces) == (frames, 2 * frames)
+    assert peak < 1e6, f"peak {peak / 1e6:.1f} MB while reading back"
 
 
 def test_annotated_video_is_browser_playable_h264(one_result):

@@ -117,3 +117,7 @@ class StreamConfig:
     # the close-up pass on a frame where the detector finds nothing: every frame while a track is
     # alive, else every n-th faceless frame (0: never). Measured in docs/realtime.md ("Close-ups").
     closeup_every: int = 3
+    # tiled detectors: each tile runs at least every n-th frame (in turn), and every frame while a
+    # face it found is tracked; the whole image every frame. 1: every tile every frame.
+    # Measured in docs/video.md ("Tiles in turn").
+    tile_every: int = 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Collection
 
 import numpy as np
 
@@ -24,6 +25,18 @@ class DetectorError(RuntimeError):
 class Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels, clipped to the image
     score: float
+    tile: int = -1  # the tile that found it (tiled detectors), -1: the whole image
+
+
+def tile_grid(width: int, height: int, n: int, overlap: float) -> list[tuple[int, int, int, int]]:
+    """The ``n`` x ``n`` overlapping tiles (x0, y0, x1, y1) of a tiled detector, row by row."""
+    tw, th = width / (n - (n - 1) * overlap), height / (n - (n - 1) * overlap)
+    tiles = []
+    for i in range(n):
+        for j in range(n):
+            x0, y0 = int(j * tw * (1 - overlap)), int(i * th * (1 - overlap))
+            tiles.append((x0, y0, min(width, int(round(x0 + tw))), min(height, int(round(y0 + th)))))
+    return tiles
 
 
 class MediaPipeDetector:
@@ -46,26 +59,27 @@ class MediaPipeDetector:
         return self._solution.FaceDetection(model_selection=self.spec.model_selection,
                                             min_detection_confidence=self.spec.min_score)
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
+    @property
+    def n_tiles(self) -> int:
+        return self.spec.tiles ** 2 if self.spec.tiles >= 2 else 0
+
+    def detect(self, rgb: np.ndarray, tiles: Collection[int] | None = None) -> list[Detection]:
+        """Faces in ``rgb``: the whole image, then (tiled detectors) each tile, or only the tiles
+        numbered in ``tiles`` (row by row from 0; streams choose them per frame)."""
         if self.spec.tiles < 2:
             return self._detect(rgb)
         H, W = rgb.shape[:2]
         found = self._detect(rgb)
-        n, overlap = self.spec.tiles, self.spec.tile_overlap
-        tw, th = W / (n - (n - 1) * overlap), H / (n - (n - 1) * overlap)
-        for i in range(n):
-            for j in range(n):
-                x0, y0 = int(j * tw * (1 - overlap)), int(i * th * (1 - overlap))
-                x1, y1 = min(W, int(round(x0 + tw))), min(H, int(round(y0 + th)))
-                if min(x1 - x0, y1 - y0) < MIN_TILE_PX:
-                    continue
-                for d in self._detect(rgb[y0:y1, x0:x1]):
-                    bx, by, bw, bh = d.box
-                    # a box cut by the tile's inner edge is a partial face: the other tile has it whole
-                    cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
-                        or (by + bh > y1 - y0 - 1 and y1 < H)
-                    if not cut:
-                        found.append(Detection((bx + x0, by + y0, bw, bh), d.score))
+        for k, (x0, y0, x1, y1) in enumerate(tile_grid(W, H, self.spec.tiles, self.spec.tile_overlap)):
+            if (tiles is not None and k not in tiles) or min(x1 - x0, y1 - y0) < MIN_TILE_PX:
+                continue
+            for d in self._detect(rgb[y0:y1, x0:x1]):
+                bx, by, bw, bh = d.box
+                # a box cut by the tile's inner edge is a partial face: the other tile has it whole
+                cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
+                    or (by + bh > y1 - y0 - 1 and y1 < H)
+                if not cut:
+                    found.append(Detection((bx + x0, by + y0, bw, bh), d.score, k))
         return nms(found)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:

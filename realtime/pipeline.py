@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import cv2
 import numpy as np
@@ -34,6 +34,7 @@ class Face:
     crop_box: tuple[int, int, int, int]  # the FER2013-framed square that was classified
     track_id: int | None = None  # set by Stream
     raw_probabilities: dict[str, float] | None = None  # Stream: this frame's unsmoothed output
+    tile: int = -1  # tiled detectors: the tile that found it (-1: the whole image); streams schedule tiles by it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,15 +112,18 @@ class Analyzer:
             tta = bool(self.classifier.metadata.get("tta", {}).get("hflip", False))
         self.tta = tta
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
-        return self._select(self.detector.detect(rgb))
+    def detect(self, rgb: np.ndarray, tiles: Collection[int] | None = None) -> list[Detection]:
+        """``tiles``: tiled detectors run only these tiles (None: all)."""
+        dets = self.detector.detect(rgb) if tiles is None else self.detector.detect(rgb, tiles=tiles)
+        return self._select(dets)
 
     def _select(self, dets: list[Detection]) -> list[Detection]:
         dets = [d for d in dets if min(d.box[2], d.box[3]) >= self.config.min_face_px]
         dets = sorted(dets, key=lambda d: -d.score)[: self.config.max_faces]
         return sorted(dets, key=lambda d: (d.box[0], d.box[1]))  # left to right: stable numbering
 
-    def find_faces(self, rgb: np.ndarray, closeup: bool | None = None) -> tuple[list[Detection], DetectorSpec]:
+    def find_faces(self, rgb: np.ndarray, closeup: bool | None = None,
+                   tiles: Collection[int] | None = None) -> tuple[list[Detection], DetectorSpec]:
         """The faces in ``rgb`` and the detector that found them: the configured detector, then,
         if it finds nothing and ``closeup`` (default: the config's), the close-up pass."""
         h, w = rgb.shape[:2]
@@ -127,7 +131,7 @@ class Analyzer:
             raise ImageTooSmallError(f"image is {w}x{h} pixels: too small to hold a face "
                                      f"(at least {self.config.min_face_px} pixels on each side)")
         try:
-            dets = self.detect(rgb)
+            dets = self.detect(rgb, tiles)
             if dets or not (self.config.closeup if closeup is None else closeup):
                 return dets, self.spec
             return self._select(detect_closeup(rgb, self.spec)), closeup_spec(self.spec)
@@ -156,17 +160,20 @@ class Analyzer:
                 confidence=float(p[k]),
                 probabilities={c: float(v) for c, v in zip(classes, p)},
                 crop_box=tuple(int(round(v)) for v in square_to_box(*sq)),
+                tile=det.tile,
             ))
         return faces, (time.perf_counter() - t0) * 1000.0
 
-    def analyze(self, image: ImageSource | DecodedImage, closeup: bool | None = None) -> Analysis:
+    def analyze(self, image: ImageSource | DecodedImage, closeup: bool | None = None,
+                tiles: Collection[int] | None = None) -> Analysis:
         """Decode, find, crop and classify. ``closeup``: run the close-up pass when nothing is
-        found (None: as the config says; streams decide per frame)."""
+        found (None: as the config says); ``tiles``: which tiles a tiled detector runs (None: all).
+        Streams decide both per frame."""
         t0 = time.perf_counter()
         decoded = image if isinstance(image, DecodedImage) else load_image(image, self.config.max_pixels)
         t1 = time.perf_counter()
         rgb = decoded.rgb
-        dets, spec = self.find_faces(rgb, closeup)
+        dets, spec = self.find_faces(rgb, closeup, tiles)
         t2 = time.perf_counter()
         faces, classify_ms = self.classify_detections(rgb, dets, spec.crop)
         timing = {"decode": (t1 - t0) * 1000.0, "detect": (t2 - t1) * 1000.0, "classify": classify_ms}

@@ -22,6 +22,7 @@ class Track:
     probs: np.ndarray
     missed: int = 0
     hits: int = 1
+    tile: int = -1  # the detector tile that last found it (-1: the whole image)
 
 
 class Stream:
@@ -38,6 +39,8 @@ class Stream:
             raise ValueError("alpha and box_alpha must be in (0, 1]")
         if self.config.closeup_every < 0:
             raise ValueError("closeup_every must be >= 0")
+        if self.config.tile_every < 1:
+            raise ValueError("tile_every must be >= 1")
         self._lock = threading.Lock()
         self.reset()
 
@@ -56,8 +59,18 @@ class Stream:
         every = self.config.closeup_every
         return every > 0 and (bool(self.tracks) or self._faceless % every == 0)
 
+    def _tiles_now(self) -> set[int] | None:
+        """The tiles a tiled detector runs on this frame (None: all): every ``tile_every``-th tile in
+        turn (each is seen at least every ``tile_every`` frames: new small faces are found within
+        that many frames) plus the tiles of the faces being tracked (found again every frame)."""
+        every, n = self.config.tile_every, getattr(self.analyzer.detector, "n_tiles", 0)
+        if every <= 1 or not n:
+            return None
+        turn = {k for k in range(n) if k % every == self.frames % every}
+        return turn | {t.tile for t in self.tracks if t.tile >= 0}
+
     def process(self, frame: ImageSource) -> Analysis:
-        analysis = self.analyzer.analyze(frame, closeup=self._closeup_now())
+        analysis = self.analyzer.analyze(frame, closeup=self._closeup_now(), tiles=self._tiles_now())
         with self._lock:
             self._faceless = 0 if analysis.faces else self._faceless + 1
             analysis.faces = self._update(analysis.faces, analysis.classes)
@@ -79,8 +92,9 @@ class Stream:
                 tr.box = tuple(b * n + (1.0 - b) * o for n, o in zip(face.box, tr.box))
                 tr.missed = 0
                 tr.hits += 1
+                tr.tile = face.tile
             else:
-                tr = Track(self._next_id, tuple(float(v) for v in face.box), raw)
+                tr = Track(self._next_id, tuple(float(v) for v in face.box), raw, tile=face.tile)
                 self._next_id += 1
                 self.tracks.append(tr)
                 used_tracks.add(len(self.tracks) - 1)

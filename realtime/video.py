@@ -34,6 +34,9 @@ PRESETS: dict[str, str] = {
     "close": "full",  # one or two large faces: the fastest detector that finds them every frame
     "room": "full-tiled3@0.5",  # a camera overlooking a room: faces 12-25 px high in 480x270
 }
+#: Tiled detectors in videos run their tiles in turn (StreamConfig.tile_every), measured in
+#: docs/video.md ("Tiles in turn"): the same faces at a third of the detector calls.
+TILE_EVERY: dict[str, int] = {"default": 3, "room": 2}
 NO_BARS = DrawStyle(bars=False, crowded=10**9)  # when the bars would need a side panel (frame size must not change)
 
 
@@ -47,7 +50,7 @@ class VideoConfig:
     detector: str | None = None  # overrides the preset
     model_path: str | None = None
     sample_fps: float | None = None  # None: every frame
-    stream: StreamConfig = field(default_factory=StreamConfig)
+    stream: StreamConfig | None = None  # None: StreamConfig() with the preset's tile_every
     limits: VideoLimits = field(default_factory=VideoLimits)
     annotate: bool = True
     crf: int = 23
@@ -59,6 +62,9 @@ class VideoConfig:
         if self.sample_fps is not None and not self.sample_fps > 0:
             raise ValueError(f"sample_fps must be a positive number of frames per second, got {self.sample_fps}")
         return PipelineConfig(detector=self.detector or PRESETS[self.preset], model_path=self.model_path)
+
+    def stream_config(self) -> StreamConfig:
+        return self.stream or StreamConfig(tile_every=TILE_EVERY.get(self.preset, 1))
 
 
 @dataclass
@@ -167,7 +173,7 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
 
 def _run(path, info: VideoInfo, config: VideoConfig, analyzer: Analyzer, writer: ResultWriter,
          annotator: _Annotator, progress, should_stop) -> tuple[int, dict[str, float]]:
-    stream = Stream(stream_config=config.stream, analyzer=analyzer)
+    stream = Stream(stream_config=config.stream_config(), analyzer=analyzer)
     sampler = _Sampler(config.sample_fps)
     timing = dict.fromkeys(("decode", "detect", "classify", "track", "draw_encode", "write", "total"), 0.0)
     faces: list = []

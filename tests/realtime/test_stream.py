@@ -106,3 +106,40 @@ def test_real_stream_keeps_one_track(config):
 def test_bad_stream_config():
     with pytest.raises(ValueError, match="alpha"):
         _stream([[]], alpha=0.0)
+
+
+def test_tile_every_must_be_positive():
+    from realtime.config import StreamConfig
+
+    with pytest.raises(ValueError, match="tile_every must be >= 1"):
+        Stream(stream_config=StreamConfig(tile_every=0), analyzer=object())
+
+
+class TiledDetector:
+    """A 3x3-tiled detector: records which tiles each frame asked for; tile 4 finds a face in
+    every frame it runs."""
+
+    n_tiles = 9
+
+    def __init__(self):
+        self.asked: list[set[int] | None] = []
+
+    def detect(self, rgb, tiles=None):
+        self.asked.append(None if tiles is None else set(tiles))
+        return [Detection((100, 100, 20, 20), 0.9, 4)] if tiles is None or 4 in tiles else []
+
+
+def test_tiles_run_in_turn_and_every_frame_while_their_face_is_tracked():
+    detector = TiledDetector()
+    an = Analyzer(PipelineConfig(closeup=False), classifier=FlickerClassifier(), detector=detector)
+    stream = Stream(stream_config=StreamConfig(tile_every=3, closeup_every=0), analyzer=an)
+    frame = np.zeros((240, 320, 3), np.uint8)
+    ids = [[f.track_id for f in stream.process(frame).faces] for _ in range(4)]
+    assert detector.asked == [{0, 3, 6}, {1, 4, 7}, {2, 5, 8, 4}, {0, 3, 6, 4}]
+    assert ids == [[], [1], [1], [1]]  # found when its tile's turn came, then kept every frame
+    stream.reset()
+    stream.process(frame)
+    assert detector.asked[-1] == {0, 3, 6}  # a new video starts the turns again, with no tracked tile
+    everything = Stream(stream_config=StreamConfig(tile_every=1), analyzer=an)
+    everything.process(frame)
+    assert detector.asked[-1] is None  # tile_every=1: all tiles, as for photos

@@ -183,7 +183,7 @@ class H264Writer:
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float, crf: int = 23,
-                 preset: str = "ultrafast"):
+                 preset: str = "ultrafast", threads: int = 1):
         self.path = Path(path)
         self.size = (width, height)
         self.even = (width + width % 2, height + height % 2)
@@ -195,7 +195,8 @@ class H264Writer:
         self._stream.width, self._stream.height = self.even
         self._stream.pix_fmt = "yuv420p"
         if encoder == "libx264":
-            self._stream.options = {"crf": str(crf), "preset": preset}
+            # threads=1: one worker per core is the deployment (docs/video.md); 0 lets x264 choose
+            self._stream.options = {"crf": str(crf), "preset": preset, "threads": str(threads)}
 
     def write(self, rgb: np.ndarray) -> None:
         h, w = rgb.shape[:2]

@@ -65,14 +65,11 @@ class MediaPipeDetector:
 
     def detect(self, rgb: np.ndarray, tiles: Collection[int] | None = None) -> list[Detection]:
         """Faces in ``rgb``: the whole image, then (tiled detectors) each tile, or only the tiles
-        numbered in ``tiles`` (row by row from 0; streams choose them per frame). With ``tiles``
-        a face the whole image finds keeps its whole-image box (``tile`` -1), so a stream does not
-        schedule a tile for a face it would find anyway."""
+        numbered in ``tiles`` (row by row from 0; streams choose them per frame)."""
         if self.spec.tiles < 2:
             return self._detect(rgb)
         H, W = rgb.shape[:2]
         found = self._detect(rgb)
-        whole = list(found) if tiles is not None else []
         for k, (x0, y0, x1, y1) in enumerate(tile_grid(W, H, self.spec.tiles, self.spec.tile_overlap)):
             if (tiles is not None and k not in tiles) or min(x1 - x0, y1 - y0) < MIN_TILE_PX:
                 continue
@@ -81,9 +78,8 @@ class MediaPipeDetector:
                 # a box cut by the tile's inner edge is a partial face: the other tile has it whole
                 cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
                     or (by + bh > y1 - y0 - 1 and y1 < H)
-                box = (bx + x0, by + y0, bw, bh)
-                if not cut and not any(iou(box, w.box) >= 0.3 for w in whole):
-                    found.append(Detection(box, d.score, k))
+                if not cut:
+                    found.append(Detection((bx + x0, by + y0, bw, bh), d.score, k))
         return nms(found)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:

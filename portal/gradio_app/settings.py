@@ -31,7 +31,7 @@ class AppSettings:
     live_detector: str = "full"
     max_upload_bytes: int = 15 * 1024 * 1024
     max_pixels: int = DEFAULT_MAX_PIXELS
-    stream_every: float = 0.05  # the browser sends a frame this often (the newest one wins on the server)
+    stream_every: float = 0.04  # the browser sends a frame this often (the newest one wins on the server): 25/s, so that 20/s arrive end to end
     stream_time_limit: int = 30 * 60  # seconds one webcam stream may run before it must be restarted
     live_jpeg_quality: int = 72  # frames sent back to the browser
     webcam_jpeg_quality: float = 0.75  # frames the browser sends (its default is 0.92)

@@ -87,6 +87,11 @@ class StreamSlots:
             events.add(token)
             return token
 
+    def owns(self, user_id: int, event_id: str) -> bool:
+        """Whether ``event_id`` is one of ``user_id``'s stream events."""
+        with self._lock:
+            return event_id in self._events.get(user_id, ())
+
     def confirm(self, user_id: int, token: object, event_id: str) -> None:
         with self._lock:
             events = self._events[user_id]

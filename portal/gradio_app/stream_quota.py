@@ -11,6 +11,11 @@ already holds ``per_user`` open stream events gets 429; an event counts until Gr
 lets go of it (time limit, stop, error) or its browser goes away (then it is closed here, which
 also frees its slot: Gradio would keep it waiting for frames until the time limit). Runs behind
 :class:`portal.gradio_app.guard.RequireUser`, so a user is known.
+
+It also owns the stream's own routes: ``POST .../stream/{event_id}`` (a frame for the event)
+and ``.../stream/{event_id}/close`` answer 404 unless the event is one of the caller's stream
+events. Gradio checks only that the event exists: anyone holding another user's event id could
+feed that stream frames or close it.
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ class StreamQuota:
     def __init__(self, app, prefix: str, user_id: Callable, blocks, concurrency_id: str, per_user: int):
         self.app, self.user_id = app, user_id
         api = prefix.rstrip("/") + "/gradio_api"
-        self.join_path, self.call_prefix = api + "/queue/join", api + "/call/"
+        self.join_path, self.call_prefix, self.stream_prefix = api + "/queue/join", api + "/call/", api + "/stream/"
         fns = [fn for fn in blocks.fns.values() if fn.concurrency_id == concurrency_id]
         if not fns:
             raise ValueError(f"no event with concurrency_id {concurrency_id!r} in the Blocks")
@@ -43,6 +48,9 @@ class StreamQuota:
         self.slots = StreamSlots(per_user, is_open=lambda event_id: _still_open(blocks, event_id))
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") == "POST" and scope["path"].startswith(self.stream_prefix):
+            await self._stream_route(scope, receive, send)
+            return
         if scope["type"] != "http" or scope.get("method") != "POST" or not self._joining(scope["path"]):
             await self.app(scope, receive, send)
             return
@@ -60,26 +68,37 @@ class StreamQuota:
             return
         await self._join(scope, receive, send, user, token)
 
+    async def _stream_route(self, scope, receive, send) -> None:
+        """A frame for, or the closing of, a stream event: the caller's own events only."""
+        event_id = scope["path"][len(self.stream_prefix):].strip("/").removesuffix("/close")
+        user = int(await anyio.to_thread.run_sync(self.user_id, HTTPConnection(scope)))
+        if "/" in event_id or not self.slots.owns(user, event_id):
+            log.info("stream route refused: user %d does not own stream event %.12s", user, event_id)
+            await JSONResponse({"detail": "No such stream."}, status_code=404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
     async def _join(self, scope, receive, send, user: int, token: object) -> None:
-        """Forward the join; the answer's event id takes the reserved slot (a refused join frees it)."""
-        status, chunks = [0], []
+        """Forward the join; the answer's event id takes the reserved slot (a refused join frees
+        it). The slot is confirmed before the answer leaves, so the event's first frame, which the
+        browser sends as soon as it has the id, finds it owned."""
+        status, chunks, confirmed = [0], [], [False]
 
         async def watch(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                event_id = _event_id(b"".join(chunks)) if status[0] == 200 and not message.get("more_body") else None
+                if event_id is not None:
+                    self.slots.confirm(user, token, event_id)
+                    confirmed[0] = True
             await send(message)
 
-        event_id = None
         try:
             await self.app(scope, receive, watch)
-            if status[0] == 200:
-                event_id = _event_id(b"".join(chunks))
         finally:
-            if event_id is not None:
-                self.slots.confirm(user, token, event_id)
-            else:
+            if not confirmed[0]:
                 self.slots.cancel(user, token)
 
     def _joining(self, path: str) -> bool:

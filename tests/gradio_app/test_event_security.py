@@ -378,3 +378,20 @@ def test_upload_route_takes_one_photo_per_request_and_a_quota_per_minute(server,
              for _ in range(31)]
     assert codes[:30] == [200] * 30 and codes[30] == 429, codes
     assert bob.post("/app/gradio_api/upload", files={"files": ("p.jpg", b"x", "image/jpeg")}).status_code == 200
+
+
+def test_another_users_stream_cannot_be_fed_or_closed(server, alice, bob, portrait):
+    """Gradio's /stream/{event_id} and /stream/{event_id}/close check only that the event
+    exists: bob, holding alice's event id, gets 404 and her stream keeps running."""
+    stream, frame = fn_index(alice, "webcam", "stream"), jpeg_bytes(portrait)
+    session_hash, event_id = join(alice, stream, [frame_data(frame), None, None])
+    try:
+        body = {"data": [frame_data(frame), None, None], "fn_index": stream, "session_hash": session_hash}
+        for url in (f"/app/gradio_api/stream/{event_id}", f"/app/gradio_api/stream/{event_id}/close"):
+            r = bob.post(url, json=body)
+            assert r.status_code == 404 and r.json()["detail"] == "No such stream.", (url, r.text)
+        assert alice.post(f"/app/gradio_api/stream/{event_id}", json=body).json() == {"msg": "success"}
+        assert "live-frame" in _text(messages(alice, session_hash, STREAMED)[-1])  # still hers, still served
+    finally:
+        r = alice.post(f"/app/gradio_api/stream/{event_id}/close")
+    assert r.json() == {"msg": "success"}

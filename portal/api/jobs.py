@@ -41,25 +41,25 @@ def show(job_id: Id, user: db.User = Depends(current_user)):
         return job_rows.job_to_dict(own_job(user, job_id))
 
 
+def _act(user: db.User, job_id: int, act, verb: str, which: str) -> dict:
+    """``act(user_id, job_id)`` on the user's job; 409 naming the job's status when it does not apply."""
+    with db.connection():
+        job = own_job(user, job_id)
+        if not act(user.id, job.id):
+            raise HTTPException(409, f"the job is {job.status}; only a {which} job can be {verb}")
+        log.info("job %s via API user_id=%d job_id=%d", verb, user.id, job.id)
+        return job_rows.job_to_dict(job_rows.get_job(job.id))
+
+
 @router.post("/{job_id}/cancel", response_model=Job, responses={409: {"description": "already over"}})
 def cancel(job_id: Id, user: db.User = Depends(current_user),
            service: JobService = Depends(job_service)):
     """Cancel a queued or running job (a running one stops between two frames)."""
-    with db.connection():
-        job = own_job(user, job_id)
-        if not service.cancel(user.id, job.id):
-            raise HTTPException(409, f"the job is {job.status}; only a queued or running job can be cancelled")
-        log.info("job cancelled via API user_id=%d job_id=%d", user.id, job.id)
-        return job_rows.job_to_dict(job_rows.get_job(job.id))
+    return _act(user, job_id, service.cancel, "cancelled", "queued or running")
 
 
 @router.post("/{job_id}/retry", response_model=Job, responses={409: {"description": "not failed or cancelled"}})
 def retry(job_id: Id, user: db.User = Depends(current_user),
           service: JobService = Depends(job_service)):
     """Queue a failed or cancelled job again."""
-    with db.connection():
-        job = own_job(user, job_id)
-        if not service.retry(user.id, job.id):
-            raise HTTPException(409, f"the job is {job.status}; only a failed or cancelled job can be retried")
-        log.info("job retried via API user_id=%d job_id=%d", user.id, job.id)
-        return job_rows.job_to_dict(job_rows.get_job(job.id))
+    return _act(user, job_id, service.retry, "retried", "failed or cancelled")

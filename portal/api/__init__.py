@@ -26,7 +26,7 @@ from portal.security import hash_password
 from portal.gradio_app.events import AppContext
 from portal.gradio_app.settings import AppSettings
 
-from . import analyses, auth, errors, jobs, museum, sessions, videos
+from . import analyses, auth, batches, errors, jobs, museum, sessions, videos
 from .context import ApiContext
 from .limits import BodyLimit
 from .streams import SessionStreams
@@ -77,7 +77,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
         jobs=jobs_service)
     errors.register(api)
-    for module in (auth, analyses, museum, sessions, videos, jobs):
+    for module in (auth, analyses, museum, sessions, videos, batches, jobs):
         api.include_router(module.router)
     _docs(api, prefix)
     api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD,

@@ -232,3 +232,21 @@ class Video(BaseModel):
     dominant_emotion: str | None
     tracks: list[VideoTrack]
     timeline: list[VideoFrame]
+
+
+class BatchItem(BaseModel):
+    name: str = Field(description="the photo's file name as uploaded")
+    analysis_id: int
+
+
+class Batch(BaseModel):
+    id: int
+    job_id: int | None
+    status: str | None = Field(description="the job's status")
+    created_at: str
+    title: str
+    exhibit_id: int | None
+    notes: str
+    consent: bool
+    photos: int = Field(description="photos uploaded")
+    analyses: list[BatchItem] = Field(description="one per photo analysed (a photo that could not be read has none)")

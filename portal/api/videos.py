@@ -1,7 +1,7 @@
-"""``/videos`` and ``/batches``: upload a video (or photos) to be analysed as a background job,
-fetch the result (timeline, tracks), download the CSV and the annotated MP4, delete.  The
-upload functions are the portal page's (:mod:`portal.jobs.uploads`); someone else's video
-answers 404."""
+"""``/videos``: upload a video to be analysed as a background job, fetch the result (timeline,
+tracks), download the CSV and the annotated MP4, delete.  The upload functions are the portal
+page's (:mod:`portal.jobs.uploads`); someone else's video answers 404.  Photo batches:
+:mod:`.batches`."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +15,7 @@ import db
 from db import jobs as job_rows
 from db import museum_api, videos
 from portal.jobs.service import JobService
-from portal.jobs.uploads import UploadError, remove_folder, store_batch, store_video
+from portal.jobs.uploads import UploadError, remove_folder, store_video
 from portal.records import storage
 from realtime.video_records import load_result
 
@@ -38,7 +38,7 @@ def upload_limits(service: JobService | None) -> dict[tuple[str, str], int]:
     return {("POST", "/videos"): limit, ("POST", "/batches"): limit}
 
 
-def _exhibit(user: db.User, exhibit_id: int | None):
+def exhibit_of(user: db.User, exhibit_id: int | None):
     """One of the user's organisations' (non-archived) exhibits, or 404."""
     if exhibit_id is None:
         return None
@@ -49,7 +49,7 @@ def _exhibit(user: db.User, exhibit_id: int | None):
     return exhibit
 
 
-def _refused(exc: UploadError) -> HTTPException:
+def refused(exc: UploadError) -> HTTPException:
     return HTTPException(STATUS.get(exc.reason, 422), str(exc))
 
 
@@ -62,13 +62,13 @@ def upload(video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI
            user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """Store the video and queue its analysis; poll ``GET /jobs/{job_id}``.  Refused at once
     (nothing stored): not a video (415), over VIDEO_MAX_MB / VIDEO_MAX_SECONDS (413)."""
-    exhibit = _exhibit(user, exhibit_id)
+    exhibit = exhibit_of(user, exhibit_id)
     try:
         row, job = store_video(service.settings, user.id, video.file, video.filename or "", title=title,
                                exhibit=exhibit.name if exhibit else "", exhibit_id=exhibit_id, notes=notes,
                                consent=consent, sample_fps=sample_fps, preset=preset)
     except UploadError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     service.submit(job.id)
     log.info("video uploaded via API user_id=%d video_id=%d job_id=%d", user.id, row.id, job.id)
     return {"job_id": job.id, "video_id": row.id}
@@ -88,10 +88,10 @@ def _job_status(video: videos.Video) -> str | None:
     return job.status if job else None
 
 
-def _stored(service: JobService, stored: str, what: str) -> Path:
+def stored_file(service: JobService, stored: str, what: str, owner: str = "video") -> Path:
     path = storage.resolve(service.settings.data_dir, stored) if stored else None
     if path is None or not path.is_file():
-        raise HTTPException(404, f"the {what} does not exist (yet): the video has not been analysed")
+        raise HTTPException(404, f"the {what} does not exist (yet): the {owner} has not been analysed")
     return path
 
 
@@ -100,7 +100,7 @@ def show(video_id: Id, user: db.User = Depends(current_user), service: JobServic
     """The analysis fields, ``tracks`` and ``timeline`` are filled once the job is ``done``."""
     video = own_video(user, video_id)
     status = _job_status(video)
-    doc = load_result(_stored(service, video.result_path, "result")) if status == "done" else {}
+    doc = load_result(stored_file(service, video.result_path, "result")) if status == "done" else {}
     fields = ("id", "job_id", "title", "filename", "exhibit_id", "notes", "consent", "sample_fps", "preset",
               "duration_s", "fps", "width", "height", "frames", "frames_analysed", "dominant_emotion")
     return {**{k: getattr(video, k) for k in fields}, "status": status,
@@ -113,7 +113,7 @@ def show(video_id: Id, user: db.User = Depends(current_user), service: JobServic
 def timeline_csv(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """One row per face per analysed frame: t, frame, track_id, x, y, w, h, emotion, 7 probabilities."""
     video = own_video(user, video_id)
-    return FileResponse(_stored(service, video.csv_path, "timeline"), media_type="text/csv",
+    return FileResponse(stored_file(service, video.csv_path, "timeline"), media_type="text/csv",
                         filename=f"video-{video.id}-timeline.csv", headers={"Cache-Control": "private, no-store"})
 
 
@@ -122,7 +122,7 @@ def timeline_csv(video_id: Id, user: db.User = Depends(current_user), service: J
 def annotated(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """The annotated H.264 MP4 (range requests supported, for seeking)."""
     video = own_video(user, video_id)
-    return FileResponse(_stored(service, video.annotated_path, "annotated video"), media_type="video/mp4",
+    return FileResponse(stored_file(service, video.annotated_path, "annotated video"), media_type="video/mp4",
                         headers={"Cache-Control": "private, no-store"})
 
 
@@ -138,22 +138,3 @@ def delete(video_id: Id, user: db.User = Depends(current_user), service: JobServ
     remove_folder(service.settings, folder)
     log.info("video deleted via API user_id=%d video_id=%d", user.id, video_id)
     return Response(status_code=204)
-
-
-@router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)")
-def upload_batch(photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
-                 exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
-                 notes: str = Form("", max_length=4000), consent: bool = Form(False),
-                 user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
-    """One analysis per photo (in your history) plus a summary CSV; poll ``GET /jobs/{job_id}``."""
-    exhibit = _exhibit(user, exhibit_id)
-    files = [(f.filename or "", f.file) for f in photos]
-    try:
-        batch, job = store_batch(service.settings, user.id, files, title=title,
-                                 exhibit=exhibit.name if exhibit else "", exhibit_id=exhibit_id,
-                                 notes=notes, consent=consent)
-    except UploadError as exc:
-        raise _refused(exc) from None
-    service.submit(job.id)
-    log.info("photo batch uploaded via API user_id=%d batch_id=%d job_id=%d", user.id, batch.id, job.id)
-    return {"job_id": job.id, "batch_id": batch.id}

@@ -244,7 +244,37 @@ def test_photo_batch(users, portrait_jpeg):
     assert job["status"] == "done", job["error"] and job["kind"] == "batch"
     assert bob.get(f"/jobs/{job['id']}").status_code == 404
     assert alice.get("/analyses").json()["total"] == 2
+    batch_id = r.json()["batch_id"]
+    batch = alice.get(f"/batches/{batch_id}").json()
+    assert (batch["status"], batch["photos"], batch["title"]) == ("done", 2, "folder")
+    assert sorted(i["name"] for i in batch["analyses"]) == ["one.jpg", "two.jpg"]  # a zip member by its name
+    assert {i["analysis_id"] for i in batch["analyses"]} == {a["id"] for a in alice.get("/analyses").json()["items"]}
+    rows = list(csv.reader(io.StringIO(alice.get(f"/batches/{batch_id}/summary.csv").text)))
+    assert rows[0][:3] == ["photo", "status", "face"] and sorted(r[0] for r in rows[1:]) == ["one.jpg", "two.jpg"]
+    for method, url in (("GET", f"/batches/{batch_id}"), ("GET", f"/batches/{batch_id}/summary.csv"),
+                        ("DELETE", f"/batches/{batch_id}")):
+        r = bob.request(method, url)
+        assert r.status_code == 404 and r.json()["detail"] == "batch not found", (method, url)
+    assert alice.delete(f"/batches/{batch_id}").status_code == 204
+    assert alice.get(f"/batches/{batch_id}").status_code == 404 and alice.get("/analyses").json()["total"] == 0
     r = alice.post("/batches", files=[("photos", ("notes.txt", b"hi", "text/plain"))])
     assert r.status_code == 415 and "neither a photo" in r.json()["detail"]
     r = alice.post("/batches", files=[("photos", ("bad.zip", b"PK-not-a-zip", "application/zip"))])
     assert r.status_code == 415 and "not a readable zip" in r.json()["detail"]
+
+
+def test_photo_batch_at_an_exhibit_feeds_its_analytics(users, portrait_jpeg):
+    alice, bob = users["alice"], users["bob"]
+    org = alice.post("/organisations", json={"name": "Museum"}).json()
+    exhibit = alice.post("/exhibits", json={"organisation_id": org["id"], "name": "Mona"}).json()
+    photos = [("photos", (f"{k}.jpg", portrait_jpeg, "image/jpeg")) for k in ("a", "b", "c")]
+    assert bob.post("/batches", data={"exhibit_id": exhibit["id"]}, files=photos).status_code == 404
+    r = alice.post("/batches", data={"exhibit_id": exhibit["id"]}, files=photos)
+    assert r.status_code == 202, r.text
+    assert wait_done(alice, r.json()["job_id"])["status"] == "done"
+    faces = sum(alice.get(f"/analyses/{i['analysis_id']}").json()["faces_found"]
+                for i in alice.get(f"/batches/{r.json()['batch_id']}").json()["analyses"])
+    summary = alice.get(f"/exhibits/{exhibit['id']}/summary").json()
+    assert faces == 3 and summary["faces"] == 3 and summary["visitors"] == 3  # one visitor per face per photo
+    assert alice.delete(f"/batches/{r.json()['batch_id']}").status_code == 204
+    assert alice.get(f"/exhibits/{exhibit['id']}/summary").json()["faces"] == 0

@@ -1,0 +1,92 @@
+"""``/batches``: many photos (files and/or zips) analysed as one background job: one analysis
+per photo (in ``/analyses`` and the History) plus a summary CSV.  Someone else's batch answers 404;
+deleting a batch deletes its photos, their analyses and their exhibit observations."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import FileResponse, Response
+
+import db
+from db import jobs as job_rows
+from db import videos
+from portal.jobs.service import JobService
+from portal.jobs.uploads import UploadError, remove_folder, store_batch
+from portal.records import storage
+
+from .auth import current_user
+from .jobs import job_service
+from .schemas import MAX_ID, Batch, Id, JobSubmitted
+from .videos import exhibit_of, refused, stored_file
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["videos and jobs"])
+NOT_FOUND = "batch not found"
+
+
+@router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)")
+def upload_batch(photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
+                 exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
+                 notes: str = Form("", max_length=4000), consent: bool = Form(False),
+                 user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """One analysis per photo (in your history) plus a summary CSV; poll ``GET /jobs/{job_id}``.
+    With ``exhibit_id`` each photo's faces feed that exhibit's analytics."""
+    exhibit = exhibit_of(user, exhibit_id)
+    files = [(f.filename or "", f.file) for f in photos]
+    try:
+        batch, job = store_batch(service.settings, user.id, files, title=title,
+                                 exhibit=exhibit.name if exhibit else "", exhibit_id=exhibit_id,
+                                 notes=notes, consent=consent)
+    except UploadError as exc:
+        raise refused(exc) from None
+    service.submit(job.id)
+    log.info("photo batch uploaded via API user_id=%d batch_id=%d job_id=%d", user.id, batch.id, job.id)
+    return {"job_id": job.id, "batch_id": batch.id}
+
+
+def own_batch(user: db.User, batch_id: int) -> videos.Batch:
+    with db.connection():
+        batch = videos.get_batch(batch_id, user.id)
+    if batch is None:
+        raise HTTPException(404, NOT_FOUND)
+    return batch
+
+
+@router.get("/batches/{batch_id}", response_model=Batch, summary="A photo batch and its analyses")
+def show(batch_id: Id, user: db.User = Depends(current_user)):
+    """``analyses``: one per photo analysed so far (``GET /analyses/{analysis_id}`` for its faces)."""
+    batch = own_batch(user, batch_id)
+    with db.connection():
+        job = job_rows.get_job(batch.job_id) if batch.job_id else None
+        items = [{"name": i.name, "analysis_id": i.computation_id} for i in videos.batch_items(batch.id)]
+    return {"id": batch.id, "job_id": batch.job_id, "status": job.status if job else None,
+            "created_at": batch.created_at.replace(microsecond=0).isoformat() + "Z", "title": batch.title,
+            "exhibit_id": batch.exhibit_id, "notes": batch.notes, "consent": batch.consent,
+            "photos": batch.photos, "analyses": items}
+
+
+@router.get("/batches/{batch_id}/summary.csv", response_class=FileResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def summary_csv(batch_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    """One row per face (or per photo without a face / with an error): photo, status, face, box,
+    emotion, confidence, 7 probabilities."""
+    batch = own_batch(user, batch_id)
+    return FileResponse(stored_file(service, batch.summary_csv_path, "summary", "batch"), media_type="text/csv",
+                        filename=f"batch-{batch.id}-summary.csv", headers={"Cache-Control": "private, no-store"})
+
+
+@router.delete("/batches/{batch_id}", status_code=204, summary="Delete a batch, its photos and analyses")
+def delete(batch_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+    batch = own_batch(user, batch_id)
+    with db.connection():
+        if batch.job_id:
+            job_rows.cancel_job(batch.job_id)  # a running worker stops at its next progress write
+        removed = videos.delete_batch(user.id, batch.id)  # analyses and their observations go too
+    if removed is None:
+        raise HTTPException(404, NOT_FOUND)
+    folder, paths = removed
+    storage.remove_files(service.settings.data_dir, paths)
+    remove_folder(service.settings, folder)
+    log.info("photo batch deleted via API user_id=%d batch_id=%d", user.id, batch_id)
+    return Response(status_code=204)

@@ -4,35 +4,40 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
 
 MAX_TRACKS = 20  # the longest-seen tracks; the table lists all of them
 
 
-def _segments(timeline: list[dict[str, Any]], track_id: int, step: float) -> dict[str, list[tuple[float, float]]]:
-    """Emotion -> [(start, duration)] runs of one track (consecutive analysed frames merged)."""
-    runs: dict[str, list[tuple[float, float]]] = {}
-    current: tuple[str, float, float] | None = None
+def _segments(timeline: Iterable[dict[str, Any]], track_ids: set[int],
+              step: float) -> dict[int, dict[str, list[tuple[float, float]]]]:
+    """Per track: emotion -> [(start, duration)] runs (consecutive analysed frames merged); one
+    pass over the timeline (it may be read from disk as it goes)."""
+    runs: dict[int, dict[str, list[tuple[float, float]]]] = {k: {} for k in track_ids}
+    current: dict[int, tuple[str, float, float]] = {}
     for entry in timeline:
-        face = next((f for f in entry["faces"] if f["track_id"] == track_id), None)
-        if face is None:
-            continue
         t = entry["t"]
-        if current and current[0] == face["emotion"] and t - current[2] <= 1.5 * step:
-            current = (current[0], current[1], t)
-            continue
-        if current:
-            runs.setdefault(current[0], []).append((current[1], current[2] - current[1] + step))
-        current = (face["emotion"], t, t)
-    if current:
-        runs.setdefault(current[0], []).append((current[1], current[2] - current[1] + step))
+        for face in entry["faces"]:
+            k = face["track_id"]
+            if k not in runs:
+                continue
+            run = current.get(k)
+            if run and run[0] == face["emotion"] and t - run[2] <= 1.5 * step:
+                current[k] = (run[0], run[1], t)
+                continue
+            if run:
+                runs[k].setdefault(run[0], []).append((run[1], run[2] - run[1] + step))
+            current[k] = (face["emotion"], t, t)
+    for k, run in current.items():
+        runs[k].setdefault(run[0], []).append((run[1], run[2] - run[1] + step))
     return runs
 
 
-def timeline_chart(doc: dict[str, Any], fmt: str = "svg") -> bytes:
-    """The chart of a result document (``realtime.video_records``) as SVG or PNG."""
+def timeline_chart(doc: dict[str, Any], timeline: Iterable[dict[str, Any]] | None = None, fmt: str = "svg") -> bytes:
+    """The chart of a result document (``realtime.video_records``) as SVG or PNG; ``timeline``
+    (default: the document's) may be an iterator, e.g. ``iter_timeline_csv``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -46,8 +51,9 @@ def timeline_chart(doc: dict[str, Any], fmt: str = "svg") -> bytes:
     tracks = sorted(doc["tracks"], key=lambda t: -t["frames"])[:MAX_TRACKS]
     tracks.sort(key=lambda t: t["track_id"])
     fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(tracks), 2) + 1.2))
+    segments = _segments(doc["timeline"] if timeline is None else timeline, {t["track_id"] for t in tracks}, step)
     for row, track in enumerate(tracks):
-        for emotion, spans in _segments(doc["timeline"], track["track_id"], step).items():
+        for emotion, spans in segments[track["track_id"]].items():
             colour = tuple(c / 255 for c in color_for(emotion))
             ax.broken_barh(spans, (row - 0.4, 0.8), facecolors=colour)
     ax.set_yticks(range(len(tracks)), [f"#{t['track_id']}" for t in tracks])

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 import db
 from db import jobs, museum_api, videos
 from realtime.video import PRESETS
-from realtime.video_records import load_result
+from realtime.video_records import iter_timeline_csv, load_summary
 
 from .records import storage
 from .forms import PostForm
@@ -133,7 +133,7 @@ def upload():
 def detail(video_id: int):
     video = _own_video(video_id)
     job = jobs.get_job(video.job_id) if video.job_id else None
-    doc = load_result(_file(video.result_path)) if job is not None and job.status == "done" else None
+    doc = load_summary(_file(video.result_path)) if job is not None and job.status == "done" else None
     return render_template("video.html", video=video, job=job, doc=doc, form=PostForm(),
                            preset_label=PRESET_LABELS.get(video.preset, video.preset))
 
@@ -183,7 +183,8 @@ def _chart_file(video: videos.Video, fmt: str) -> Path:
 
     path = Path(_service().settings.data_dir) / video.folder / f"timeline.{fmt}"
     if not path.is_file():
-        path.write_bytes(timeline_chart(load_result(_file(video.result_path)), fmt))
+        path.write_bytes(timeline_chart(load_summary(_file(video.result_path)), iter_timeline_csv(_file(video.csv_path)),
+                                        fmt=fmt))
     return path
 
 
@@ -204,7 +205,7 @@ def pdf(video_id: int):
     from .video_summary import video_as_computation
 
     video = _own_video(video_id)
-    doc = load_result(_file(video.result_path))
+    doc = load_summary(_file(video.result_path))
     body = build_pdf(video_as_computation(video, doc), _chart_file(video, "png"), username=current_user.username)
     return send_file(io.BytesIO(body), mimetype="application/pdf", as_attachment=True,
                      download_name=download_name(video, "pdf"))

@@ -130,6 +130,24 @@ def load_result(path: str | os.PathLike) -> dict[str, Any]:
         return json.load(fh)
 
 
+def load_summary(path: str | os.PathLike, chunk: int = 1 << 16) -> dict[str, Any]:
+    """The JSON document without its timeline (video, tracks, model, ...), read from the end of
+    the file: the timeline, one line per analysed frame, is never loaded."""
+    marker = b"\n], "  # written once, by ResultWriter.finish, between the timeline and the rest
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        tail, read = b"", 0
+        while marker not in tail and read < size:
+            step = min(chunk, size - read)
+            read += step
+            fh.seek(size - read)
+            tail = fh.read(step) + tail
+    at = tail.rfind(marker)
+    if at < 0:
+        raise ValueError(f"{Path(path).name} is not a video result document (no end of timeline)")
+    return json.loads(b"{" + tail[at + len(marker):])
+
+
 def iter_timeline_csv(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     """The timeline read back from ``timeline.csv`` one analysed frame at a time, as the JSON's
     ``{"t", "frame", "faces": [{"track_id", "box", "emotion", "probabilities"}]}`` entries (frames

@@ -18,7 +18,7 @@ from realtime.video_io import (
     VideoTooLargeError,
     probe,
 )
-from realtime.video_records import ResultWriter, iter_timeline_csv, load_result
+from realtime.video_records import ResultWriter, iter_timeline_csv, load_result, load_summary
 from realtime.research.video_synth import one_face, room_camera, two_faces
 
 
@@ -90,6 +90,17 @@ def test_timeline_read_back_from_the_csv_equals_the_json(one_result):
                   ("track_id", "box", "emotion", "probabilities")} for f in e["faces"]]}
                   for e in doc["timeline"] if e["faces"]]
     assert list(iter_timeline_csv(result.files["csv"])) == with_faces and len(with_faces) == 29
+
+
+def test_summary_is_read_from_the_end_without_the_timeline(tmp_path, one_result):
+    result, doc = one_result
+    expected = {k: v for k, v in doc.items() if k != "timeline"}
+    assert load_summary(result.files["json"]) == expected
+    assert load_summary(result.files["json"], chunk=16) == expected  # the tail found across many reads
+    bad = tmp_path / "other.json"
+    bad.write_text('{"timeline": []}')
+    with pytest.raises(ValueError, match="other.json is not a video result document"):
+        load_summary(bad)
 
 
 def test_timeline_csv_errors_name_the_line(tmp_path, one_result):

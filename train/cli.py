@@ -104,6 +104,16 @@ def cmd_variants(args) -> int:
     return 0
 
 
+def cmd_ensembles(args) -> int:
+    from .ensembles import measure, write
+
+    rows = measure(args.models, args.data, args.usage)
+    write(rows, Path(args.json) if args.json else None)
+    for r in rows[: args.top]:
+        print(f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  {r['views']:<4}  {' + '.join(r['models'])}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_report
 
@@ -116,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", default=str(LOGS_DIR / "train.log"), help="log file (default: %(default)s); '' for none")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_audit, _add_pack, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_report):
+    for add in (_add_audit, _add_pack, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_ensembles, _add_report):
         add(sub)
     return p
 
@@ -207,6 +217,16 @@ def _add_variants(sub) -> None:
     v.add_argument("--data", default=str(fer2013_csv()))
     v.add_argument("--out", default=str(DOCS_RESULTS / "variants.json"))
     v.set_defaults(func=cmd_variants)
+
+
+def _add_ensembles(sub) -> None:
+    e = sub.add_parser("ensembles", help="accuracy of every exported model and every ensemble of them (1/2/10 views)")
+    e.add_argument("models", nargs="+", help="ONNX files (each with its metadata JSON)")
+    e.add_argument("--data", default=str(fer2013_csv()))
+    e.add_argument("--usage", default="PublicTest")
+    e.add_argument("--json", help="write every row here")
+    e.add_argument("--top", type=int, default=20, help="rows printed")
+    e.set_defaults(func=cmd_ensembles)
 
 
 def _add_report(sub) -> None:

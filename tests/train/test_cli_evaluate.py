@@ -14,7 +14,7 @@ from train.cli import main
 from train.config import build_config
 from train.models import create_model
 
-COMMANDS = ["audit", "preview", "fit", "bench", "evaluate", "export", "variants", "report"]
+COMMANDS = ["audit", "preview", "fit", "bench", "evaluate", "export", "variants", "ensembles", "report"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
@@ -108,6 +108,30 @@ def test_evaluate_matches_the_app_classifier_on_every_layout(tmp_path, exported,
                "--json", str(tmp_path / "f.json")])
     assert rc == 0
     assert json.loads((tmp_path / "f.json").read_text())["accuracy"] == pytest.approx(res["accuracy"])
+
+
+def test_ensembles_score_every_subset_like_the_classifier(tmp_path, exported, capsys):
+    """Two models (the exported one and a differently seeded copy): 3 subsets x 3 view sets,
+    each row the accuracy of the mean probabilities, as the app's classifier computes them."""
+    from realtime.classifier import load_classifier
+    from train.export import export_checkpoint
+
+    torch.manual_seed(1)
+    cfg = build_config(None, ["model=vgg_small"])
+    torch.save({"model": create_model("vgg_small").state_dict(), "config": cfg.to_dict(), "epoch": 1,
+                "data_sha256": "x"}, tmp_path / "best.pt")
+    other, _ = export_checkpoint(tmp_path / "best.pt", tmp_path, name="other")
+    images, labels = make_faces(21, seed=5)
+    csv = write_csv(tmp_path / "f.csv", images, labels, ["Training"] * 7 + ["PublicTest"] * 14)
+    rc = main(["--log-file", "", "ensembles", str(exported[0]), str(other), "--data", str(csv),
+               "--json", str(tmp_path / "e.json")])
+    assert rc == 0
+    rows = json.loads((tmp_path / "e.json").read_text())
+    assert len(rows) == 9 and rows == sorted(rows, key=lambda r: (-r["accuracy"], -r["macro_f1"]))
+    pair = next(r for r in rows if r["views"] == "flip" and len(r["models"]) == 2)
+    probs = np.mean([load_classifier(m).predict(images[7:], tta="flip") for m in (exported[0], other)], axis=0)
+    assert pair["accuracy"] == pytest.approx(round(float((probs.argmax(1) == labels[7:]).mean()), 4))
+    assert pair["models"] == ["m.onnx", "other.onnx"] and "m.onnx + other.onnx" in capsys.readouterr().out
 
 
 def test_evaluate_refuses_unlabelled_data(tmp_path, exported, capsys):

@@ -21,6 +21,7 @@ ROUTES = [("GET", "/analyses"), ("POST", "/analyses"), ("GET", "/analyses/1"),
           ("POST", "/sessions/1/frames"), ("POST", "/sessions/1/stop"),
           ("POST", "/videos"), ("GET", "/videos/1"), ("DELETE", "/videos/1"),
           ("GET", "/videos/1/timeline.csv"), ("GET", "/videos/1/annotated.mp4"), ("POST", "/batches"),
+          ("GET", "/batches/1"), ("GET", "/batches/1/summary.csv"), ("DELETE", "/batches/1"),
           ("GET", "/jobs/1"), ("POST", "/jobs/1/cancel"), ("POST", "/jobs/1/retry")]
 
 

@@ -24,7 +24,7 @@ from .records import storage
 from .forms import PostForm
 from .jobs.service import JobService
 from .jobs.settings import JobSettings
-from .jobs.uploads import UploadError, remove_folder, store_batch, store_video
+from .jobs.uploads import UploadError, store_batch, store_video
 
 log = logging.getLogger(__name__)
 bp = Blueprint("videos", __name__, url_prefix="/videos")
@@ -214,11 +214,8 @@ def pdf(video_id: int):
 @bp.post("/<int:video_id>/delete")
 @login_required
 def delete(video_id: int):
-    video = _own_video(video_id)
-    if video.job_id:
-        jobs.cancel_job(video.job_id)  # a running worker stops at its next progress write
-    folder = videos.delete_video(current_user.id, video.id)
-    remove_folder(_service().settings, folder)
+    if not _service().delete_video(current_user.id, video_id):
+        abort(404)
     log.info("video deleted user_id=%d video_id=%d", current_user.id, video_id)
     flash("The video and all its files have been deleted.", "info")
     return redirect(url_for("videos.index"))
@@ -269,11 +266,7 @@ def batch_csv(batch_id: int):
 @bp.post("/batches/<int:batch_id>/delete")
 @login_required
 def delete_batch(batch_id: int):
-    item = _own_batch(batch_id)
-    if item.job_id:
-        jobs.cancel_job(item.job_id)
-    folder, paths = videos.delete_batch(current_user.id, item.id)
-    storage.remove_files(_service().settings.data_dir, paths)
-    remove_folder(_service().settings, folder)
+    if not _service().delete_batch(current_user.id, batch_id):
+        abort(404)
     flash("The batch, its photos and their results have been deleted.", "info")
     return redirect(url_for("videos.index"))

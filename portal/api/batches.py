@@ -9,16 +9,14 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse, Response
 
 import db
-from db import jobs as job_rows
 from db import videos
 from portal.jobs.service import JobService
-from portal.jobs.uploads import UploadError, remove_folder, store_batch
-from portal.records import storage
+from portal.jobs.uploads import UploadError, store_batch
 
 from .auth import current_user
 from .jobs import job_service
 from .schemas import MAX_ID, Batch, Id, JobSubmitted
-from .videos import exhibit_of, refused, stored_file
+from .videos import exhibit_of, job_status, refused, stored_file
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"])
@@ -58,9 +56,8 @@ def show(batch_id: Id, user: db.User = Depends(current_user)):
     """``analyses``: one per photo analysed so far (``GET /analyses/{analysis_id}`` for its faces)."""
     batch = own_batch(user, batch_id)
     with db.connection():
-        job = job_rows.get_job(batch.job_id) if batch.job_id else None
         items = [{"name": i.name, "analysis_id": i.computation_id} for i in videos.batch_items(batch.id)]
-    return {"id": batch.id, "job_id": batch.job_id, "status": job.status if job else None,
+    return {"id": batch.id, "job_id": batch.job_id, "status": job_status(batch),
             "created_at": batch.created_at.replace(microsecond=0).isoformat() + "Z", "title": batch.title,
             "exhibit_id": batch.exhibit_id, "notes": batch.notes, "consent": batch.consent,
             "photos": batch.photos, "analyses": items}
@@ -78,15 +75,7 @@ def summary_csv(batch_id: Id, user: db.User = Depends(current_user), service: Jo
 
 @router.delete("/batches/{batch_id}", status_code=204, summary="Delete a batch, its photos and analyses")
 def delete(batch_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
-    batch = own_batch(user, batch_id)
-    with db.connection():
-        if batch.job_id:
-            job_rows.cancel_job(batch.job_id)  # a running worker stops at its next progress write
-        removed = videos.delete_batch(user.id, batch.id)  # analyses and their observations go too
-    if removed is None:
+    if not service.delete_batch(user.id, batch_id):  # analyses and their observations go too
         raise HTTPException(404, NOT_FOUND)
-    folder, paths = removed
-    storage.remove_files(service.settings.data_dir, paths)
-    remove_folder(service.settings, folder)
     log.info("photo batch deleted via API user_id=%d batch_id=%d", user.id, batch_id)
     return Response(status_code=204)

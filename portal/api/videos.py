@@ -15,7 +15,7 @@ import db
 from db import jobs as job_rows
 from db import museum_api, videos
 from portal.jobs.service import JobService
-from portal.jobs.uploads import UploadError, remove_folder, store_video
+from portal.jobs.uploads import UploadError, store_video
 from portal.records import storage
 from realtime.video_records import load_result
 
@@ -82,9 +82,10 @@ def own_video(user: db.User, video_id: int) -> videos.Video:
     return video
 
 
-def _job_status(video: videos.Video) -> str | None:
+def job_status(row: videos.Video | videos.Batch) -> str | None:
+    """The status of a video's or batch's job (None: it has none)."""
     with db.connection():
-        job = job_rows.get_job(video.job_id) if video.job_id else None
+        job = job_rows.get_job(row.job_id) if row.job_id else None
     return job.status if job else None
 
 
@@ -99,7 +100,7 @@ def stored_file(service: JobService, stored: str, what: str, owner: str = "video
 def show(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """The analysis fields, ``tracks`` and ``timeline`` are filled once the job is ``done``."""
     video = own_video(user, video_id)
-    status = _job_status(video)
+    status = job_status(video)
     doc = load_result(stored_file(service, video.result_path, "result")) if status == "done" else {}
     fields = ("id", "job_id", "title", "filename", "exhibit_id", "notes", "consent", "sample_fps", "preset",
               "duration_s", "fps", "width", "height", "frames", "frames_analysed", "dominant_emotion")
@@ -128,13 +129,7 @@ def annotated(video_id: Id, user: db.User = Depends(current_user), service: JobS
 
 @router.delete("/videos/{video_id}", status_code=204, summary="Delete a video, its files and observations")
 def delete(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
-    video = own_video(user, video_id)
-    with db.connection():
-        if video.job_id:
-            job_rows.cancel_job(video.job_id)  # a running worker stops at its next progress write
-        folder = videos.delete_video(user.id, video.id)  # its observations go with it (cascade)
-    if folder is None:
+    if not service.delete_video(user.id, video_id):  # its observations go with it (cascade)
         raise HTTPException(404, NOT_FOUND)
-    remove_folder(service.settings, folder)
     log.info("video deleted via API user_id=%d video_id=%d", user.id, video_id)
     return Response(status_code=204)

@@ -4,9 +4,12 @@ from __future__ import annotations
 import logging
 
 import db
-from db import jobs
+from db import jobs, videos
+
+from ..records.storage import remove_files
 
 from .settings import JobSettings
+from .uploads import remove_folder
 from .worker import dead_local_workers
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,36 @@ class JobService:
         if job is None or not jobs.retry_job(job.id):
             return False
         self.backend.send(job.id)
+        return True
+
+    def delete_video(self, owner_id: int, video_id) -> bool:
+        """Delete the owner's video: its job (a running worker stops at its next progress write),
+        its record (observations cascade) and its folder.  False if it is not the owner's."""
+        with db.connection():
+            video = videos.get_video(video_id, owner_id)
+            if video is None:
+                return False
+            if video.job_id:
+                jobs.cancel_job(video.job_id)
+            folder = videos.delete_video(owner_id, video.id)
+        remove_folder(self.settings, folder)
+        return folder is not None
+
+    def delete_batch(self, owner_id: int, batch_id) -> bool:
+        """Delete the owner's photo batch: its job, its analyses (and their observations), their
+        images and the batch folder.  False if it is not the owner's."""
+        with db.connection():
+            batch = videos.get_batch(batch_id, owner_id)
+            if batch is None:
+                return False
+            if batch.job_id:
+                jobs.cancel_job(batch.job_id)
+            removed = videos.delete_batch(owner_id, batch.id)
+        if removed is None:
+            return False
+        folder, paths = removed
+        remove_files(self.settings.data_dir, paths)
+        remove_folder(self.settings, folder)
         return True
 
     def shutdown(self, wait: bool = False) -> None:

@@ -78,7 +78,8 @@ def cmd_bench(args) -> int:
 def cmd_export(args) -> int:
     from .export import export_checkpoint
 
-    onnx_file, meta = export_checkpoint(Path(args.checkpoint), Path(args.out_dir), args.name)
+    onnx_file, meta = export_checkpoint(Path(args.checkpoint), Path(args.out_dir), args.name,
+                                        temperature=args.temperature)
     print(f"wrote {onnx_file} and {meta}")
     return 0
 
@@ -93,6 +94,13 @@ def cmd_evaluate(args) -> int:
     from .evaluate import format_metrics, run_evaluate
 
     print(format_metrics(run_evaluate(args)))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .consensus import format_result, run
+
+    print(format_result(run(args)))
     return 0
 
 
@@ -126,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", default=str(LOGS_DIR / "train.log"), help="log file (default: %(default)s); '' for none")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_audit, _add_pack, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_variants, _add_ensembles, _add_report):
+    for add in (_add_audit, _add_pack, _add_preview, _add_fit, _add_bench, _add_export, _add_evaluate, _add_calibrate, _add_variants, _add_ensembles, _add_report):
         add(sub)
     return p
 
@@ -190,6 +198,8 @@ def _add_export(sub) -> None:
     e.add_argument("checkpoint", help="a best.pt written by fit")
     e.add_argument("--out-dir", default=str(ONNX_DIR))
     e.add_argument("--name", default="emotion")
+    e.add_argument("--temperature", type=float, default=1.0,
+                   help="divide the logits by this before the softmax (from `train calibrate`)")
     e.set_defaults(func=cmd_export)
 
 
@@ -199,6 +209,8 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--model", help="ONNX file (default: onnx/emotion.onnx)")
     ev.add_argument("--usage", help="only rows of this Usage (Training, PublicTest, PrivateTest)")
     ev.add_argument("--tta", action="store_true", help="the best configuration: flip TTA (+ ensemble if shipped)")
+    ev.add_argument("--ferplus", help="FER+ votes CSV aligned with --data's rows: also score against the annotators' "
+                                      "majority (default: the shared votes file when --data is the shared fer2013.csv.gz)")
     ev.add_argument("--json", help="write the metrics JSON here")
     ev.add_argument("--cm-png", help="confusion-matrix PNG (default: beside --json)")
     ev.add_argument("--skip-invalid", action="store_true")
@@ -209,6 +221,17 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--seed", type=int, default=0, help="--pipeline: subset and placement seed")
     ev.add_argument("--detector", default=None, help="--pipeline: detector (default: the app's photo detector)")
     ev.set_defaults(func=cmd_evaluate)
+
+
+def _add_calibrate(sub) -> None:
+    c = sub.add_parser("calibrate", help="reliability against the FER+ votes, temperature, the 'uncertain' threshold")
+    c.add_argument("--model", default="onnx/emotion.onnx")
+    c.add_argument("--data", default=str(fer2013_csv()))
+    c.add_argument("--ferplus", help="FER+ votes CSV (default: ../shared/data/ferplus/ferplus_votes.csv.gz)")
+    c.add_argument("--out-dir", default="docs/results", help="calibration_<model>.json here ('' for none)")
+    c.add_argument("--figures", default="docs/figures")
+    c.add_argument("--write", action="store_true", help="write the chosen rule into the model's metadata JSON")
+    c.set_defaults(func=cmd_calibrate)
 
 
 def _add_variants(sub) -> None:

@@ -30,6 +30,10 @@ class TrainConfig:
     teacher_tta: str = "full"  # the teacher's views: off | flip | full
     kd_alpha: float = 0.5  # weight of the distillation loss (1 - kd_alpha: cross-entropy with the labels)
     kd_temperature: float = 2.0
+    targets: str = "labels"  # labels (FER2013's) | votes (FER+ vote distribution) | mix (votes + vote_mix x labels)
+    ferplus: str = ""  # FER+ votes file (default: ../shared/data/ferplus/ferplus_votes.csv.gz when targets use votes)
+    vote_mix: float = 0.0  # targets=mix: weight of FER2013's label in the loss (1 - vote_mix: the votes)
+    select: str = "auto"  # best.pt by: fer2013 (label accuracy) | ferplus (FER+ majority accuracy); auto: by targets
     ema_decay: float = 0.0  # exponential moving average of the weights per step (0: off); best of raw/EMA is kept
     epochs: int = 30
     batch_size: int = 128
@@ -64,6 +68,16 @@ class TrainConfig:
         if bad:
             raise ConfigError(f"unknown augment key(s) {bad}; valid choices: {', '.join(sorted(valid))}")
         return dataclasses.replace(AugmentConfig(), **{k: tuple(v) if isinstance(v, list) else v for k, v in self.augment.items()})
+
+    @property
+    def uses_votes(self) -> bool:
+        return self.targets != "labels" or bool(self.ferplus)
+
+    @property
+    def select_metric(self) -> str:
+        if self.select != "auto":
+            return self.select
+        return "fer2013" if self.targets == "labels" else "ferplus"
 
     @property
     def run_dir(self) -> Path:
@@ -128,7 +142,10 @@ def build_config(path: str | None = None, overrides: list[str] = (), base: dict 
     if cfg.model not in list_models():
         raise ConfigError(f"unknown model {cfg.model!r}; valid choices: {', '.join(list_models())}")
     for key, choices in (("optimizer", ("sgd", "adamw")), ("schedule", ("onecycle", "cosine")),
-                         ("class_weighting", ("none", "sqrt_inverse", "inverse"))):
+                         ("class_weighting", ("none", "sqrt_inverse", "inverse")),
+                         ("targets", ("labels", "votes", "mix")), ("select", ("auto", "fer2013", "ferplus"))):
         if getattr(cfg, key) not in choices:
             raise ConfigError(f"{key}: {getattr(cfg, key)!r} is not one of {', '.join(choices)}")
+    if not 0.0 <= cfg.vote_mix <= 1.0:
+        raise ConfigError(f"vote_mix must be within 0..1, not {cfg.vote_mix}")
     return cfg

@@ -60,17 +60,38 @@ def prepare_data(cfg: TrainConfig) -> dict:
         dup = np.array([h in held_out for h in hashes[train_idx]])
         dropped["duplicates_of_held_out"] = int(dup.sum())
         keep &= ~dup
+    votes = _votes_for(cfg, faces)
+    if votes is not None and cfg.targets != "labels":
+        usable = votes.usable()[train_idx]
+        dropped["no_usable_votes"] = int((keep & ~usable).sum())  # not a face, or not in FER+
+        keep &= usable
     train_idx = train_idx[keep]
     if cfg.limit_train:
         train_idx = np.random.default_rng(cfg.seed).permutation(train_idx)[:cfg.limit_train]
     if cfg.limit_val:
         val_idx = np.sort(np.random.default_rng(cfg.seed).permutation(val_idx)[:cfg.limit_val])
     log.info("training on %d images, validating on %d; dropped from training: %s", len(train_idx), len(val_idx), dropped)
-    return {
+    data = {
         "x_train": torch.from_numpy(faces.images[train_idx]), "y_train": torch.from_numpy(faces.labels[train_idx].astype(np.int64)),
         "x_val": torch.from_numpy(faces.images[val_idx]), "y_val": torch.from_numpy(faces.labels[val_idx].astype(np.int64)),
         "dropped": dropped, "data_sha256": faces.sha256,
     }
+    if votes is not None:
+        dist, maj = votes.distribution(), votes.majority()
+        data.update({"v_train": torch.from_numpy(dist[train_idx]), "v_val": dist[val_idx], "maj_val": maj[val_idx]})
+    return data
+
+
+def _votes_for(cfg: TrainConfig, faces):
+    """FER+ votes aligned with ``faces`` (None when the run does not use them)."""
+    if not cfg.uses_votes:
+        return None
+    from .ferplus import Votes, default_path, read_votes
+    rows = faces.lines.astype(np.int64) - 2  # line 1 is the header; row 0 is line 2
+    if rows.min() < 0:
+        raise DataError(f"{cfg.data}: FER+ votes need fer2013.csv rows (a CSV source), not {faces.source}")
+    votes = read_votes(cfg.ferplus or default_path(), int(rows.max()) + 1)
+    return Votes(votes.counts[rows], votes.source)
 
 
 def class_weights(y: torch.Tensor, mode: str) -> torch.Tensor | None:
@@ -177,10 +198,13 @@ def teacher_targets(cfg: TrainConfig, data: dict, run_dir: Path) -> torch.Tensor
     return torch.from_numpy(probs)
 
 
-def _loss(cfg: TrainConfig, logits, ya, yb, lam, weights, soft):
+def _loss(cfg: TrainConfig, logits, ya, yb, lam, weights, soft, votes=None):
     loss = lam * F.cross_entropy(logits, ya, weight=weights, label_smoothing=cfg.label_smoothing)
     if lam < 1:
         loss = loss + (1 - lam) * F.cross_entropy(logits, yb, weight=weights, label_smoothing=cfg.label_smoothing)
+    if votes is not None:  # cross-entropy to the annotators' vote distribution (FER+'s "probabilistic" target)
+        vote_ce = -(votes * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        loss = vote_ce if cfg.targets == "votes" else (1 - cfg.vote_mix) * vote_ce + cfg.vote_mix * loss
     if soft is None:
         return loss
     t = cfg.kd_temperature
@@ -212,7 +236,8 @@ def _train_epoch(cfg, epoch, model, ema, opt, sched, data, soft_all, weights, ge
             logits = model(x)
         logits = logits.float()
         soft = soft_all[idx].to(dev) if soft_all is not None else None
-        loss = _loss(cfg, logits, ya, yb, lam, weights, soft)
+        votes = data["v_train"][idx].to(dev) if cfg.targets != "labels" else None
+        loss = _loss(cfg, logits, ya, yb, lam, weights, soft, votes)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -232,7 +257,15 @@ def _validate(model, cfg: TrainConfig, data: dict) -> tuple[dict, dict, float]:
     probs = predict(model, data["x_val"], cfg)
     val_loss = float(F.nll_loss(probs.clamp_min(1e-8).log(), data["y_val"]))
     val = summarize(confusion_matrix(data["y_val"].numpy(), probs.argmax(1).numpy(), len(CLASSES)), CLASSES)
+    if "v_val" in data:
+        from .ferplus import metrics as ferplus_metrics
+        val.update(ferplus_metrics(probs.numpy(), data["v_val"], data["maj_val"]))
     return val, evaluate_split(model, data["x_val"], data["y_val"], cfg, tta=True), val_loss
+
+
+def _score(cfg: TrainConfig, val: dict) -> float:
+    """The number best.pt is chosen by (PublicTest): FER2013-label accuracy or FER+ majority accuracy."""
+    return val["ferplus_accuracy"] if cfg.select_metric == "ferplus" else val["accuracy"]
 
 
 def _resume_state(last: Path, dev, model, ema, opt, sched, gen, cfg, steps_per_epoch, total_steps):
@@ -305,16 +338,21 @@ def _end_of_epoch(cfg, row, model, ema, data, history, best, run_dir: Path, sche
         prefix = "" if name == "raw" else "ema_"
         row.update({f"{prefix}val_loss": val_loss, f"{prefix}val_acc": val["accuracy"],
                     f"{prefix}val_macro_f1": val["macro_f1"], f"{prefix}val_acc_tta": val_tta["accuracy"]})
+        for key in ("ferplus_accuracy", "annotator_agreement", "vote_cross_entropy"):
+            if key in val:
+                row[f"{prefix}val_{key}"] = val[key]
     row["lr"] = sched.get_last_lr()[0]
     history.append(row)
-    log.info("epoch %d/%d  loss %.3f  train acc %.3f  PublicTest acc %.4f (flip TTA %.4f)  macro-F1 %.4f%s  %.0f s, %.0f img/s",
+    log.info("epoch %d/%d  loss %.3f  train acc %.3f  PublicTest acc %.4f (flip TTA %.4f)  macro-F1 %.4f%s%s  %.0f s, %.0f img/s",
              row["epoch"], cfg.epochs, row["train_loss"], row["train_acc"], row["val_acc"], row["val_acc_tta"],
              row["val_macro_f1"], f"  EMA {row['ema_val_acc']:.4f}" if ema is not None else "",
+             "".join(f"  {k[4:]} {row[k]:.4f}" for k in row if "ferplus_acc" in k or "agreement" in k),
              row["epoch_seconds"], row["images_per_second"])
-    name, net, val, val_tta, _ = max(scored, key=lambda s: s[2]["accuracy"])
-    if val["accuracy"] > best["val_acc"]:
+    name, net, val, val_tta, _ = max(scored, key=lambda s: _score(cfg, s[2]))
+    if _score(cfg, val) > best.get("score", best["val_acc"]):
         best = {"val_acc": val["accuracy"], "val_macro_f1": val["macro_f1"], "val_acc_tta": val_tta["accuracy"],
-                "epoch": row["epoch"], "weights": name}
+                "epoch": row["epoch"], "weights": name, "select": cfg.select_metric, "score": _score(cfg, val),
+                **{k: val[k] for k in ("ferplus_accuracy", "annotator_agreement", "vote_cross_entropy") if k in val}}
         torch.save({"model": net.state_dict(), "config": cfg.to_dict(), "epoch": row["epoch"], "weights": name,
                     "metrics": val, "metrics_tta": val_tta, "data_sha256": data["data_sha256"],
                     "dropped": data["dropped"]}, run_dir / "best.pt")

@@ -57,15 +57,25 @@ def evaluate_faces(images: np.ndarray, labels: np.ndarray, model_path=None, tta:
 
 
 def format_metrics(m: dict) -> str:
-    lines = [f"n = {m['n']}   accuracy = {m['accuracy']:.4f}   macro-F1 = {m['macro_f1']:.4f}", "",
+    lines = ["Against FER2013's labels:" if "ferplus" in m else "",
+             f"n = {m['n']}   accuracy = {m['accuracy']:.4f}   macro-F1 = {m['macro_f1']:.4f}", "",
              f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
     for name, c in m["per_class"].items():
         lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1']:>10.3f}{c['support']:>10}")
-    return "\n".join(lines)
+    if "ferplus" in m:
+        f = m["ferplus"]
+        lines += ["", "Against the FER+ annotators' majority (faces with a unique majority):",
+                  f"n = {f['n']}   accuracy = {f['accuracy']:.4f}   macro-F1 = {f['macro_f1']:.4f}   "
+                  f"mean share of annotators agreeing = {f['annotator_agreement']:.4f}   "
+                  f"cross-entropy to the votes = {f['vote_cross_entropy']:.4f} (n = {f['votes_n']})"]
+        for name, c in f["per_class"].items():
+            lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>10.3f}{c['f1']:>10.3f}{c['support']:>10}")
+    return "\n".join(l for l in lines if l is not None)
 
 
 def _labelled_faces(args):
     faces = load_faces(args.data, skip_invalid=args.skip_invalid)
+    args.n_rows = int(faces.lines.max()) - 1 if len(faces) else 0  # data rows of the whole file (FER+ alignment)
     if args.usage:
         faces = faces.select_usage(args.usage)
     if not faces.has_labels:
@@ -105,11 +115,45 @@ def run_pipeline(args) -> dict:
     return result
 
 
+def ferplus_votes_for(args, faces):
+    """FER+ votes aligned with ``faces``: from ``--ferplus``, or the shared file when ``--data`` is the shared
+    fer2013.csv.gz (its rows are the ones FER+ was joined to); None otherwise."""
+    from realtime.paths import fer2013_csv
+
+    from .ferplus import Votes, default_path, read_votes
+    path = getattr(args, "ferplus", None)
+    if path is None and Path(args.data).resolve() == fer2013_csv().resolve() and default_path().is_file():
+        path = default_path()
+    if not path:
+        return None
+    rows = faces.lines.astype(np.int64) - 2
+    votes = read_votes(path, max(args.n_rows, int(rows.max()) + 1))
+    return Votes(votes.counts[rows], votes.source)
+
+
+def consensus_metrics(probs: np.ndarray, votes) -> dict:
+    """The model against the annotators: majority accuracy, macro-F1, per class, confusion matrix (faces with a
+    unique majority), mean agreement and cross-entropy to the votes (every face with emotion votes)."""
+    from .ferplus import metrics as ferplus_metrics
+    dist, maj = votes.distribution(), votes.majority()
+    clear = maj >= 0
+    cm = confusion_matrix(maj[clear], probs[clear].argmax(1), len(CLASSES))
+    out = summarize(cm, CLASSES)
+    out.update(ferplus_metrics(probs, dist, maj))
+    out["most_confused"] = most_confused(cm, CLASSES)
+    return out
+
+
 def run_evaluate(args) -> dict:
     faces = _labelled_faces(args)
     model = Path(args.model) if args.model else DEFAULT_MODEL
-    result, _ = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
-    result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model)})
+    result, probs = evaluate_faces(faces.images, faces.labels.astype(np.int64), model, tta=args.tta)
+    result.update({"data": str(args.data), "usage": args.usage or "all", "model": str(model),
+                   "question": "how often the model gives FER2013's own label"})
+    votes = ferplus_votes_for(args, faces)
+    if votes is not None:
+        result["ferplus"] = consensus_metrics(probs, votes)
+        result["ferplus"]["question"] = "how often the model gives the answer most of 10 annotators gave (FER+)"
     _write_json(result, args.json)
     cm_png = Path(args.cm_png) if args.cm_png else (Path(args.json).with_suffix(".png") if args.json else None)
     if cm_png:

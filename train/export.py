@@ -20,12 +20,19 @@ MAX_BYTES = 25 * 1024 * 1024
 
 
 class WithSoftmax(nn.Module):
-    def __init__(self, net: nn.Module):
+    """The network with its softmax; ``temperature`` (fitted on PublicTest, train/calibration.py) divides the
+    logits first, so the shipped probabilities are the calibrated ones."""
+
+    def __init__(self, net: nn.Module, temperature: float = 1.0):
         super().__init__()
         self.net = net
+        self.temperature = float(temperature)
 
     def forward(self, x):
-        return self.net(x).softmax(dim=1)
+        logits = self.net(x)
+        if self.temperature != 1.0:
+            logits = logits / self.temperature
+        return logits.softmax(dim=1)
 
 
 def load_checkpoint_model(ckpt_path: Path) -> tuple[nn.Module, dict]:
@@ -36,9 +43,11 @@ def load_checkpoint_model(ckpt_path: Path) -> tuple[nn.Module, dict]:
     return model.eval(), ck
 
 
-def export_onnx(model: nn.Module, out: Path, max_bytes: int | None = MAX_BYTES) -> Path:
+def export_onnx(model: nn.Module, out: Path, max_bytes: int | None = MAX_BYTES, temperature: float = 1.0) -> Path:
+    if temperature <= 0:
+        raise ValueError(f"temperature must be above 0, not {temperature}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    wrapped = WithSoftmax(model.float()).eval()  # eval wrapper: the exporter restores this mode afterwards
+    wrapped = WithSoftmax(model.float(), temperature).eval()  # eval wrapper: the exporter restores this mode afterwards
     dummy = torch.randn(2, 1, SIDE, SIDE)
     torch.onnx.export(wrapped, (dummy,), str(out), input_names=["input"], output_names=["probabilities"],
                       dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
@@ -71,12 +80,15 @@ def _short(m: dict | None) -> dict | None:
 
 
 def export_checkpoint(ckpt_path: Path, out_dir: Path = ONNX_DIR, name: str = "emotion", model_name: str | None = None,
-                      version: str | None = None) -> tuple[Path, Path]:
+                      version: str | None = None, temperature: float = 1.0) -> tuple[Path, Path]:
     """``ckpt_path`` -> ``out_dir/name.onnx`` + ``out_dir/name.json``."""
     model, ck = load_checkpoint_model(Path(ckpt_path))
-    onnx_file = export_onnx(model, Path(out_dir) / f"{name}.onnx")
+    onnx_file = export_onnx(model, Path(out_dir) / f"{name}.onnx", temperature=temperature)
     version = version or dt.date.today().isoformat() + f"-e{ck.get('epoch')}"
     meta = metadata(model, ck, model_name or f"emotion-{ck['config']['name']}", version)
+    if temperature != 1.0:
+        meta.extra["temperature"] = {"value": temperature, "note": "logits divided by this before the softmax "
+                                     "(fitted on PublicTest to the FER+ vote shares)"}
     meta_file = contract.write(onnx_file, meta)
     log.info("exported %s (%.2f MB) and %s", onnx_file, onnx_file.stat().st_size / 1e6, meta_file)
     return onnx_file, meta_file

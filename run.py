@@ -17,10 +17,11 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from portal.factory import create_app
+from portal.factory import body_limit, create_app
 from portal.config import Config, ConfigError, load_config, validate
 from portal.headers import SecurityHeaders
 from portal.museum_settings import museum_settings_from_env
+from portal.request_body import BufferedBody
 from portal.session import auth_dependency
 from realtime.logsetup import configure_logging
 
@@ -74,6 +75,14 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
     log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
 
 
+def portal_asgi(config: Config, flask_app):
+    """The Flask portal as ASGI: a2wsgi's thread pool behind :class:`BufferedBody`, so a thread
+    only ever sees a complete request body (slow or stalled bodies wait in the event loop, get
+    408 after BODY_TIMEOUT / below BODY_MIN_RATE, and 413 above the portal's limits)."""
+    return BufferedBody(WSGIMiddleware(flask_app), max_body=body_limit(config), timeout_s=config.body_timeout_s,
+                        min_rate=config.body_min_rate, spool_dir=config.data_dir)
+
+
 def build_app(config: Config, realtime: bool = True, realtime_settings=None,
               museum_settings=None) -> FastAPI:
     """The root ASGI app.  Routes match in order: /app, /api/v1, then Flask.
@@ -90,7 +99,7 @@ def build_app(config: Config, realtime: bool = True, realtime_settings=None,
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)
     mount_api(root, config, flask_app, realtime_settings, museum_settings)
-    root.mount("/", WSGIMiddleware(flask_app))
+    root.mount("/", portal_asgi(config, flask_app))
     root.add_middleware(SecurityHeaders, app_prefix=REALTIME_PATH)  # outermost: every response
     return root
 
@@ -105,9 +114,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def server_options(config: Config) -> dict:
     """``uvicorn.run`` options.  Proxy headers are *not* handled by uvicorn (it would trust
     X-Forwarded-For from any local peer by default): the portal believes them only when
-    PROXY_COUNT/TRUSTED_PROXIES say so (portal.ratelimit.TrustedProxyFix)."""
+    PROXY_COUNT/TRUSTED_PROXIES say so (portal.ratelimit.TrustedProxyFix).  Idle keep-alive
+    connections close after KEEPALIVE_TIMEOUT; uvicorn has no timeout for slow request
+    headers, which is why production runs behind nginx (client_header_timeout, docs/deploy)."""
     return dict(host=config.host, port=config.port, log_config=None, proxy_headers=False,
-                access_log=False)
+                access_log=False, timeout_keep_alive=config.keepalive_timeout_s)
 
 
 def start(config: Config) -> FastAPI:
@@ -121,8 +132,8 @@ def start(config: Config) -> FastAPI:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    config = load_config(host=args.host, port=args.port)
     try:
+        config = load_config(host=args.host, port=args.port)
         app = start(config)
     except ConfigError as exc:
         log.error("refusing to start: %s", exc)

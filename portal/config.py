@@ -42,6 +42,17 @@ Jobs and videos (issue 12):
     VIDEO_MAX_MB / VIDEO_MAX_SECONDS / BATCH_MAX_PHOTOS   upload limits
                     (500 MB / 10800 s / 500)
 
+Slow clients and recording frames (issue 18; docs/security.md):
+    BODY_TIMEOUT    seconds a request body may pause before the server answers 408 (30)
+    BODY_MIN_RATE   bytes/s a request body must average once it has taken BODY_TIMEOUT
+                    seconds (1024); the portal sees a request only once its body is complete
+    KEEPALIVE_TIMEOUT   seconds an idle keep-alive connection stays open (5)
+    FRAME_MAX_PIXELS    largest kiosk / API recording frame in pixels, from its header
+                    (1920x1080 = 2073600)
+    FRAME_ANALYSES  recording frames analysed at once, all users together (default: one per
+                    core, at least 2); a frame beyond them waits FRAME_WAIT_S then gets 503
+    FRAME_WAIT_S    how long a frame waits for a free analysis (0.5)
+
 Behind a reverse proxy (TLS terminated there):
     PROXY_COUNT       number of proxies in front that set X-Forwarded-For/-Proto/
                       -Host (default 0: those headers are ignored)
@@ -102,6 +113,13 @@ class Config:
     video_max_mb: float = 500.0
     video_max_seconds: float = 3 * 3600.0
     batch_max_photos: int = 500
+    # slow clients and recording frames (issue 18)
+    body_timeout_s: float = 30.0
+    body_min_rate: float = 1024.0
+    keepalive_timeout_s: float = 5.0
+    frame_max_pixels: int = 1920 * 1080
+    frame_analyses: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    frame_wait_s: float = 0.5
 
     @property
     def production(self) -> bool:
@@ -161,6 +179,7 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         video_max_seconds=float(env.get("VIDEO_MAX_SECONDS") or 3 * 3600),
         batch_max_photos=int(env.get("BATCH_MAX_PHOTOS") or 500),
         proxy_count=int(env.get("PROXY_COUNT") or 0),
+        **_abuse_limits(env),
     )
     if env.get("TRUSTED_PROXIES"):
         values["trusted_proxies"] = tuple(p.strip() for p in env["TRUSTED_PROXIES"].split(",")
@@ -171,6 +190,21 @@ def load_config(env: dict | None = None, **overrides) -> Config:
             values[name] = env[name.upper()]
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Config(**values)
+
+
+def _abuse_limits(env: dict) -> dict:
+    """BODY_TIMEOUT, BODY_MIN_RATE, KEEPALIVE_TIMEOUT, FRAME_* from ``env`` (only those set)."""
+    values = {}
+    for var, name, cast in (("BODY_TIMEOUT", "body_timeout_s", float), ("BODY_MIN_RATE", "body_min_rate", float),
+                            ("KEEPALIVE_TIMEOUT", "keepalive_timeout_s", float),
+                            ("FRAME_MAX_PIXELS", "frame_max_pixels", int), ("FRAME_ANALYSES", "frame_analyses", int),
+                            ("FRAME_WAIT_S", "frame_wait_s", float)):
+        if (env.get(var) or "").strip():
+            try:
+                values[name] = cast(env[var])
+            except ValueError:
+                raise ConfigError(f"{var} must be a number, not {env[var]!r}") from None
+    return values
 
 
 def validate(config: Config) -> Config:
@@ -219,6 +253,12 @@ def _validate_limits(config: Config) -> None:
         except ValueError:
             raise ConfigError(f"{name.upper()} is not a rate limit like '5 per 15 minutes': "
                               f"{getattr(config, name)!r}") from None
+    for name, value in (("BODY_TIMEOUT", config.body_timeout_s), ("KEEPALIVE_TIMEOUT", config.keepalive_timeout_s),
+                        ("FRAME_MAX_PIXELS", config.frame_max_pixels), ("FRAME_ANALYSES", config.frame_analyses)):
+        if not value > 0:
+            raise ConfigError(f"{name} must be positive, not {value!r}")
+    if config.body_min_rate < 0 or config.frame_wait_s < 0:
+        raise ConfigError("BODY_MIN_RATE and FRAME_WAIT_S must be 0 or more")
     if config.proxy_count < 0:
         raise ConfigError("PROXY_COUNT must be 0 (no proxy) or the number of proxies in front")
     for entry in config.trusted_proxies:

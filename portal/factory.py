@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 REAL_TIME_LINKS = {"live": "/app/?tab=live", "upload": "/app/?tab=upload"}
+MAX_FORM_BYTES = 2 * 1024 * 1024  # the largest request body, but for the video/batch uploads
+UPLOAD_PATHS = ("/videos", "/videos/batches")  # ... which take VIDEO_MAX_MB + 1 MB (videos._upload_limit)
 
 
 class PortalFlask(Flask):
@@ -67,7 +69,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=config.cookie_secure,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
         MUSEUM=museum_settings or MuseumSettings(),
@@ -84,8 +86,8 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, kiosk, main, museum, museum_sessions, tokens
-    for module in (main, auth, account, history, museum, museum_sessions, tokens, kiosk):
+    from . import account, auth, history, kiosk, main, museum_pages, museum_sessions, tokens
+    for module in (main, auth, account, history, museum_pages, museum_sessions, tokens, kiosk):
         app.register_blueprint(module.bp)
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
@@ -99,6 +101,16 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     log.info("portal ready (env=%s, data dir %s, database %s)", config.app_env,
              config.data_dir, db.describe(config.database_url))
     return app
+
+
+def body_limit(config: Config):
+    """``path -> largest request body`` the portal accepts there (for run.py's BufferedBody,
+    which refuses larger ones before Flask sees them)."""
+    upload = int(config.video_max_mb * 1024 * 1024) + 1024 * 1024
+
+    def limit(path: str) -> int:
+        return upload if path.rstrip("/") in UPLOAD_PATHS else MAX_FORM_BYTES
+    return limit
 
 
 def _register_hooks(app: Flask) -> None:

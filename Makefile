@@ -30,10 +30,12 @@ run: install
 
 # Celery worker for video / photo-batch jobs (needs REDIS_URL, and the server's DATABASE_URL and DATA_DIR).
 # Without REDIS_URL `make run` processes jobs in its own process pool and no worker is needed.
+# `python -m celery`, not the `celery` script: only the former puts the project on sys.path for good
+# (with the script every job failed with "No module named 'db'"; tests/jobs/test_make_worker.py).
 WORKER_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 1)
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set (e.g. export REDIS_URL=redis://127.0.0.1:6379/0)"; exit 2; }
-	$(VENV)/bin/celery -A portal.jobs.celery_app worker --concurrency $(WORKER_CONCURRENCY) --loglevel INFO
+	$(PY) -m celery -A portal.jobs.celery_app worker --concurrency $(WORKER_CONCURRENCY) --loglevel INFO
 
 # Video benchmark (bounded, a few minutes): frames/s per worker, where the time goes, room camera, memory
 bench-video: install

@@ -7,7 +7,7 @@ DATA   ?= $(or $(FER2013_CSV),../shared/data/fer2013/fer2013.csv.gz)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install train-deps run test browser-deps nginx pdf-fonts audit bench-video worker clean
+.PHONY: install train-deps run test browser-deps nginx pdf-fonts audit bench-video worker clean gpu-pack
 
 install: $(VENV)/.installed pdf-fonts
 
@@ -73,6 +73,13 @@ pdf-fonts:
 
 test: install train-deps browser-deps nginx
 	$(PY) -m pytest
+
+# A GPU when lent (issue 17): pack the faces and votes to travel with the tree (artifacts/gpu, ~56 MB), then run
+# `bash train/gpu_teacher.sh` on the device machine (docs/REPORT.md, "A GPU when lent").
+FERPLUS ?= ../shared/data/ferplus/ferplus_votes.csv.gz
+gpu-pack: train-deps
+	$(PY) -m train pack $(DATA) --out artifacts/gpu/fer2013-train-val.npz.xz --usage Training --usage PublicTest
+	cp $(FERPLUS) artifacts/gpu/ferplus_votes.csv.gz
 
 audit: train-deps
 	$(PY) -m train audit $(DATA) --json artifacts/audit.json

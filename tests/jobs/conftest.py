@@ -1,6 +1,7 @@
 """Fixtures for the job tests: a database (SQLite / PostgreSQL), a DATA_DIR, a user, videos."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -21,25 +22,31 @@ REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a database of our own
 
 
-def redis_ok() -> bool:
+def redis_ok(url: str = REDIS_URL) -> bool:
     try:
         import redis
 
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
         return True
     except Exception:
         return False
 
 
-@pytest.fixture
-def pg_settings(tmp_path):
-    """PostgreSQL (a throw-away schema), our Redis database emptied, a DATA_DIR: the scale-out setup."""
+@contextlib.contextmanager
+def scale_out(tmp_path: Path, redis_url: str = REDIS_URL, prefix: str = "celery"):
+    """PostgreSQL (a throw-away schema), a Redis database emptied, a DATA_DIR: the scale-out setup."""
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no stale tasks from an earlier run
-    with temporary_postgres_schema(prefix="celery") as url:
+    redis.Redis.from_url(redis_url).flushdb()  # no stale tasks from an earlier run
+    with temporary_postgres_schema(prefix=prefix) as url:
         db.init(url)
-        yield JobSettings(data_dir=tmp_path / "data", database_url=url, redis_url=REDIS_URL, stale_s=60)
+        yield JobSettings(data_dir=tmp_path / "data", database_url=url, redis_url=redis_url, stale_s=60)
+
+
+@pytest.fixture
+def pg_settings(tmp_path):
+    with scale_out(tmp_path) as settings:
+        yield settings
 
 
 def service_env(settings: JobSettings) -> dict[str, str]:

@@ -12,22 +12,13 @@ import pytest
 
 import db
 from db import jobs, videos
-from db.testing import postgres_available, temporary_postgres_schema
+from db.testing import postgres_available
 from portal.jobs.service import JobService
 from portal.jobs.settings import JobSettings
 
-from .conftest import REPO, TERMINAL, add_video, stop
+from .conftest import REPO, TERMINAL, add_video, redis_ok, scale_out, stop
 
 REDIS_URL = os.environ.get("TEST_MAKE_WORKER_REDIS_URL", "redis://127.0.0.1:6379/12")  # a database of our own
-
-
-def _redis_ok() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except Exception:
-        return False
 
 
 def _venv_ready() -> bool:
@@ -36,7 +27,7 @@ def _venv_ready() -> bool:
 
 
 pytestmark = [pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
-              pytest.mark.skipif(not _redis_ok(), reason=f"Redis not reachable at {REDIS_URL}"),
+              pytest.mark.skipif(not redis_ok(REDIS_URL), reason=f"Redis not reachable at {REDIS_URL}"),
               pytest.mark.skipif(not postgres_available(), reason="PostgreSQL not reachable"),
               pytest.mark.skipif(not _venv_ready(), reason="make would reinstall .venv first (make install)"),
               pytest.mark.slow, pytest.mark.timeout(300)]
@@ -44,13 +35,8 @@ pytestmark = [pytest.mark.skipif(shutil.which("make") is None, reason="make is n
 
 @pytest.fixture
 def settings(tmp_path):
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no stale tasks from an earlier run
-    with temporary_postgres_schema(prefix="makeworker") as url:
-        db.init(url)
-        yield JobSettings(data_dir=tmp_path / "data", database_url=url, redis_url=REDIS_URL, stale_s=60)
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    with scale_out(tmp_path, REDIS_URL, prefix="makeworker") as settings:
+        yield settings
 
 
 def make_worker(settings: JobSettings, log_path) -> subprocess.Popen:

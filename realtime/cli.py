@@ -19,7 +19,7 @@ def _predict(args: argparse.Namespace) -> int:
     from .pipeline import Analyzer
 
     config = PipelineConfig(detector=args.detector, model_path=args.model, max_pixels=args.max_pixels,
-                            tta=None if args.tta == "auto" else args.tta == "on")
+                            tta=None if args.tta == "auto" else args.tta == "on", upright=not args.no_upright)
     analyzer = Analyzer(config)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def _predict(args: argparse.Namespace) -> int:
         doc = result.to_dict()
         if args.json:
             (out / f"{stem}.json").write_text(json.dumps(doc, indent=2) + "\n")
-        faces = ", ".join(f"{f.emotion} {f.confidence:.0%}" for f in result.faces) or doc.get("message", "")
+        faces = ", ".join(f.label for f in result.faces) or doc.get("message", "")
         print(f"{src}: {len(result.faces)} face(s): {faces} -> {image_path}")
     return 1 if failures else 0
 
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tta", choices=["auto", "on", "off"], default="auto", help="mirror TTA (auto: as the metadata says)")
     p.add_argument("--format", choices=["png", "jpg"], default="png")
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    p.add_argument("--no-upright", action="store_true",
+                   help="classify axis-aligned crops (default: each crop turned so the eye line is level)")
 
     from .video_cli import add_video_parser
 

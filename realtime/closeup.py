@@ -75,7 +75,7 @@ def to_original(det: Detection, k: float, border: int, width: int, height: int) 
     x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
     if x1 - x0 < 1 or y1 - y0 < 1:
         return None
-    return Detection((x0, y0, x1 - x0, y1 - y0), det.score)
+    return det.moved((x0, y0, x1 - x0, y1 - y0), lambda p: ((p[0] - border) / k, (p[1] - border) / k))
 
 
 def detect_closeup(rgb: np.ndarray, spec: DetectorSpec,

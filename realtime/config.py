@@ -106,6 +106,7 @@ class PipelineConfig:
     max_faces: int = 100
     min_face_px: int = 8  # smaller boxes are dropped (nothing to classify); also the smallest image side accepted
     closeup: bool = True  # when nothing is found, look again padded/upscaled (realtime/closeup.py)
+    upright: bool = True  # turn each crop so the eye line is level (realtime/crop.py); False: axis-aligned crops
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ One schema, read and written here only:
     meta = ModelMetadata(classes=[...], input=InputSpec(48, 48), name="emotion-vgg_small", version="...")
     write(onnx_file, meta)                 # train/export.py, research/devmodel.py: fills sha256, size, file
     meta = load(onnx_file)                 # realtime/classifier.py: parses and verifies (checksum, format)
+    meta.uncertainty_rule                  # when a face is "uncertain" (optional ``uncertainty`` block, else the default)
 
 and one definition of test-time augmentation (TTA): views are ``(dx, dy, mirrored)`` —
 the face, optionally mirrored, optionally shifted by the pixel offsets in :data:`TTA_SHIFTS`
@@ -28,6 +29,11 @@ MEAN, STD = 0.5, 0.5
 #: pixel shifts of the "full" TTA (each also mirrored, plus the unshifted face)
 TTA_SHIFTS: tuple[tuple[int, int], ...] = ((2, 0), (-2, 0), (0, 2), (0, -2))
 TTA_MODES = ("off", "flip", "full")
+#: rules a model's ``uncertainty`` block may name (realtime/uncertainty.py applies them)
+UNCERTAINTY_RULES = ("top_probability_below",)
+#: the threshold used when a model's metadata has no ``uncertainty`` block: a face whose most
+#: likely emotion has less than this probability is reported as uncertain (docs/realtime.md)
+DEFAULT_UNCERTAINTY_THRESHOLD = 0.5
 
 
 class ModelError(RuntimeError):
@@ -66,6 +72,51 @@ def view_window(view: View, pad: int, height: int, width: int) -> tuple[slice, s
     return (slice(pad - view.dy, pad - view.dy + height), slice(pad - view.dx, pad - view.dx + width))
 
 
+@dataclass(frozen=True)
+class UncertaintyRule:
+    """When a face's answer is doubtful; the optional ``uncertainty`` block of the metadata, e.g.
+    ``{"rule": "top_probability_below", "threshold": 0.55, "chosen_on": "PublicTest: ...", "note": "..."}``
+    (``chosen_on`` and ``note`` say how the threshold was chosen; free text)."""
+
+    rule: str = "top_probability_below"
+    threshold: float = DEFAULT_UNCERTAINTY_THRESHOLD
+    chosen_on: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v != "" or k == "rule"}
+
+
+#: the rule of a model whose metadata has no ``uncertainty`` block
+DEFAULT_UNCERTAINTY = UncertaintyRule(chosen_on="default (no uncertainty block in the model metadata)")
+
+
+def parse_uncertainty(raw, where: str = "metadata") -> UncertaintyRule:
+    """The ``uncertainty`` block of a metadata JSON (None: :data:`DEFAULT_UNCERTAINTY`); a malformed
+    block raises :class:`ModelError` naming ``where`` and the field."""
+    if raw is None:
+        return DEFAULT_UNCERTAINTY
+    if isinstance(raw, UncertaintyRule):
+        return raw
+    fields = [f.name for f in dataclasses.fields(UncertaintyRule)]
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: 'uncertainty' must be a JSON object like "
+                         f'{{"rule": "top_probability_below", "threshold": 0.5}}, got {type(raw).__name__}')
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ModelError(f"{where}: 'uncertainty' has unknown field(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(fields)}")
+    rule, threshold = raw.get("rule"), raw.get("threshold")
+    if rule not in UNCERTAINTY_RULES:
+        raise ModelError(f"{where}: 'uncertainty.rule' is {rule!r}; known rules: {', '.join(UNCERTAINTY_RULES)}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
+        raise ModelError(f"{where}: 'uncertainty.threshold' must be a number in (0, 1], got {threshold!r}")
+    for key in ("chosen_on", "note"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ModelError(f"{where}: 'uncertainty.{key}' must be text, got {type(raw[key]).__name__}")
+    return UncertaintyRule(rule, float(threshold), raw.get("chosen_on", ""), raw.get("note", ""))
+
+
 @dataclass
 class InputSpec:
     height: int
@@ -92,6 +143,7 @@ class ModelMetadata:
     output: dict = field(default_factory=lambda: {"name": "probabilities", "kind": "probabilities"})
     tta: dict = field(default_factory=lambda: {"hflip": True, "shifts": [list(s) for s in TTA_SHIFTS]})
     palette: dict[str, str] | None = None
+    uncertainty: UncertaintyRule | None = None  # None: DEFAULT_UNCERTAINTY (not written)
     format_version: int = FORMAT_VERSION
     file: str = ""
     sha256: str = ""
@@ -111,11 +163,19 @@ class ModelMetadata:
     def views(self, mode: bool | str | None) -> list[View]:
         return tta_views(mode, self.tta_shifts)
 
+    @property
+    def uncertainty_rule(self) -> UncertaintyRule:
+        """The model's rule for an uncertain face, or the documented default."""
+        return self.uncertainty or DEFAULT_UNCERTAINTY
+
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         extra = out.pop("extra")
-        if out["palette"] is None:
-            del out["palette"]
+        for key in ("palette", "uncertainty"):
+            if out[key] is None:
+                del out[key]
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.to_dict()
         return {**out, **extra}
 
     @classmethod
@@ -131,6 +191,8 @@ class ModelMetadata:
             values["input"] = InputSpec(**raw["input"])
             values["classes"] = [str(c) for c in raw["classes"]]
             values["format_version"] = int(raw["format_version"])
+            if raw.get("uncertainty") is not None:
+                values["uncertainty"] = parse_uncertainty(raw["uncertainty"], where)
         except (TypeError, ValueError) as exc:
             raise ModelError(f"{where}: bad field: {exc}") from exc
         if not values["classes"]:

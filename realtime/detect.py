@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Collection
 
 import numpy as np
@@ -21,11 +21,27 @@ class DetectorError(RuntimeError):
     """The detector failed on an image; it has been rebuilt and serves the next call."""
 
 
+#: MediaPipe's keypoints, in its order (``right_eye`` is the person's right eye: the left one in the image)
+KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion")
+
+Point = tuple[float, float]
+
+
 @dataclass(frozen=True)
 class Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels, clipped to the image
     score: float
     tile: int = -1  # the tile that found it (tiled detectors), -1: the whole image
+    keypoints: tuple[Point, ...] = ()  # (x, y) pixels in KEYPOINTS order (not clipped); () when unknown
+
+    @property
+    def eyes(self) -> tuple[Point, Point] | None:
+        """(the person's right eye, their left eye): image left and right for a face seen from the front."""
+        return (self.keypoints[0], self.keypoints[1]) if len(self.keypoints) >= 2 else None
+
+    def moved(self, box: tuple[float, float, float, float], transform) -> "Detection":
+        """This detection with ``box`` and every keypoint mapped by ``transform((x, y)) -> (x, y)``."""
+        return replace(self, box=box, keypoints=tuple(transform(p) for p in self.keypoints))
 
 
 def tile_grid(width: int, height: int, n: int, overlap: float) -> list[tuple[int, int, int, int]]:
@@ -79,7 +95,8 @@ class MediaPipeDetector:
                 cut = (bx < 1 and x0 > 0) or (by < 1 and y0 > 0) or (bx + bw > x1 - x0 - 1 and x1 < W) \
                     or (by + bh > y1 - y0 - 1 and y1 < H)
                 if not cut:
-                    found.append(Detection((bx + x0, by + y0, bw, bh), d.score, k))
+                    found.append(replace(d.moved((bx + x0, by + y0, bw, bh), lambda p: (p[0] + x0, p[1] + y0)),
+                                         tile=k))
         return nms(found)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
@@ -103,7 +120,8 @@ class MediaPipeDetector:
             x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
             if x1 - x0 < 1 or y1 - y0 < 1:
                 continue
-            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0])))
+            keypoints = tuple((kp.x * w, kp.y * h) for kp in rel_keypoints(det))
+            out.append(Detection((x0, y0, x1 - x0, y1 - y0), float(det.score[0]), keypoints=keypoints))
         out.sort(key=lambda d: -d.score)
         return out
 
@@ -118,6 +136,11 @@ class MediaPipeDetector:
     def close(self) -> None:
         with self._lock:
             self._mp.close()
+
+
+def rel_keypoints(det) -> list:
+    """A MediaPipe detection's relative keypoints (empty if it has none)."""
+    return list(getattr(det.location_data, "relative_keypoints", None) or [])
 
 
 def nms(dets: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:

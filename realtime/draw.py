@@ -1,7 +1,8 @@
 """Annotated images: boxes coloured by emotion, label + confidence, 7 probability bars per face.
 
 Bars sit beside each box when there is room; when faces crowd, boxes get a number and the
-bars go to a side panel. Line width and font scale with the image; images smaller than
+bars go to a side panel. A face marked uncertain (``face.uncertain``, realtime/uncertainty.py) gets
+a dashed slate-gray box and the label "uncertain: fear 35% / neutral 30%" instead of one emotion. Line width and font scale with the image; images smaller than
 ``min_side`` are upscaled first so text stays legible.
 """
 from __future__ import annotations
@@ -13,7 +14,8 @@ import cv2
 import numpy as np
 
 from .boxes import overlaps
-from .palette import color_for
+from .palette import UNCERTAIN, color_for
+from .uncertainty import label_for
 
 
 class DrawnFace(Protocol):
@@ -22,7 +24,8 @@ class DrawnFace(Protocol):
     box: tuple[int, int, int, int]
     emotion: str
     confidence: float
-    probabilities: Sequence[float]
+    probabilities: dict[str, float]
+    uncertain: bool  # optional: faces without it are drawn as certain
 
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -86,6 +89,32 @@ def _bars(img: np.ndarray, x: int, y: int, m: _Metrics, probs: dict[str, float],
         cy += m.row
 
 
+def _is_uncertain(face: DrawnFace) -> bool:
+    return bool(getattr(face, "uncertain", False))
+
+
+def _face_color(face: DrawnFace):
+    return color_for(UNCERTAIN if _is_uncertain(face) else face.emotion)
+
+
+def _face_label(face: DrawnFace) -> str:
+    if _is_uncertain(face):
+        return label_for(face.probabilities, uncertain=True)
+    return f"{face.emotion} {face.confidence * 100:.0f}%"
+
+
+def _dashed_rect(img: np.ndarray, x: int, y: int, w: int, h: int, color, thick: int) -> None:
+    """A dashed rectangle (uncertain faces): dashes of about 3 line widths, gaps of 2."""
+    dash, gap = max(4, 3 * thick), max(3, 2 * thick)
+    for (x0, y0, x1, y1) in ((x, y, x + w, y), (x, y + h, x + w, y + h), (x, y, x, y + h), (x + w, y, x + w, y + h)):
+        length = max(abs(x1 - x0), abs(y1 - y0))
+        for start in range(0, length, dash + gap):
+            end = min(length, start + dash)
+            a = (x0 + (x1 - x0) * start // max(length, 1), y0 + (y1 - y0) * start // max(length, 1))
+            b = (x0 + (x1 - x0) * end // max(length, 1), y0 + (y1 - y0) * end // max(length, 1))
+            cv2.line(img, a, b, color, thick, cv2.LINE_AA)
+
+
 def draw_analysis(rgb: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence[str],
                   style: DrawStyle | None = None) -> np.ndarray:
     """A new RGB image with ``faces`` drawn on ``rgb`` (which is not modified)."""
@@ -122,15 +151,19 @@ def draw_analysis(rgb: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence
             taken.append((spot[0], spot[1], pw, ph))
 
     for i, (f, (x, y, w, h)) in enumerate(zip(faces, boxes)):
-        col = color_for(f.emotion)
-        cv2.rectangle(img, (x, y), (x + w, y + h), col, m.thick, cv2.LINE_AA)
+        col = _face_color(f)
+        if _is_uncertain(f):
+            _dashed_rect(img, x, y, w, h, col, m.thick)
+        else:
+            cv2.rectangle(img, (x, y), (x + w, y + h), col, m.thick, cv2.LINE_AA)
         # crowded: just the number on the box, the rest is in the side panel
-        text = f"{i + 1}" if side_panel else f"{f.emotion} {f.confidence * 100:.0f}%"
+        text = f"{i + 1}" if side_panel else _face_label(f)
         (tw, th), base = cv2.getTextSize(text, FONT, m.font, m.font_thick)
         ly = y - m.pad if y - th - 2 * m.pad >= 0 else y + h + th + m.pad
-        cv2.rectangle(img, (x, ly - th - m.pad), (x + tw + 2 * m.pad, ly + base), col, -1)
+        lx = max(0, min(x, W2 - tw - 2 * m.pad))  # a long label ("uncertain: ...") stays in the image
+        cv2.rectangle(img, (lx, ly - th - m.pad), (lx + tw + 2 * m.pad, ly + base), col, -1)
         tcol = (0, 0, 0) if sum(col) > 400 else (255, 255, 255)
-        cv2.putText(img, text, (x + m.pad, ly), FONT, m.font, tcol, m.font_thick, cv2.LINE_AA)
+        cv2.putText(img, text, (lx + m.pad, ly), FONT, m.font, tcol, m.font_thick, cv2.LINE_AA)
 
     if style.bars and not side_panel:
         for f, (px, py) in zip(faces, placements):
@@ -149,8 +182,9 @@ def _side_panel(img: np.ndarray, faces: Sequence[DrawnFace], classes: Sequence[s
     panel = np.full((H, cols * (pw + m.pad) + m.pad, 3), 32, np.uint8)
     for i, f in enumerate(faces):
         c, r = divmod(i, per_col)
+        header = f"{i + 1}: {UNCERTAIN}" if _is_uncertain(f) else f"{i + 1}: {_face_label(f)}"
         _bars(panel, m.pad + c * (pw + m.pad), m.pad + r * (ph + m.pad), m, f.probabilities, classes, 1.0,
-              header=f"{i + 1}: {f.emotion} {f.confidence * 100:.0f}%", header_color=color_for(f.emotion))
+              header=header, header_color=(205, 212, 230) if _is_uncertain(f) else _face_color(f))
     return np.concatenate([img, panel], axis=1)
 
 

@@ -3,6 +3,7 @@
     color_for("happy")   # (245, 195, 0): boxes, bars and the PDF chart (RGB)
     text_color("happy")  # a darker shade of the same hue, readable on white (web page text)
     css_rules()          # the ``.emo-<name>`` rules in portal/static/style.css (a test keeps them equal)
+    color_for(UNCERTAIN) # a slate gray for faces marked uncertain (realtime/uncertainty.py), apart from neutral's
 
 Any other class name (a model with other classes) gets a stable fallback colour, never an error.
 """
@@ -22,6 +23,9 @@ PALETTE: dict[str, RGB] = {
     "surprise": (255, 135, 20),
     "neutral": (165, 165, 165),
 }
+#: faces whose answer is doubtful: drawn (dashed) and listed in this colour, never in their top class's
+UNCERTAIN = "uncertain"
+UNCERTAIN_RGB: RGB = (84, 96, 122)
 #: WCAG AA contrast for normal text on white
 TEXT_CONTRAST = 4.5
 
@@ -30,6 +34,8 @@ def color_for(emotion: str) -> RGB:
     """The emotion's colour; unknown names get a stable (same in every process) saturated colour."""
     if emotion in PALETTE:
         return PALETTE[emotion]
+    if emotion == UNCERTAIN:
+        return UNCERTAIN_RGB
     hue = (zlib.crc32(str(emotion).encode("utf-8")) % 360) / 360.0
     r, g, b = colorsys.hsv_to_rgb(hue, 0.78, 0.9)
     return (int(round(r * 255)), int(round(g * 255)), int(round(b * 255)))
@@ -62,5 +68,5 @@ def hex_color(rgb: RGB) -> str:
 
 
 def css_rules() -> str:
-    """``.emo-<name> { color: #...; }`` for every emotion of the palette, one per line."""
-    return "\n".join(f".emo-{name} {{ color: {hex_color(text_color(name))}; }}" for name in PALETTE)
+    """``.emo-<name> { color: #...; }`` for every emotion of the palette and "uncertain", one per line."""
+    return "\n".join(f".emo-{name} {{ color: {hex_color(text_color(name))}; }}" for name in (*PALETTE, UNCERTAIN))

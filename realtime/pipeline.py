@@ -14,10 +14,12 @@ import numpy as np
 from .classifier import EmotionClassifier, load_classifier
 from .closeup import closeup_spec, detect_closeup
 from .config import CropCalibration, DetectorSpec, PipelineConfig, detector_spec
-from .crop import crop_square, extract, square_to_box
+from .contract import DEFAULT_UNCERTAINTY, UncertaintyRule
+from .crop import eye_roll, extract_upright, square_to_box, upright_square
 from .detect import Detection, DetectorError, get_detector
 from .draw import draw_analysis, encode
 from .io import DecodedImage, ImageError, ImageSource, ImageTooSmallError, load_image
+from .uncertainty import is_uncertain, label_for, leading_two, rule_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,18 @@ class Face:
     track_id: int | None = None  # set by Stream
     raw_probabilities: dict[str, float] | None = None  # Stream: this frame's unsmoothed output
     tile: int = -1  # tiled detectors: the tile that found it (-1: the whole image); streams schedule tiles by it
+    uncertain: bool = False  # the model's uncertainty rule says the answer is doubtful (realtime/uncertainty.py)
+    roll: float = 0.0  # degrees the crop was turned to make the eye line level (0: not turned)
+
+    @property
+    def leading(self) -> list[tuple[str, float]]:
+        """The two most probable emotions (shown for an uncertain face)."""
+        return leading_two(self.probabilities)
+
+    @property
+    def label(self) -> str:
+        """``"happy 87%"`` or ``"uncertain: fear 35% / neutral 30%"``."""
+        return label_for(self.probabilities, uncertain=self.uncertain)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +56,8 @@ class Face:
             "detection_score": round(float(self.detection_score), 4),
             "emotion": self.emotion,
             "confidence": round(float(self.confidence), 4),
+            "uncertain": bool(self.uncertain),
+            "leading": [{"emotion": e, "probability": round(p, 4)} for e, p in self.leading],
             "probabilities": {k: round(float(v), 4) for k, v in self.probabilities.items()},
         }
 
@@ -56,6 +72,7 @@ class Analysis:
     detector: str
     timing_ms: dict[str, float]
     image: np.ndarray | None = field(default=None, repr=False)  # RGB uint8, orientation-corrected
+    uncertainty: UncertaintyRule = DEFAULT_UNCERTAINTY  # the model's rule that marked faces uncertain
 
     @property
     def dominant_emotion(self) -> str | None:
@@ -74,6 +91,7 @@ class Analysis:
             "image": {"width": self.width, "height": self.height},
             "faces": [f.to_dict() for f in self.faces],
             "model": dict(self.model),
+            "uncertainty": {"rule": self.uncertainty.rule, "threshold": self.uncertainty.threshold},
             "detector": self.detector,
             "timing_ms": {k: round(float(v), 2) for k, v in timing.items()},
         }
@@ -111,6 +129,7 @@ class Analyzer:
         if tta is None:
             tta = bool(self.classifier.metadata.get("tta", {}).get("hflip", False))
         self.tta = tta
+        self.uncertainty: UncertaintyRule = rule_of(self.classifier.metadata)
 
     def detect(self, rgb: np.ndarray, tiles: Collection[int] | None = None) -> list[Detection]:
         """``tiles``: tiled detectors run only these tiles (None: all)."""
@@ -138,31 +157,37 @@ class Analyzer:
         except DetectorError as exc:
             raise ImageError(f"face detection failed on this {w}x{h} image; please try another one") from exc
 
+    def crops(self, rgb: np.ndarray, dets: list[Detection], crop: CropCalibration | None = None
+              ) -> tuple[np.ndarray, list[tuple[float, float, float]], list[float]]:
+        """The faces as the model sees them (N, H, W) uint8, with their squares (cx, cy, side) and
+        rolls (degrees; 0 unless ``config.upright`` and the eyes say the head is tilted)."""
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        size = self.classifier.input_size
+        rolls = [eye_roll(d.eyes) if self.config.upright else 0.0 for d in dets]
+        squares = [upright_square(d.box, crop or self.spec.crop, r) for d, r in zip(dets, rolls)]
+        faces = [extract_upright(gray, cx, cy, s, size, r) for (cx, cy, s), r in zip(squares, rolls)]
+        return np.stack(faces), squares, rolls
+
     def classify_detections(self, rgb: np.ndarray, dets: list[Detection],
                             crop: CropCalibration | None = None) -> tuple[list[Face], float]:
-        """Crop (``crop``: the calibration of the detector that found them; default the config's) and classify."""
+        """Crop (``crop``: the calibration of the detector that found them; default the config's),
+        turned upright, and classify; each face is marked uncertain by the model's rule."""
         if not dets:
             return [], 0.0
         t0 = time.perf_counter()
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        size = self.classifier.input_size
-        squares = [crop_square(d.box, crop or self.spec.crop) for d in dets]
-        crops = np.stack([extract(gray, cx, cy, s, size) for cx, cy, s in squares])
+        crops, squares, rolls = self.crops(rgb, dets, crop)
         probs = self.classifier.predict(crops, tta=self.tta)
-        classes = self.classifier.classes
-        faces = []
-        for det, sq, p in zip(dets, squares, probs):
-            k = int(np.argmax(p))
-            faces.append(Face(
-                box=tuple(int(round(v)) for v in det.box),
-                detection_score=det.score,
-                emotion=classes[k],
-                confidence=float(p[k]),
-                probabilities={c: float(v) for c, v in zip(classes, p)},
-                crop_box=tuple(int(round(v)) for v in square_to_box(*sq)),
-                tile=det.tile,
-            ))
+        faces = [self._face(det, sq, roll, p) for det, sq, roll, p in zip(dets, squares, rolls, probs)]
         return faces, (time.perf_counter() - t0) * 1000.0
+
+    def _face(self, det: Detection, square, roll: float, p: np.ndarray) -> Face:
+        classes = self.classifier.classes
+        k = int(np.argmax(p))
+        probabilities = {c: float(v) for c, v in zip(classes, p)}
+        return Face(box=tuple(int(round(v)) for v in det.box), detection_score=det.score, emotion=classes[k],
+                    confidence=float(p[k]), probabilities=probabilities,
+                    crop_box=tuple(int(round(v)) for v in square_to_box(*square)), tile=det.tile,
+                    uncertain=is_uncertain(probabilities, self.uncertainty), roll=float(roll))
 
     def analyze(self, image: ImageSource | DecodedImage, closeup: bool | None = None,
                 tiles: Collection[int] | None = None) -> Analysis:
@@ -182,6 +207,7 @@ class Analyzer:
             width=decoded.width, height=decoded.height, faces=faces, classes=list(self.classifier.classes),
             model={"name": self.classifier.name, "version": self.classifier.version},
             detector=self.spec.name if spec is self.spec else f"{self.spec.name}+closeup", timing_ms=timing, image=rgb,
+            uncertainty=self.uncertainty,
         )
 
 

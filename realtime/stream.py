@@ -11,6 +11,7 @@ from .config import PipelineConfig, StreamConfig
 from .boxes import greedy_match
 from .io import ImageSource
 from .pipeline import Analysis, Analyzer, Face, get_analyzer
+from .uncertainty import is_uncertain
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ class Track:
 class Stream:
     """One per video stream (webcam session, camera). ``process(frame)`` analyses a frame and
     returns its Analysis with each face's ``track_id`` set, its probabilities smoothed over the
-    track's history (``raw_probabilities`` keeps this frame's own), and emotion/confidence from
-    the smoothed values. Thread-safe; frames of one stream are processed one at a time."""
+    track's history (``raw_probabilities`` keeps this frame's own), and emotion/confidence/uncertain
+    from the smoothed values. Thread-safe; frames of one stream are processed one at a time."""
 
     def __init__(self, config: PipelineConfig | None = None, stream_config: StreamConfig | None = None,
                  analyzer: Analyzer | None = None):
@@ -99,14 +100,16 @@ class Stream:
                 self.tracks.append(tr)
                 used_tracks.add(len(self.tracks) - 1)
             k = int(np.argmax(tr.probs))
+            smoothed = {c: float(p) for c, p in zip(classes, tr.probs)}
             out.append(replace(
                 face,
                 box=tuple(int(round(v)) for v in tr.box),
                 emotion=classes[k],
                 confidence=float(tr.probs[k]),
-                probabilities={c: float(p) for c, p in zip(classes, tr.probs)},
+                probabilities=smoothed,
                 raw_probabilities=dict(face.probabilities),
                 track_id=tr.id,
+                uncertain=is_uncertain(smoothed, self.analyzer.uncertainty),
             ))
         for ti, tr in enumerate(self.tracks):
             if ti not in used_tracks:

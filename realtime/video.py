@@ -53,6 +53,7 @@ class VideoConfig:
     stream: StreamConfig | None = None  # None: StreamConfig() with the preset's tile_every
     limits: VideoLimits = field(default_factory=VideoLimits)
     annotate: bool = True
+    upright: bool = True  # crops turned so the eye line is level (PipelineConfig.upright)
     crf: int = 23
     x264_preset: str = "ultrafast"  # 3x faster than veryfast here, files ~3x larger (docs/video.md)
 
@@ -61,7 +62,8 @@ class VideoConfig:
             raise ValueError(f"unknown video preset '{self.preset}'; choose one of: {', '.join(PRESETS)}")
         if self.sample_fps is not None and not self.sample_fps > 0:
             raise ValueError(f"sample_fps must be a positive number of frames per second, got {self.sample_fps}")
-        return PipelineConfig(detector=self.detector or PRESETS[self.preset], model_path=self.model_path)
+        return PipelineConfig(detector=self.detector or PRESETS[self.preset], model_path=self.model_path,
+                              upright=self.upright)
 
     def stream_config(self) -> StreamConfig:
         return self.stream or StreamConfig(tile_every=TILE_EVERY.get(self.preset, 1))
@@ -128,6 +130,7 @@ def _tail(info: VideoInfo, writer: ResultWriter, analyzer: Analyzer, *, frames: 
                   "container": info.container, "codec": info.codec, "preset": config.preset},
         "tracks": writer.track_summaries(_step(info, config)),
         "model": {"name": analyzer.classifier.name, "version": analyzer.classifier.version},
+        "uncertainty": {"rule": analyzer.uncertainty.rule, "threshold": analyzer.uncertainty.threshold},
         "detector": analyzer.spec.name, "classes": list(analyzer.classifier.classes),
         "timing_s": {k: round(v, 3) for k, v in timing.items()},
     }
@@ -151,7 +154,7 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
     analyzer = analyzer or get_analyzer(pipeline_config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    writer = ResultWriter(out, analyzer.classifier.classes)
+    writer = ResultWriter(out, analyzer.classifier.classes, analyzer.uncertainty)
     annotator = _Annotator(out / "annotated.mp4", info.fps, config, list(analyzer.classifier.classes))
     try:
         frames, timing = _run(path, info, config, analyzer, writer, annotator, progress, should_stop)

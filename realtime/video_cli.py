@@ -21,13 +21,14 @@ def add_video_parser(sub: "argparse._SubParsersAction") -> None:
     v.add_argument("--model", default=None)
     v.add_argument("--sample-fps", type=float, default=None, help="analyse this many frames per second (default: all)")
     v.add_argument("--no-video", action="store_true", help="skip the annotated video")
+    v.add_argument("--no-upright", action="store_true", help="classify axis-aligned crops (no eye-line correction)")
     v.add_argument("--max-duration", type=float, default=VideoLimits.max_duration_s, help="seconds")
     v.add_argument("--max-mb", type=float, default=VideoLimits.max_bytes / 1024 / 1024)
 
 
 def run_video(args: argparse.Namespace) -> int:
     config = VideoConfig(preset=args.preset, detector=args.detector, model_path=args.model,
-                         sample_fps=args.sample_fps, annotate=not args.no_video,
+                         sample_fps=args.sample_fps, annotate=not args.no_video, upright=not args.no_upright,
                          limits=VideoLimits(max_bytes=int(args.max_mb * 1024 * 1024), max_duration_s=args.max_duration))
     try:
         result = analyse_video(args.video, args.out, config)

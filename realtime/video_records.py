@@ -5,11 +5,15 @@ summary (first/last seen, dwell time, dominant emotion, mean probabilities).
 JSON document (``result.json``)::
 
     {"timeline": [{"t": 0.0, "frame": 0, "faces": [{"track_id": 1, "box": [x, y, w, h],
-                   "emotion": "happy", "confidence": 0.8, "probabilities": {...}}]}, ...],
+                   "emotion": "happy", "confidence": 0.8, "uncertain": false, "probabilities": {...}}]}, ...],
      "video": {"width", "height", "fps", "duration_s", "frames", "frames_analysed", "sample_fps", ...},
      "tracks": [{"track_id", "first_seen_s", "last_seen_s", "first_frame", "last_frame", "dwell_s",
-                 "frames", "dominant_emotion", "mean_probabilities"}],
-     "model": {...}, "detector": "...", "classes": [...], "timing": {...}}
+                 "frames", "uncertain_frames", "dominant_emotion", "uncertain", "mean_probabilities"}],
+     "model": {...}, "uncertainty": {"rule", "threshold"}, "detector": "...", "classes": [...], "timing": {...}}
+
+A face is ``uncertain`` when the model's rule says so (realtime/uncertainty.py); the CSV has it as 1/0
+after ``emotion``. A track counts its uncertain frames apart (``uncertain_frames``) and is itself
+``uncertain`` when its mean probabilities are.
 """
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .contract import UncertaintyRule
+from .uncertainty import is_uncertain
+
 log = logging.getLogger(__name__)
 
 DIGITS = 4  # probabilities and times are rounded the same way in the JSON and the CSV
@@ -35,17 +42,22 @@ def face_entry(face: Any) -> dict[str, Any]:
         "box": [int(v) for v in face.box],
         "emotion": face.emotion,
         "confidence": round(float(face.confidence), DIGITS),
+        "uncertain": bool(getattr(face, "uncertain", False)),
         "probabilities": {k: round(float(v), DIGITS) for k, v in face.probabilities.items()},
     }
 
 
+#: the CSV's columns before the class probabilities (older files lack "uncertain")
+CSV_FIELDS = ["t", "frame", "track_id", "x", "y", "w", "h", "emotion", "uncertain"]
+
+
 def csv_header(classes: Sequence[str]) -> list[str]:
-    return ["t", "frame", "track_id", "x", "y", "w", "h", "emotion", *classes]
+    return [*CSV_FIELDS, *classes]
 
 
 def csv_rows(entry: dict[str, Any], classes: Sequence[str]) -> list[list[Any]]:
-    return [[entry["t"], entry["frame"], f["track_id"], *f["box"], f["emotion"], *(f["probabilities"][c] for c in classes)]
-            for f in entry["faces"]]
+    return [[entry["t"], entry["frame"], f["track_id"], *f["box"], f["emotion"], int(bool(f.get("uncertain"))),
+             *(f["probabilities"][c] for c in classes)] for f in entry["faces"]]
 
 
 @dataclass
@@ -56,14 +68,16 @@ class TrackStats:
     last_t: float = 0.0
     last_frame: int = 0
     frames: int = 0
+    uncertain_frames: int = 0
     prob_sum: np.ndarray = field(default=None, repr=False)
 
-    def add(self, t: float, frame: int, probs: np.ndarray) -> None:
+    def add(self, t: float, frame: int, probs: np.ndarray, uncertain: bool = False) -> None:
         self.last_t, self.last_frame = t, frame
         self.frames += 1
+        self.uncertain_frames += bool(uncertain)
         self.prob_sum = probs.copy() if self.prob_sum is None else self.prob_sum + probs
 
-    def to_dict(self, classes: Sequence[str], step_s: float) -> dict[str, Any]:
+    def to_dict(self, classes: Sequence[str], step_s: float, rule: UncertaintyRule | None = None) -> dict[str, Any]:
         mean = self.prob_sum / max(self.frames, 1)
         return {
             "track_id": self.track_id,
@@ -71,7 +85,9 @@ class TrackStats:
             "first_frame": self.first_frame, "last_frame": self.last_frame,
             "dwell_s": round(self.last_t - self.first_t + step_s, 3),
             "frames": self.frames,
+            "uncertain_frames": self.uncertain_frames,
             "dominant_emotion": classes[int(np.argmax(mean))],
+            "uncertain": is_uncertain(dict(zip(classes, mean)), rule),
             "mean_probabilities": {c: round(float(p), DIGITS) for c, p in zip(classes, mean)},
         }
 
@@ -80,8 +96,9 @@ class ResultWriter:
     """Streams timeline entries into ``result.json`` (via a ``.part`` file) and ``timeline.csv``;
     keeps only the per-track sums in memory. ``finish`` completes the JSON; ``abort`` removes both."""
 
-    def __init__(self, out_dir: Path, classes: Sequence[str]):
+    def __init__(self, out_dir: Path, classes: Sequence[str], uncertainty: UncertaintyRule | None = None):
         self.classes = list(classes)
+        self.uncertainty = uncertainty  # the model's rule (None: the default), for the track summaries
         self.json_path = out_dir / "result.json"
         self.csv_path = out_dir / "timeline.csv"
         self._part = out_dir / "result.json.part"
@@ -103,12 +120,13 @@ class ResultWriter:
             stats = self.tracks.get(f["track_id"])
             if stats is None:
                 stats = self.tracks[f["track_id"]] = TrackStats(f["track_id"], entry["t"], frame)
-            stats.add(entry["t"], frame, np.array([f["probabilities"][c] for c in self.classes]))
+            stats.add(entry["t"], frame, np.array([f["probabilities"][c] for c in self.classes]), f["uncertain"])
         self.entries += 1
         return entry
 
     def track_summaries(self, step_s: float) -> list[dict[str, Any]]:
-        return [s.to_dict(self.classes, step_s) for s in sorted(self.tracks.values(), key=lambda s: s.track_id)]
+        return [s.to_dict(self.classes, step_s, self.uncertainty)
+                for s in sorted(self.tracks.values(), key=lambda s: s.track_id)]
 
     def finish(self, tail: dict[str, Any]) -> None:
         body = json.dumps(tail, indent=None, separators=(",", ": "))
@@ -150,14 +168,16 @@ def load_summary(path: str | os.PathLike, chunk: int = 1 << 16) -> dict[str, Any
 
 def iter_timeline_csv(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     """The timeline read back from ``timeline.csv`` one analysed frame at a time, as the JSON's
-    ``{"t", "frame", "faces": [{"track_id", "box", "emotion", "probabilities"}]}`` entries (frames
-    without a face have no row, so they are not yielded). Memory stays flat however long the video."""
+    ``{"t", "frame", "faces": [{"track_id", "box", "emotion", "uncertain", "probabilities"}]}`` entries
+    (frames without a face have no row, so they are not yielded; files written before the "uncertain"
+    column give no "uncertain"). Memory stays flat however long the video."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        if header is None or header[:8] != csv_header([])[:8]:
+        if header is None or header[:8] != CSV_FIELDS[:8]:
             raise ValueError(f"{Path(path).name} is not a timeline CSV (header {header!r})")
-        classes = header[8:]
+        flagged = header[8:9] == ["uncertain"]
+        classes = header[9:] if flagged else header[8:]
         entry: dict[str, Any] | None = None
         for line, row in enumerate(reader, start=2):
             if len(row) != len(header):
@@ -167,7 +187,14 @@ def iter_timeline_csv(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 if entry is not None:
                     yield entry
                 entry = {"t": float(row[0]), "frame": frame, "faces": []}
-            entry["faces"].append({"track_id": int(row[2]), "box": [int(v) for v in row[3:7]], "emotion": row[7],
-                                   "probabilities": {c: float(v) for c, v in zip(classes, row[8:])}})
+            entry["faces"].append(_csv_face(row, classes, flagged))
         if entry is not None:
             yield entry
+
+
+def _csv_face(row: list[str], classes: list[str], flagged: bool) -> dict[str, Any]:
+    face: dict[str, Any] = {"track_id": int(row[2]), "box": [int(v) for v in row[3:7]], "emotion": row[7]}
+    if flagged:
+        face["uncertain"] = row[8] in ("1", "true", "True")
+    face["probabilities"] = {c: float(v) for c, v in zip(classes, row[9 if flagged else 8:])}
+    return face

@@ -3,10 +3,14 @@
 For development and tests where the trained ``onnx/emotion.onnx`` isn't needed
 or doesn't exist yet. Its weights are smooth random patterns, so its answers are
 stable under small shifts of the crop -- they mean nothing about emotions.
+``probabilities=`` builds a model that gives every face the same answer (no weights, the
+bias = log p): e.g. a blend of fear and neutral, a face built to be doubtful;
+``uncertainty=`` writes the metadata's uncertainty block.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -15,8 +19,10 @@ from .. import contract
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
-def write_standin_model(directory: str | Path, name: str = "standin", size: int = 48, seed: int = 0) -> Path:
-    """Write ``<directory>/<name>.onnx`` and ``<name>.json``; return the ONNX path."""
+def write_standin_model(directory: str | Path, name: str = "standin", size: int = 48, seed: int = 0,
+                        probabilities: Sequence[float] | None = None, uncertainty: dict | None = None) -> Path:
+    """Write ``<directory>/<name>.onnx`` and ``<name>.json``; return the ONNX path.
+    ``probabilities`` (one per class, summing to 1): the answer for every face."""
     import cv2
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -31,6 +37,9 @@ def write_standin_model(directory: str | Path, name: str = "standin", size: int 
         patterns.append((smooth / (np.abs(smooth).max() + 1e-6)).ravel())
     weight = (np.stack(patterns, axis=1) * (0.4 / size)).astype(np.float32)  # (size*size, 7)
     bias = np.zeros(len(CLASSES), np.float32)
+    if probabilities is not None:
+        weight[:] = 0.0
+        bias = np.log(np.clip(np.asarray(probabilities, np.float32), 1e-6, 1.0))
     graph = helper.make_graph(
         [
             helper.make_node("Flatten", ["input"], ["flat"], axis=1),
@@ -52,6 +61,7 @@ def write_standin_model(directory: str | Path, name: str = "standin", size: int 
         input=contract.InputSpec(height=size, width=size),
         tta={"hflip": True},
         architecture={"name": "stand-in", "layers": "Flatten -> Gemm -> Softmax (smooth random weights)"},
+        uncertainty=contract.parse_uncertainty(uncertainty, f"{name}.json") if uncertainty else None,
     )
     contract.write(path, meta)
     return path

@@ -95,10 +95,13 @@ def test_to_dict_shape(config):
     result = analyze(real_photo("astronaut"), config)
     result.draw()
     doc = json.loads(json.dumps(result.to_dict()))
-    assert set(doc) == {"image", "faces", "model", "detector", "timing_ms"}
+    assert set(doc) == {"image", "faces", "model", "uncertainty", "detector", "timing_ms"}
+    assert doc["uncertainty"] == {"rule": "top_probability_below", "threshold": 0.5}  # the stand-in has no block
     assert doc["image"] == {"width": 512, "height": 512}
     (face,) = doc["faces"]
-    assert set(face) == {"box", "detection_score", "emotion", "confidence", "probabilities"}
+    assert set(face) == {"box", "detection_score", "emotion", "confidence", "uncertain", "leading", "probabilities"}
+    assert face["uncertain"] == (face["confidence"] < 0.5)
+    assert face["leading"][0] == {"emotion": face["emotion"], "probability": face["confidence"]}
     assert len(face["box"]) == 4 and all(isinstance(v, int) for v in face["box"])
     assert list(face["probabilities"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
     assert abs(sum(face["probabilities"].values()) - 1) < 1e-3
@@ -131,12 +134,13 @@ def test_draw_small_and_large_images(config, tmp_path):
     big = analyze(cv2.resize(real_photo("grace_hopper"), (1024, 1200)), config)
     out = big.draw()
     assert out.shape == (1200, 1024, 3) and not np.array_equal(out, big.image)
-    # boxes are drawn in the emotion's colour
+    # boxes are drawn in the emotion's colour (an uncertain face's dashed, in slate gray)
     from realtime.palette import color_for
 
-    x, y, w, h = big.faces[0].box
-    assert tuple(out[y + h // 2, x]) == color_for(big.faces[0].emotion) or \
-        tuple(out[y + h // 2, x + 1]) == color_for(big.faces[0].emotion)
+    face = big.faces[0]
+    x, y, w, h = face.box
+    colour = color_for("uncertain" if face.uncertain else face.emotion)
+    assert any(tuple(out[y + h // 2 + dy, x + dx]) == colour for dx in (0, 1) for dy in range(-6, 7))
     for suffix in (".png", ".jpg"):
         path = big.save(tmp_path / f"out{suffix}")
         assert Image.open(path).size == (1024, 1200)

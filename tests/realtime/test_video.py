@@ -87,7 +87,7 @@ def test_csv_matches_json(one_result):
 def test_timeline_read_back_from_the_csv_equals_the_json(one_result):
     result, doc = one_result
     with_faces = [{k: e[k] for k in ("t", "frame")} | {"faces": [{k: f[k] for k in
-                  ("track_id", "box", "emotion", "probabilities")} for f in e["faces"]]}
+                  ("track_id", "box", "emotion", "uncertain", "probabilities")} for f in e["faces"]]}
                   for e in doc["timeline"] if e["faces"]]
     assert list(iter_timeline_csv(result.files["csv"])) == with_faces and len(with_faces) == 29
 
@@ -108,7 +108,7 @@ def test_timeline_csv_errors_name_the_line(tmp_path, one_result):
     lines = result.files["csv"].read_text().splitlines()
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 2)[0]]) + "\n")
-    with pytest.raises(ValueError, match=r"bad.csv, line 4: 13 fields, expected 15"):
+    with pytest.raises(ValueError, match=r"bad.csv, line 4: 14 fields, expected 16"):
         list(iter_timeline_csv(bad))
     bad.write_text("name,age\n")
     with pytest.raises(ValueError, match="not a timeline CSV"):

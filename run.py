@@ -70,7 +70,7 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
     from portal.gradio_app.settings import settings_from_env
     api = build_api(config, app_settings=realtime_settings or settings_from_env(),
                     museum_settings=museum_settings, prefix=API_PATH,
-                    jobs_service=flask_app.extensions.get("jobs"))
+                    jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"))
     app.mount(API_PATH, api)
     log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
 

@@ -23,6 +23,7 @@ import db
 from . import errors, ratelimit
 from .records import storage
 from .config import Config, validate
+from .frame_gate import FrameGate
 from .headers import security_headers
 from .users import login_manager
 
@@ -81,6 +82,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
     with db.connection():  # what a crash (SIGKILL mid-upload) left behind
         storage.remove_orphans(config.data_dir, db.stored_paths())
+    app.extensions["frames"] = FrameGate.from_config(config)  # kiosk and API frames, one process-wide gate
     login_manager.init_app(app)
     csrf.init_app(app)
     errors.register(app)

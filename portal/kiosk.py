@@ -14,14 +14,16 @@ it: anonymous requests get 401 (page navigations go to the login page), other ex
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
 
 from db import museum_api
-from realtime.io import ImageError, ImageTooLargeError, load_image
+from realtime.io import ImageError, ImageTooLargeError
 
+from .frame_gate import ServerBusy
 from .notice import notice_text
 from .recording import TooManyRecordings, frame_faces
 
@@ -30,8 +32,9 @@ bp = Blueprint("kiosk", __name__)
 FRAME_INTERVAL_MS = 500
 
 
-def _fail(status: int, detail: str):
-    return jsonify(detail=detail), status
+def _fail(status: int, detail: str, retry_after: float | None = None):
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else {}
+    return jsonify(detail=detail), status, headers
 
 
 def _exhibit(exhibit_id: int):
@@ -62,7 +65,7 @@ def page(exhibit_id: int):
     notice = notice_text(exhibit.name, exhibit.location, org.name, org.owner.email,
                          current_app.config["MUSEUM"].retention_days)
     return render_template("kiosk.html", exhibit=exhibit, org=org, notice=notice,
-                           interval_ms=FRAME_INTERVAL_MS,
+                           interval_ms=FRAME_INTERVAL_MS, max_pixels=current_app.extensions["frames"].max_pixels,
                            available="recorder" in current_app.extensions)
 
 
@@ -83,26 +86,45 @@ def frames(exhibit_id: int):
     upload = request.files.get("image")
     if upload is None:
         return _fail(400, "Send the camera frame as the multipart field 'image'.")
+    data, gate = upload.read(), current_app.extensions["frames"]
     try:
-        decoded = load_image(upload.read(), recorder.max_pixels)
+        gate.check(data)  # FRAME_MAX_PIXELS, from the header: nothing decoded yet
         rec = _recording(recorder, exhibit, request.form.get("session_id"))
-    except ImageTooLargeError as exc:
-        return _fail(413, f"The frame is too large: {exc}.")
     except ImageError as exc:
-        return _fail(415, f"The frame cannot be read: {exc}; send a JPEG or PNG.")
+        return _image_refused(exc)
     except TooManyRecordings as exc:
         return _fail(429, str(exc).capitalize() + ".")
     if rec is None:  # archived meanwhile
         abort(404)
+    return _analyse(recorder, gate, rec, data)
+
+
+def _image_refused(exc: ImageError):
+    if isinstance(exc, ImageTooLargeError):
+        return _fail(413, f"The frame is too large: {exc}.")
+    return _fail(415, f"The frame cannot be read: {exc}; send a JPEG or PNG.")
+
+
+def _analyse(recorder, gate, rec, data: bytes):
+    """The frame-rate check first, then the frame decoded and tracked in one of the gate's
+    slots (503 with Retry-After when the server already analyses FRAME_ANALYSES frames)."""
     min_interval = 1.0 / current_app.config["MUSEUM"].max_fps
-    with rec.lock:  # one frame of a recording at a time, in order
-        if rec.frames and recorder.clock() - rec.last_frame < min_interval:
-            return _fail(429, "Too many frames for one kiosk; slow down.")
-        if rec.stream is None:
-            rec.stream = recorder.make_stream()
-        analysis = rec.stream.process(decoded)
-        faces = frame_faces(analysis)
-        t = recorder.add(rec, faces, stream_key=id(rec.stream))
+    try:
+        with rec.lock:  # one frame of a recording at a time, in order
+            wait = rec.last_frame + min_interval - recorder.clock()
+            if rec.frames and wait > 0:
+                return _fail(429, "Too many frames for one kiosk; slow down.", retry_after=wait)
+            with gate.slot():
+                decoded = gate.decode(data)
+                if rec.stream is None:
+                    rec.stream = recorder.make_stream()
+                analysis = rec.stream.process(decoded)
+            faces = frame_faces(analysis)
+            t = recorder.add(rec, faces, stream_key=id(rec.stream))
+    except ImageError as exc:
+        return _image_refused(exc)
+    except ServerBusy as exc:
+        return _fail(503, str(exc).capitalize() + ".", retry_after=exc.retry_after)
     return jsonify(session_id=rec.id, t=t, faces=len(faces), frames=rec.frames,
                    observations=rec.faces, emotions=[f["emotion"] for f in faces])
 

@@ -18,6 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from portal.config import Config
+from portal.frame_gate import FrameGate
 from portal.jobs.service import JobService
 from portal.museum_settings import MuseumSettings
 from portal.headers import DOCS_CSP
@@ -56,9 +57,12 @@ def _docs(api: FastAPI, prefix: str) -> None:
 
 def build_api(config: Config, *, app_settings: AppSettings | None = None,
               museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
-              jobs_service: JobService | None = None, prefix: str = PREFIX) -> FastAPI:
+              jobs_service: JobService | None = None, frame_gate: FrameGate | None = None,
+              prefix: str = PREFIX) -> FastAPI:
     """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters);
-    ``jobs_service``: the web app's job service (videos, batches; without it those routes answer 503)."""
+    ``jobs_service``: the web app's job service (videos, batches; without it those routes answer 503);
+    ``frame_gate``: recording frames' size limit and analysis slots, shared with the kiosk
+    (default: a gate of its own, from ``config``)."""
     app_settings = app_settings or AppSettings()
     museum_settings = museum_settings or MuseumSettings()
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
@@ -75,7 +79,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
         streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,
                                museum_settings.session_idle_s),
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
-        jobs=jobs_service)
+        jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config))
     errors.register(api)
     for module in (auth, analyses, museum, sessions, videos, batches, jobs):
         api.include_router(module.router)

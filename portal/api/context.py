@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from portal.config import Config
+from portal.frame_gate import FrameGate
 from portal.jobs.service import JobService
 from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
@@ -23,6 +24,7 @@ class ApiContext:
     streams: SessionStreams
     dummy_hash: str  # checked when the user does not exist, so both cases take as long
     jobs: JobService | None = None  # videos and photo batches (the Flask app's job service)
+    frames: FrameGate | None = None  # recording frames: size limit, analyses at once (shared with the kiosk)
 
 
 def get_ctx(request: Request) -> ApiContext:

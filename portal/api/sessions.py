@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 import db
 from db import observations
+from portal.frame_gate import ServerBusy
 from portal.recording import finish_session
-from realtime.io import ImageError, ImageTooLargeError, load_image
+from realtime.io import ImageError, ImageTooLargeError
 from realtime.stream import Stream
 
 from .analyses import read_limited
@@ -65,18 +66,25 @@ def show(session_id: Id, user: db.User = Depends(current_user)):
     return _session_dict(sess)
 
 
+def _image_refused(exc: ImageError) -> HTTPException:
+    if isinstance(exc, ImageTooLargeError):
+        return HTTPException(413, f"the frame is too large: {exc}")
+    return HTTPException(415, f"the frame cannot be read: {exc}; send a JPEG or PNG")
+
+
 def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
     try:
-        decoded = load_image(data, ctx.app.settings.max_pixels)
-    except ImageTooLargeError as exc:
-        raise HTTPException(413, f"the frame is too large: {exc}") from exc
+        with ctx.frames.slot():  # at most FRAME_ANALYSES frames decoded and analysed at once
+            decoded = ctx.frames.decode(data)
+            with entry.lock:  # one frame of a session at a time, in order
+                analysis = entry.stream.process(decoded)
+                faces = [dict(f.to_dict(), track_id=entry.base_track + f.track_id) for f in analysis.faces]
+                entry.frames += 1
+                entry.last_t = t
     except ImageError as exc:
-        raise HTTPException(415, f"the frame cannot be read: {exc}; send a JPEG or PNG") from exc
-    with entry.lock:  # one frame of a session at a time, in order
-        analysis = entry.stream.process(decoded)
-        faces = [dict(f.to_dict(), track_id=entry.base_track + f.track_id) for f in analysis.faces]
-        entry.frames += 1
-        entry.last_t = t
+        raise _image_refused(exc) from exc
+    except ServerBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     with db.connection():
         observations.add_session_observations(sess, t, faces)
     return faces
@@ -84,7 +92,10 @@ def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
 
 @router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
              responses={409: {"description": "the session was stopped"},
-                        429: {"description": "too many frames or sessions"}})
+                        413: {"description": "the frame is larger than FRAME_MAX_PIXELS (1920x1080)"},
+                        429: {"description": "too many frames or sessions"},
+                        503: {"description": "the server analyses FRAME_ANALYSES frames already: "
+                                             "send again after Retry-After"}})
 def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
           t: float = Form(..., description="seconds since the session started"),
           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
@@ -94,6 +105,10 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
     with db.connection():
         sess = _running(user, session_id)
     data = read_limited(image, ctx.museum.max_frame_bytes, "frame")
+    try:
+        ctx.frames.check(data)  # its size, from the header, before any decoding or rate check
+    except ImageError as exc:
+        raise _image_refused(exc) from exc
 
     def make():
         with db.connection():

@@ -6,6 +6,7 @@
   const video = document.getElementById("kiosk-video");
   const status = document.getElementById("kiosk-status");
   const interval = Number(root.dataset.interval) || 500;
+  const maxPixels = Number(root.dataset.maxPixels) || 1920 * 1080;  // the server refuses larger frames
   const canvas = document.createElement("canvas");
   let sessionId = "", stream = null, failures = 0, busy = false;
 
@@ -20,8 +21,10 @@
   }
 
   function grab() {
-    const w = video.videoWidth, h = video.videoHeight;
-    if (!w || !h) return Promise.resolve(null);
+    const vw = video.videoWidth, vh = video.videoHeight;
+    if (!vw || !vh) return Promise.resolve(null);
+    const scale = Math.min(1, Math.sqrt(maxPixels / (vw * vh)));  // a camera above the limit: scaled down
+    const w = Math.floor(vw * scale), h = Math.floor(vh * scale);
     canvas.width = w; canvas.height = h;
     canvas.getContext("2d").drawImage(video, 0, 0, w, h);
     return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.75));
@@ -40,7 +43,7 @@
       return;
     }
     const body = await res.json().catch(() => ({}));
-    if (res.status === 429) return;  // too fast or too many sessions: the next tick tries again
+    if (res.status === 429 || res.status === 503) return;  // too fast, too many sessions, server busy: the next tick tries again
     if (!res.ok) throw new Error(body.detail || ("server answered " + res.status));
     sessionId = String(body.session_id);
     say(`Recording · session ${body.session_id} · ${body.observations} face observations · ` +

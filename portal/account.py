@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 import db
 from db import tokens
 
-from .records import storage
+from .accounts.service import delete_account
 from .forms import AccountForm, DeleteAccountForm, PasswordForm
 from .security import hash_password, password_problem, verify_password
 from .users import PortalUser, rotate_token
@@ -80,14 +79,10 @@ def delete():
             form.password.errors.append("This is not your password.")
             g.auth_failed = True
         else:
-            data_dir = _config().data_dir
-            comp_ids = db.computation_ids(row.id)
-            paths = db.delete_user(row.id)
-            removed = storage.remove_files(data_dir, paths)
-            removed += storage.remove_downloads(data_dir, comp_ids)
-            shutil.rmtree(data_dir / "uploads" / str(row.id), ignore_errors=True)
+            # jobs cancelled; videos, photo batches, computations and every file of them deleted
+            delete_account(_config().data_dir, row.id, jobs=current_app.extensions.get("jobs"),
+                           recorder=current_app.extensions.get("recorder"))
             logout_user()
-            log.info("account deleted user_id=%d computations_files_removed=%d", row.id, removed)
             flash("Your account and all its data have been deleted.", "info")
             return redirect(url_for("main.landing"))
     status = 400 if form.errors else 200

@@ -21,6 +21,7 @@ from flask_wtf.csrf import CSRFProtect
 import db
 
 from . import errors, ratelimit
+from .accounts.service import remove_orphan_folders
 from .records import storage
 from .config import Config, validate
 from .frame_gate import FrameGate
@@ -82,6 +83,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
     with db.connection():  # what a crash (SIGKILL mid-upload) left behind
         storage.remove_orphans(config.data_dir, db.stored_paths())
+    remove_orphan_folders(config.data_dir)  # video/batch folders of deleted accounts
     app.extensions["frames"] = FrameGate.from_config(config)  # kiosk and API frames, one process-wide gate
     login_manager.init_app(app)
     csrf.init_app(app)

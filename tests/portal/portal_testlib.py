@@ -1,5 +1,7 @@
 """Helpers for the portal tests (importable thanks to conftest's sys.path entry)."""
+import json
 import re
+import time
 from pathlib import Path
 
 import db
@@ -35,6 +37,18 @@ def login(client, login_name="alice", password=PASSWORD, remember=False, next_ur
         data["remember"] = "y"
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return post(client, url, data, page="/login")
+
+
+def wait_job(client, job_id, timeout=180.0):
+    """Poll a job's JSON (``/videos/jobs/<id>.json``) until it ends; ``client``: Flask's test
+    client or an httpx client (a real server)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = json.loads(client.get(f"/videos/jobs/{job_id}.json").text)
+        if status["status"] not in ("queued", "running"):
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not end: {status}")
 
 
 def logout(client):

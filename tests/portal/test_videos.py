@@ -3,11 +3,11 @@ job's JSON, open the result (video, chart, tracks), download, delete; other user
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
 from portal_testlib import csrf_token, logout, post, register
+from portal_testlib import wait_job as wait_done
 
 import db
 from db import videos
@@ -34,16 +34,6 @@ def upload(client, data: bytes, name: str = "visit.mp4", **fields):
             "sample_fps": "", **fields, "video": (io.BytesIO(data), name),
             "csrf_token": csrf_token(client, "/videos")}
     return client.post("/videos", data=form, content_type="multipart/form-data")
-
-
-def wait_done(client, job_id: int, timeout: float = 180.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/videos/jobs/{job_id}.json").get_json()
-        if status["status"] not in ("queued", "running"):
-            return status
-        time.sleep(0.3)
-    raise AssertionError(f"job {job_id} did not end: {status}")
 
 
 def test_upload_progress_result_downloads_and_delete(client, alice, config, clip):

@@ -41,7 +41,8 @@ def calibrate(model: Path, data: str, ferplus: str | None = None) -> dict:
     after = cal.reliability(scaled, dist)
     curve = cal.coverage_curve(probs, maj)
     chosen = cal.choose_threshold(curve)
-    return {"model": str(model), "n": int(len(probs)), "reliability": before, "temperature": t,
+    return {"model": str(model), "n": int(len(probs)), "n_majority": int((maj >= 0).sum()),
+            "reliability": before, "temperature": round(t, 2),
             "reliability_scaled": after, "vote_cross_entropy": cal.vote_cross_entropy(probs, dist),
             "vote_cross_entropy_scaled": cal.vote_cross_entropy(scaled, dist), "coverage_curve": curve,
             "chosen": chosen}
@@ -51,7 +52,7 @@ def rule_from(result: dict) -> contract.UncertaintyRule:
     c = result["chosen"]
     return contract.UncertaintyRule(
         "top_probability_below", c["threshold"],
-        chosen_on=(f"PublicTest, FER+ majority (n={result['n']}): the largest threshold at which the faces below it "
+        chosen_on=(f"PublicTest, FER+ majority (n={result['n_majority']}): the largest threshold at which the faces below it "
                    f"are answered right at most half of the time ({c['accuracy_uncertain']:.1%}); "
                    f"keeps {c['coverage']:.1%} of faces at {c['accuracy_kept']:.1%} accuracy"),
         note="uncertain: the top probability is below the threshold; the two leading emotions are shown instead")

@@ -10,10 +10,11 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
 from flask_login import current_user, login_required
 
 import db
+from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
 from .records import storage
 from .records.documents import download_name, json_bytes
-from .records.pdf import emotion_order
+from .records.pdf import emotion_order, face_label
 from .forms import PostForm
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,10 @@ def detail(comp_id: int):
     comp = _own(comp_id)
     data = db.computation_to_dict(comp)
     faces = data["result"].get("faces") or []
+    threshold = (data["result"].get("uncertainty") or {}).get("threshold")
     return render_template("computation.html", comp=comp, data=data, faces=faces,
-                           emotions=emotion_order(faces), form=PostForm())
+                           labels=[face_label(f) for f in faces], emotions=emotion_order(faces), form=PostForm(),
+                           bars_note=f"{PROBABILITY_NOTE} {uncertain_note(threshold)}")
 
 
 @bp.get("/<int:comp_id>/image/<any(annotated, original):which>")

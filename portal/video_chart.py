@@ -1,10 +1,13 @@
 """The timeline chart of a video: one band per track, coloured by the emotion it showed at
-each moment (server-side SVG with matplotlib; no script in the page)."""
+each moment, slate gray where the face was uncertain (server-side SVG with matplotlib; no script
+in the page)."""
 from __future__ import annotations
 
 import io
 import logging
 from typing import Any, Iterable
+
+from realtime.palette import UNCERTAIN
 
 log = logging.getLogger(__name__)
 
@@ -13,8 +16,8 @@ MAX_TRACKS = 20  # the longest-seen tracks; the table lists all of them
 
 def _segments(timeline: Iterable[dict[str, Any]], track_ids: set[int],
               step: float) -> dict[int, dict[str, list[tuple[float, float]]]]:
-    """Per track: emotion -> [(start, duration)] runs (consecutive analysed frames merged); one
-    pass over the timeline (it may be read from disk as it goes)."""
+    """Per track: emotion (or "uncertain") -> [(start, duration)] runs (consecutive analysed frames
+    merged); one pass over the timeline (it may be read from disk as it goes)."""
     runs: dict[int, dict[str, list[tuple[float, float]]]] = {k: {} for k in track_ids}
     current: dict[int, tuple[str, float, float]] = {}
     for entry in timeline:
@@ -24,12 +27,13 @@ def _segments(timeline: Iterable[dict[str, Any]], track_ids: set[int],
             if k not in runs:
                 continue
             run = current.get(k)
-            if run and run[0] == face["emotion"] and t - run[2] <= 1.5 * step:
+            shown = UNCERTAIN if face.get("uncertain") else face["emotion"]
+            if run and run[0] == shown and t - run[2] <= 1.5 * step:
                 current[k] = (run[0], run[1], t)
                 continue
             if run:
                 runs[k].setdefault(run[0], []).append((run[1], run[2] - run[1] + step))
-            current[k] = (face["emotion"], t, t)
+            current[k] = (shown, t, t)
     for k, run in current.items():
         runs[k].setdefault(run[0], []).append((run[1], run[2] - run[1] + step))
     return runs
@@ -44,7 +48,7 @@ def timeline_chart(doc: dict[str, Any], timeline: Iterable[dict[str, Any]] | Non
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from realtime.palette import PALETTE, color_for
+    from realtime.palette import PALETTE, UNCERTAIN_RGB, color_for
 
     video = doc["video"]
     step = 1.0 / (video.get("sample_fps") or video["fps"] or 25.0)
@@ -62,8 +66,9 @@ def timeline_chart(doc: dict[str, Any], timeline: Iterable[dict[str, Any]] | Non
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
     ax.set_ylabel("track")
-    ax.legend(handles=[Patch(color=tuple(c / 255 for c in rgb), label=e) for e, rgb in PALETTE.items()],
-              ncol=7, loc="upper center", bbox_to_anchor=(0.5, 1.25), frameon=False, fontsize=8)
+    legend = {**PALETTE, UNCERTAIN: UNCERTAIN_RGB}
+    ax.legend(handles=[Patch(color=tuple(c / 255 for c in rgb), label=e) for e, rgb in legend.items()],
+              ncol=8, loc="upper center", bbox_to_anchor=(0.5, 1.25), frameon=False, fontsize=8)
     if not tracks:
         ax.text(0.5, 0.5, "no face found", transform=ax.transAxes, ha="center", va="center")
     fig.tight_layout()

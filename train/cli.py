@@ -87,9 +87,10 @@ def cmd_export(args) -> int:
 def cmd_evaluate(args) -> int:
     if args.pipeline:
         from .evaluate import run_pipeline
-        from .pipeline_eval import format_pipeline
+        from .pipeline_eval import format_pipeline, format_rolls
 
-        print(format_pipeline(run_pipeline(args)))
+        result = run_pipeline(args)
+        print(format_rolls(result) if "rolls" in result else format_pipeline(result))
         return 0
     from .evaluate import format_metrics, run_evaluate
 
@@ -220,6 +221,9 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--limit", type=int, default=0, help="--pipeline: a fixed random subset of this many faces")
     ev.add_argument("--seed", type=int, default=0, help="--pipeline: subset and placement seed")
     ev.add_argument("--detector", default=None, help="--pipeline: detector (default: the app's photo detector)")
+    ev.add_argument("--rolls", default=None, metavar="DEGREES",
+                    help="--pipeline: the faces turned by each roll, e.g. 0,15,-15,30,-30, each with and without "
+                         "the upright correction (crops turned from the eye keypoints)")
     ev.set_defaults(func=cmd_evaluate)
 
 

@@ -94,20 +94,38 @@ def _write_json(result: dict, path: str | None) -> None:
         log.info("metrics written to %s", out)
 
 
+def parse_rolls(text: str | None) -> list[float]:
+    """``"0,15,-15"`` -> [0.0, 15.0, -15.0] (degrees); DataError for anything else."""
+    if not text:
+        return []
+    try:
+        rolls = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise DataError(f"--rolls must be degrees separated by commas, like 0,15,-15,30,-30; got {text!r}") from None
+    if not rolls or any(abs(r) > 90 for r in rolls):
+        raise DataError(f"--rolls must be degrees between -90 and 90, like 0,15,-15,30,-30; got {text!r}")
+    return rolls
+
+
 def run_pipeline(args) -> dict:
     """``evaluate --pipeline``: the app's detection + crop + classifier on FER faces placed in
-    larger images, beside the classifier alone (train/pipeline_eval.py)."""
-    from .pipeline_eval import evaluate_pipeline
+    larger images, beside the classifier alone (train/pipeline_eval.py); with ``--rolls``, the same
+    faces turned by each roll, with and without the upright correction."""
+    from .pipeline_eval import evaluate_pipeline, evaluate_rolls
 
     if args.tta:
         raise DataError("--tta is not available with --pipeline: the pipeline uses the model's own TTA setting")
+    rolls = parse_rolls(getattr(args, "rolls", None))
     faces = _labelled_faces(args)
     images, labels = faces.images, faces.labels.astype(np.int64)
     if args.limit and args.limit < len(images):
         keep = np.sort(np.random.default_rng(args.seed).choice(len(images), args.limit, replace=False))
         images, labels = images[keep], labels[keep]
     model = Path(args.model) if args.model else DEFAULT_MODEL
-    result = evaluate_pipeline(images, labels, model, detector=args.detector, seed=args.seed)
+    if rolls:
+        result = evaluate_rolls(images, labels, rolls, model, detector=args.detector, seed=args.seed)
+    else:
+        result = evaluate_pipeline(images, labels, model, detector=args.detector, seed=args.seed)
     result.update({"data": str(args.data), "usage": args.usage or "all", "model_file": str(model),
                    "subset": f"{len(images)} of {len(faces)} (random, seed {args.seed})" if len(images) < len(faces)
                    else f"all {len(faces)}"})

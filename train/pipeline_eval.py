@@ -6,12 +6,18 @@ background; the app's own code (``realtime.Analyzer``: detector, close-up pass, 
 classifier with the metadata's TTA) analyses the image and its largest face is the answer. "No face"
 counts as wrong. The classifier-only number runs the same classifier (same TTA) on the raw 48x48
 faces. ``python -m train evaluate --pipeline --data ... --usage PublicTest [--limit 1000]``.
+
+``--rolls 0,15,-15,30,-30`` (:func:`evaluate_rolls`): the same placed faces turned by each roll (degrees,
+counter-clockwise on screen, about the face's centre), each classified with the upright correction
+(crops turned from the eye keypoints, the app's default) and without it (axis-aligned crops).
 """
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from realtime.config import PipelineConfig
@@ -41,6 +47,16 @@ def placed_face(face: np.ndarray, i: int, seed: int, backgrounds: dict[str, np.n
         bg = np.full(CANVAS + (3,), int(rng.integers(40, 216)), np.uint8)
     scene = composite(face[None], [size], bg, seed=int(rng.integers(2**31)), context=CONTEXT)
     return scene.rgb, scene.frames[0]
+
+
+def rolled(rgb: np.ndarray, frame: tuple[int, int, int, int], roll: float) -> np.ndarray:
+    """``rgb`` turned by ``roll`` degrees (counter-clockwise on screen) about the centre of the placed
+    face's ``frame``; edges reflected (the face and its context stay inside: they are placed with a margin)."""
+    if not roll:
+        return rgb
+    x, y, s, _ = frame
+    M = cv2.getRotationMatrix2D((x + (s - 1) / 2.0, y + (s - 1) / 2.0), float(roll), 1.0)  # pixel centres
+    return cv2.warpAffine(rgb, M, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def _largest(faces):
@@ -114,4 +130,61 @@ def format_pipeline(r: dict) -> str:
     for name, s in rows:
         lines.append(f"{name:<36}{s['accuracy']:>10.4f}{s['macro_f1']:>10.4f}{s['no_face_share']:>10.2%}"
                      f"{s['accuracy_on_found']:>12.4f}")
+    return "\n".join(lines)
+
+
+def _roll_answers(analyzers: dict[bool, Analyzer], rgb: np.ndarray) -> tuple[dict[bool, int], float | None]:
+    """The largest face's class with and without the upright correction (one detection for both),
+    and the roll the eye keypoints gave (None without a face)."""
+    dets, spec = analyzers[True].find_faces(rgb)
+    if not dets:
+        return {True: NO_FACE, False: NO_FACE}, None
+    det = max(dets, key=lambda d: d.box[2] * d.box[3])
+    out, roll = {}, None
+    for upright, analyzer in analyzers.items():
+        (face,), _ = analyzer.classify_detections(rgb, [det], spec.crop)
+        out[upright] = CLASSES.index(face.emotion)
+        roll = face.roll if upright else roll
+    return out, roll
+
+
+def evaluate_rolls(images: np.ndarray, labels: np.ndarray, rolls: list[float], model_path=None,
+                   detector: str | None = None, seed: int = 0) -> dict:
+    """The whole pipeline (close-up pass included) on the placed faces turned by each roll, with and
+    without the upright correction; per roll also how far the keypoints' roll estimate was off."""
+    config = PipelineConfig(model_path=str(model_path) if model_path else None,
+                            **({"detector": detector} if detector else {}))
+    base = Analyzer(config)
+    analyzers = {True: base, False: Analyzer(replace(config, upright=False), classifier=base.classifier,
+                                             detector=base.detector)}
+    bgs = {n: background(n, CANVAS) for n in BACKGROUNDS if n != "plain"}
+    out: dict = {"n": int(len(images)), "detector": base.spec.name, "tta_hflip": bool(base.tta),
+                 "model": {"name": base.classifier.name, "version": base.classifier.version}, "rolls": {}}
+    t0 = time.perf_counter()
+    for roll in rolls:
+        preds = {True: np.empty(len(images), np.int64), False: np.empty(len(images), np.int64)}
+        errors = []
+        for i, face in enumerate(images):
+            rgb, frame = placed_face(face, i, seed, bgs)
+            answers, estimate = _roll_answers(analyzers, rolled(rgb, frame, roll))
+            for upright in (True, False):
+                preds[upright][i] = answers[upright]
+            if estimate is not None:
+                errors.append(abs(estimate + roll))  # turned counter-clockwise by r: the eyes say -r
+        out["rolls"][f"{roll:g}"] = {"upright": _summary(labels, preds[True]),
+                                     "axis_aligned": _summary(labels, preds[False]),
+                                     "roll_error_deg_median": round(float(np.median(errors)), 2) if errors else None}
+        log.info("pipeline evaluation at roll %g: done", roll)
+    out["ms_per_image"] = round(1000 * (time.perf_counter() - t0) / max(len(images) * len(rolls), 1), 1)
+    return out
+
+
+def format_rolls(r: dict) -> str:
+    lines = [f"n = {r['n']} per roll   detector {r['detector']}   mirror TTA {r['tta_hflip']}   "
+             f"{r['ms_per_image']} ms per image", "",
+             f"{'roll':>6}{'upright acc.':>14}{'axis-aligned acc.':>19}{'no face':>10}{'roll error (median)':>21}"]
+    for roll, row in r["rolls"].items():
+        err = row["roll_error_deg_median"]
+        lines.append(f"{roll:>6}{row['upright']['accuracy']:>14.4f}{row['axis_aligned']['accuracy']:>19.4f}"
+                     f"{row['upright']['no_face_share']:>10.2%}{'' if err is None else f'{err:.1f} deg':>21}")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from portal.records.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from .events import (AppContext, AppError, capture, checked_upload, live_caption,
+from .events import (AppContext, AppError, bars_help, capture, checked_upload, live_caption,
                      run_upload, stream_frame, table_headers, warm_up)
 from .header import header_html, logout_token, username_for
 from . import record
@@ -275,6 +275,7 @@ def _live_tab(settings: AppSettings) -> SimpleNamespace:
     """The live webcam tab's components (inside ``gr.Tab``)."""
     c = SimpleNamespace(state=gr.State(None))
     gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
+    gr.Markdown(bars_help(settings), elem_classes=["bars-help"], elem_id="live-bars-help")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=280):
             c.webcam = WebcamImage.limited(
@@ -315,6 +316,7 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
     c = SimpleNamespace()
     gr.Markdown(f"Upload a photo (JPEG, PNG, WebP or BMP, up to {settings.max_upload_mb:.0f} MB). Every face "
                 f"is found, its expression classified, and the result saved to your History.")
+    gr.Markdown(bars_help(settings), elem_classes=["bars-help"], elem_id="upload-bars-help")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             c.photo = gr.File(label="Photo", type="filepath", elem_id="upload-photo")

@@ -26,13 +26,15 @@ from pathlib import Path
 import numpy as np
 
 import db
-from portal.records.pdf import emotion_order
-from realtime.classifier import ModelError, load_classifier
+from portal.records.pdf import emotion_order, face_label, uncertain_count
+from realtime import contract
+from realtime.classifier import DEFAULT_MODEL, ModelError, load_classifier
 from realtime.detect import DetectorError
 from realtime.draw import encode
 from realtime.io import ImageError, ImageTooLargeError, load_image
 from realtime.pipeline import Analysis, Analyzer, get_analyzer
 from realtime.stream import Stream
+from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
 from .report import write_downloads
 from .settings import AppSettings
@@ -124,13 +126,14 @@ def table_headers(emotions: list[str]) -> list[str]:
 
 
 def face_rows(result: dict) -> list[list]:
-    """One row per face: number, emotion, confidence %, each class probability in % (model order)."""
+    """One row per face: number, emotion (or "uncertain: fear 35% / neutral 30%"), confidence %,
+    each class probability in % (model order)."""
     faces = result.get("faces") or []
     emotions = emotion_order(faces)
     rows = []
     for i, face in enumerate(faces, 1):
         probs = face.get("probabilities") or {}
-        rows.append([i, face.get("emotion"), round(100 * float(face.get("confidence") or 0), 1)]
+        rows.append([i, face_label(face), round(100 * float(face.get("confidence") or 0), 1)]
                     + [round(100 * float(probs.get(e, 0.0)), 1) for e in emotions])
     return rows
 
@@ -142,8 +145,9 @@ def summary_markdown(comp: dict) -> str:
     parts = [f"**Saved as computation #{comp['id']}** "
              f"([open it in History](/history/{comp['id']}))."]
     if n:
+        doubtful = uncertain_count(result.get("faces") or [])
         parts.append(f"**{n} face{'s' if n != 1 else ''} found** · dominant emotion: "
-                     f"**{comp.get('dominant_emotion')}**")
+                     f"**{comp.get('dominant_emotion')}**" + (f" · {doubtful} uncertain" if doubtful else ""))
     else:
         parts.append("**No face was found.** Faces should be at least about 35 pixels wide, "
                      "facing the camera and not hidden; try a sharper or closer photo.")
@@ -155,6 +159,16 @@ def summary_markdown(comp: dict) -> str:
     parts.append(f"Model: {model.get('name', '?')} version {model.get('version', '?')} · "
                  f"detector: {result.get('detector', '?')}")
     return "\n\n".join(parts)
+
+
+def bars_help(settings: AppSettings) -> str:
+    """What the probability bars mean and what "uncertain" means (with the served model's threshold),
+    for the upload and live pages."""
+    try:
+        threshold = contract.read(settings.model_path or DEFAULT_MODEL).uncertainty_rule.threshold
+    except ModelError:  # no model yet: the pages say so when used
+        threshold = None
+    return f"{PROBABILITY_NOTE} {uncertain_note(threshold)}"
 
 
 def _username(user_id: int) -> str:
@@ -411,7 +425,7 @@ def live_caption(live: LiveSession | None) -> str:
     ms = sum(float(t.get(k, 0.0)) for k in ("decode", "detect", "classify", "draw"))
     faces = f"{n} face{'s' if n != 1 else ''}"
     if n:
-        faces += ": " + ", ".join(f"{f.emotion} {100 * f.confidence:.0f}%" for f in a.faces[:6])
+        faces += ": " + ", ".join(f.label for f in a.faces[:6])
     work = live.work_ms or ms
     return (f"{faces} · server {work:.0f} ms per frame (detect {float(t.get('detect', 0)):.0f}, "
             f"classify {float(t.get('classify', 0)):.0f}, draw {float(t.get('draw', 0)):.0f}) · "

@@ -1,5 +1,6 @@
 """The photo-batch job: one computation per photo (listed in History like any upload) and a
-summary CSV (one row per face, or per photo without a face / with an error)."""
+summary CSV (one row per face, or per photo without a face / with an error; ``uncertain`` is 1 for a
+face whose answer the model's rule marks as doubtful, realtime/uncertainty.py)."""
 from __future__ import annotations
 
 import csv
@@ -54,12 +55,12 @@ def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str
 
 
 def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str = "") -> list[list[Any]]:
-    blank = [""] * (7 + len(classes))  # face, x, y, w, h, emotion, confidence, probabilities
+    blank = [""] * (8 + len(classes))  # face, x, y, w, h, emotion, uncertain, confidence, probabilities
     if analysis is None:
         return [[name, "error: " + error, *blank]]
     if not analysis.faces:
         return [[name, "no face found", *blank]]
-    return [[name, "ok", i + 1, *f.box, f.emotion, round(f.confidence, 4),
+    return [[name, "ok", i + 1, *f.box, f.emotion, int(f.uncertain), round(f.confidence, 4),
              *(round(f.probabilities[c], 4) for c in classes)] for i, f in enumerate(analysis.faces)]
 
 
@@ -78,7 +79,7 @@ def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
     counts = {"photos": len(manifest), "faces": 0, "errors": 0}
     with open(summary, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["photo", "status", "face", "x", "y", "w", "h", "emotion", "confidence", *classes])
+        out.writerow(["photo", "status", "face", "x", "y", "w", "h", "emotion", "uncertain", "confidence", *classes])
         for i, item in enumerate(manifest):
             reporter.check()
             try:

@@ -5,7 +5,9 @@
 ``computation_dict`` is :func:`db.computation_to_dict` output (or the same
 keys): title, exhibit, notes, consent, kind, created_at, faces_found,
 dominant_emotion, model_version, timings_ms, and ``result`` in the real-time
-core's format (``faces[i].box/emotion/confidence/probabilities``).
+core's format (``faces[i].box/emotion/confidence/uncertain/probabilities``). A face marked
+``uncertain`` is listed as "uncertain: fear 35% / neutral 30%"; a footnote says what the
+probabilities and "uncertain" mean (:data:`realtime.uncertainty.PROBABILITY_NOTE`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from realtime.palette import color_for
+from realtime.uncertainty import PROBABILITY_NOTE, label_for, uncertain_note
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,18 @@ def _probs(face: dict, emotions: list[str]) -> list[float]:
     return [float(probs.get(e, 0.0) or 0.0) for e in emotions]
 
 
+def face_label(face: dict) -> str:
+    """What a stored face reads as: its emotion, or "uncertain: fear 35% / neutral 30%" when the
+    engine marked it uncertain (results from before the mark read as their emotion)."""
+    if face.get("uncertain") and face.get("probabilities"):
+        return label_for(face["probabilities"], uncertain=True)
+    return str(face.get("emotion") or "-")
+
+
+def uncertain_count(faces: list) -> int:
+    return sum(1 for f in faces if f.get("uncertain"))
+
+
 def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
               username: str = "", generated_at: datetime | None = None) -> bytes:
     """Render the report and return the PDF bytes."""
@@ -146,6 +161,7 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
     if faces:
         _table(pdf, faces, pdf.epw)
         _chart(pdf, faces, pdf.epw)
+        _footnote(pdf, result, pdf.epw)
     else:
         pdf.set_font(pdf.base_font, "", 11)
         pdf.multi_cell(pdf.epw, 6, pdf.text(result.get("message") or "No face was found in this image."),
@@ -191,6 +207,8 @@ def _fact_rows(comp: dict, result: dict, faces: list, username: str) -> list[tup
         ("Exhibit / location", comp.get("exhibit") or "-"),
         ("Consent", "the people pictured agreed" if comp.get("consent") else "not confirmed"),
         ("Faces found", str(comp.get("faces_found", len(faces)))),
+        *([("Uncertain faces", f"{uncertain_count(faces)} (listed with their two most likely emotions)")]
+          if uncertain_count(faces) else []),
         ("Dominant emotion", comp.get("dominant_emotion") or "none (no face found)"),
         ("Model version", comp.get("model_version") or "-"),
         ("Processing time", f"{float(total_ms):.1f} ms" if total_ms is not None else "-"),
@@ -250,7 +268,8 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
     pdf.set_font(f, "", 8)
     emotions = emotion_order(faces)
     headings = ["Face", "Emotion", "Conf."] + [e.capitalize() for e in emotions]
-    widths = (12, 22, 14) + (((width - 48) / max(len(emotions), 1)),) * len(emotions)
+    label_w = 40 if uncertain_count(faces) else 22  # "uncertain: fear 35% / neutral 30%" on two lines
+    widths = (12, label_w, 14) + (((width - 26 - label_w) / max(len(emotions), 1)),) * len(emotions)
     style = FontFace(emphasis="BOLD", fill_color=(232, 236, 245))
     with pdf.table(col_widths=widths, text_align="CENTER", line_height=5,
                    headings_style=style) as table:
@@ -260,7 +279,7 @@ def _table(pdf: _Report, faces: list, width: float) -> None:
         for i, face in enumerate(faces, 1):
             row = table.row()
             row.cell(str(i))
-            row.cell(pdf.text(face.get("emotion") or "-"))
+            row.cell(pdf.text(face_label(face)))
             row.cell(f"{100 * float(face.get('confidence') or 0):.0f}")
             for p in _probs(face, emotions):
                 row.cell(f"{100 * p:.1f}")
@@ -285,7 +304,7 @@ def _chart(pdf: _Report, faces: list, width: float) -> None:
         y0 = pdf.get_y()
         pdf.set_xy(x0, y0)
         pdf.set_font(f, "B", 9)
-        pdf.cell(col_w, 5, pdf.text(f"Face {i + 1}: {face.get('emotion') or '-'}"))
+        pdf.cell(col_w, 5, pdf.text(f"Face {i + 1}: {face_label(face)}"))
         bar_max = col_w - label_w - 14
         for j, (emotion, p) in enumerate(zip(emotions, _probs(face, emotions))):
             y = y0 + 6 + j * 4.2
@@ -307,3 +326,14 @@ def _chart(pdf: _Report, faces: list, width: float) -> None:
         pdf.set_font(f, "", 9)
         pdf.multi_cell(width, 5, f"Chart shows the first {len(shown)} of {len(faces)} faces; "
                                  "the table lists them all.", new_x="LMARGIN", new_y="NEXT")
+
+
+def _footnote(pdf: _Report, result: dict, width: float) -> None:
+    """What the numbers mean, under the chart (small gray print)."""
+    threshold = (result.get("uncertainty") or {}).get("threshold")
+    pdf.ln(2)
+    pdf.set_font(pdf.base_font, "", 8)
+    pdf.set_text_color(90)
+    pdf.multi_cell(width, 4, pdf.text(f"{PROBABILITY_NOTE} {uncertain_note(threshold)}"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)

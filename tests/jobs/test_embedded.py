@@ -160,7 +160,7 @@ def test_photo_batch_one_computation_per_photo(service, settings, owner):
         assert db.count_computations(owner) == 3
         summary = settings.data_dir / videos.get_batch(batch.id).summary_csv_path
     lines = summary.read_text().splitlines()
-    assert lines[0].startswith("photo,status,face,x,y,w,h,emotion,confidence,angry")
+    assert lines[0].startswith("photo,status,face,x,y,w,h,emotion,uncertain,confidence,angry")
     statuses = [line.split(",")[:2] for line in lines[1:]]
     assert statuses.count(["astronaut.png", "ok"]) == 1 and ["coffee.png", "no face found"] in statuses
     assert any(s[0] == "broken.jpg" and s[1].startswith("error: ") for s in statuses)

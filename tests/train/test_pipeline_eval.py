@@ -39,18 +39,21 @@ def test_placed_face_is_the_upscaled_face_at_its_frame():
     assert np.array_equal(again, rgb) and frame == (x, y, s, s)  # fixed by (seed, index)
 
 
+def _evaluate(path, out, capsys, *options) -> tuple[str, dict]:
+    """``evaluate --pipeline`` on PublicTest rows of ``path`` with ``options``: (printed, the JSON)."""
+    rc = main(["--log-file", "", "evaluate", "--pipeline", "--data", str(path), "--usage", "PublicTest",
+               *options, "--json", str(out)])
+    assert rc == 0
+    return capsys.readouterr().out, json.loads(out.read_text())
+
+
 @pytest.mark.skipif(not MODEL.is_file(), reason="no shipped model")
 def test_pipeline_cli_reports_both_numbers(fer_csv, tmp_path, capsys):
     from realtime.classifier import load_classifier
 
     path, images, labels = fer_csv
-    out = tmp_path / "pipe.json"
-    rc = main(["--log-file", "", "evaluate", "--pipeline", "--data", str(path), "--usage", "PublicTest",
-               "--limit", "14", "--seed", "1", "--json", str(out)])
-    assert rc == 0
-    printed = capsys.readouterr().out
+    printed, res = _evaluate(path, tmp_path / "pipe.json", capsys, "--limit", "14", "--seed", "1")
     assert "whole pipeline" in printed and "classifier only" in printed
-    res = json.loads(out.read_text())
     assert res["n"] == 14 and res["subset"] == "14 of 21 (random, seed 1)"
     keep = np.sort(np.random.default_rng(1).choice(21, 14, replace=False))
     clf = load_classifier(str(MODEL))
@@ -71,6 +74,29 @@ def test_pipeline_refuses_tta(fer_csv, capsys):
     rc = main(["--log-file", "", "evaluate", "--pipeline", "--tta", "--data", str(path)])
     assert rc == 2
     assert "--tta is not available with --pipeline" in capsys.readouterr().err
+
+
+def test_rolled_turns_the_scene_about_the_placed_face():
+    from train.pipeline_eval import placed_face, rolled
+
+    face = np.random.default_rng(5).integers(0, 256, (48, 48), dtype=np.uint8)
+    rgb, (x, y, s, _) = placed_face(face, 3, seed=0, backgrounds={})
+    assert rolled(rgb, (x, y, s, s), 0) is rgb
+    turned = rolled(rgb, (x, y, s, s), 90)  # a quarter turn counter-clockwise maps the frame onto itself
+    assert np.array_equal(turned[y:y + s, x:x + s], np.rot90(rgb[y:y + s, x:x + s]))
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason="no shipped model")
+def test_pipeline_at_rolls_with_and_without_the_upright_correction(fer_csv, tmp_path, capsys):
+    path, _, _ = fer_csv
+    printed, res = _evaluate(path, tmp_path / "rolls.json", capsys, "--limit", "6", "--rolls", "0,-30")
+    assert "upright acc." in printed and "axis-aligned acc." in printed
+    assert list(res["rolls"]) == ["0", "-30"] and res["n"] == 6
+    for row in res["rolls"].values():
+        assert row["upright"]["no_face"] == row["axis_aligned"]["no_face"]  # one detection serves both
+        assert np.array(row["upright"]["confusion_matrix"]).sum() == 6
+    rc = main(["--log-file", "", "evaluate", "--pipeline", "--data", str(path), "--rolls", "15,up"])
+    assert rc == 2 and "--rolls must be degrees separated by commas" in capsys.readouterr().err
 
 
 def test_report_shows_pipeline_beside_classifier_and_flags_unclean_results(tmp_path, monkeypatch):

@@ -103,3 +103,16 @@ def test_trickling_and_oversized_bodies_are_refused(server):
         assert reply.startswith(b"HTTP/1.1 413 ") and b"at most 2 MB" in reply, reply
     finally:
         big.close()
+
+
+def test_malformed_limits_refuse_to_start(tmp_path):
+    from portal.config import ConfigError, validate
+
+    with pytest.raises(ConfigError, match="BODY_TIMEOUT must be a number, not 'soon'"):
+        portal_config(tmp_path, {"BODY_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError, match="FRAME_ANALYSES must be positive"):
+        validate(portal_config(tmp_path, {"FRAME_ANALYSES": "0"}))
+    config = portal_config(tmp_path, {"BODY_MIN_RATE": "0", "FRAME_MAX_PIXELS": "921600", "KEEPALIVE_TIMEOUT": "2"})
+    assert (config.body_min_rate, config.frame_max_pixels, config.keepalive_timeout_s) == (0, 921600, 2)
+    import run
+    assert run.server_options(config)["timeout_keep_alive"] == 2

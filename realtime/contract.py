@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def parse_uncertainty(raw, where: str = "metadata") -> UncertaintyRule:
     rule, threshold = raw.get("rule"), raw.get("threshold")
     if rule not in UNCERTAINTY_RULES:
         raise ModelError(f"{where}: 'uncertainty.rule' is {rule!r}; known rules: {', '.join(UNCERTAINTY_RULES)}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 < threshold <= 1.0:
         raise ModelError(f"{where}: 'uncertainty.threshold' must be a number in (0, 1], got {threshold!r}")
     for key in ("chosen_on", "note"):
         if not isinstance(raw.get(key, ""), str):
@@ -216,6 +217,8 @@ def write(onnx_file: str | Path, meta: ModelMetadata) -> Path:
     """Write ``meta`` beside ``onnx_file`` with the file's name, size, sha256 and the export time
     filled in; returns the JSON path."""
     onnx_file = Path(onnx_file)
+    if meta.uncertainty is not None:  # refused now rather than by every later load
+        meta.uncertainty = parse_uncertainty(dataclasses.asdict(meta.uncertainty), str(metadata_path(onnx_file)))
     meta.file = onnx_file.name
     meta.sha256 = file_sha256(onnx_file)
     meta.size_bytes = onnx_file.stat().st_size

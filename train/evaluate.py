@@ -124,6 +124,11 @@ def run_pipeline(args) -> dict:
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if rolls:
         result = evaluate_rolls(images, labels, rolls, model, detector=args.detector, seed=args.seed)
+        if args.json:  # the table for REPORT beside the JSON
+            from .pipeline_eval import rolls_markdown
+
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).with_suffix(".md").write_text(rolls_markdown(result))
     else:
         result = evaluate_pipeline(images, labels, model, detector=args.detector, seed=args.seed)
     result.update({"data": str(args.data), "usage": args.usage or "all", "model_file": str(model),

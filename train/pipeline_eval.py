@@ -188,3 +188,20 @@ def format_rolls(r: dict) -> str:
         lines.append(f"{roll:>6}{row['upright']['accuracy']:>14.4f}{row['axis_aligned']['accuracy']:>19.4f}"
                      f"{row['upright']['no_face_share']:>10.2%}{'' if err is None else f'{err:.1f} deg':>21}")
     return "\n".join(lines)
+
+
+def rolls_markdown(r: dict) -> str:
+    """The roll table for REPORT / docs (``docs/results/pipeline_rolls.md``)."""
+    model = r["model"]
+    lines = [f"**Faces at a roll** (`train evaluate --pipeline --rolls`): {r['n']} PublicTest faces placed in photos "
+             f"as above, the same faces turned by each roll about their centre; detector `{r['detector']}`, model "
+             f"{model['name']} {model['version']}. *Upright*: each crop turned from the detector's eye keypoints so "
+             "the eye line is level (the app's default; a roll the eyes put under 3° or over 60° is left alone, and counts as "
+             "0° in the error column); *axis-aligned*: without it. No face counts as wrong.", "",
+             "| roll | accuracy, upright | accuracy, axis-aligned | no face | roll read from the eyes: median error |",
+             "|---|---|---|---|---|"]
+    for roll, row in r["rolls"].items():
+        err = row["roll_error_deg_median"]
+        lines.append(f"| {roll}° | {row['upright']['accuracy']:.1%} | {row['axis_aligned']['accuracy']:.1%} | "
+                     f"{row['upright']['no_face_share']:.1%} | {'-' if err is None else f'{err:.1f}°'} |")
+    return "\n".join(lines) + "\n"

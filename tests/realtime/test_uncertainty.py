@@ -77,6 +77,9 @@ def test_the_rule_travels_with_the_model(tmp_path):
     assert analyzer.uncertainty.threshold == 0.3
     (face,) = analyzer.analyze(real_photo("astronaut")).faces
     assert not face.uncertain and face.label == "fear 35%"  # 0.35 is an answer under this model's rule
+    meta.uncertainty = contract.UncertaintyRule(threshold=2.0)  # a bad rule is refused when written
+    with pytest.raises(ModelError, match=r"ruled\.json: 'uncertainty.threshold' must be a number in \(0, 1\], got 2.0"):
+        contract.write(model, meta)
     # without the block: the documented default
     plain = contract.read(write_standin_model(tmp_path, "plain"))
     assert plain.uncertainty is None and plain.uncertainty_rule.threshold == contract.DEFAULT_UNCERTAINTY_THRESHOLD == 0.5

@@ -92,6 +92,8 @@ def test_pipeline_at_rolls_with_and_without_the_upright_correction(fer_csv, tmp_
     printed, res = _evaluate(path, tmp_path / "rolls.json", capsys, "--limit", "6", "--rolls", "0,-30")
     assert "upright acc." in printed and "axis-aligned acc." in printed
     assert list(res["rolls"]) == ["0", "-30"] and res["n"] == 6
+    table = (tmp_path / "rolls.md").read_text()
+    assert "| -30° |" in table and "accuracy, axis-aligned" in table
     for row in res["rolls"].values():
         assert row["upright"]["no_face"] == row["axis_aligned"]["no_face"]  # one detection serves both
         assert np.array(row["upright"]["confusion_matrix"]).sum() == 6

@@ -94,3 +94,13 @@ def test_profiles_and_readings_from_observation_rows():
     r = suggest.reading_from_rows(5, rows[:2] + [dict(rows[2], uncertain=True)])
     assert (r.shares["happy"], r.dwell_s) == (1.0, 10.0)
     assert suggest.reading_from_rows(5, [dict(rows[0], uncertain=True)]) is None
+
+
+def test_simulated_visitors_get_their_favourite_more_often_than_baselines():
+    from portal.museum import simulate_visits
+    rows = simulate_visits.run(visitors=120, seed=21, museums=1, ks=(0, 4))
+    assert rows == simulate_visits.run(visitors=120, seed=21, museums=1, ks=(0, 4))  # seeded
+    seen0, seen4 = rows
+    assert seen0["suggestions"] == seen0["longest dwell"]  # no reading: the fallback
+    assert seen4["suggestions"] > max(seen4["random"], seen4["most visited"]) + 0.15
+    assert "| 4 |" in simulate_visits.markdown(rows, 120, 21, 1)

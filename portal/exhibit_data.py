@@ -35,11 +35,14 @@ def date_range(start: str | None, end: str | None,
     if first and last and last < first:
         raise ValueError("'to' is before 'from'")
 
-    def utc(day: _dt.date) -> _dt.datetime:
-        local = _dt.datetime.combine(day, _dt.time(), tzinfo=tz)
-        return local.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    def utc(day: _dt.date) -> _dt.datetime | None:  # None: past the calendar's ends (no bound)
+        try:
+            local = _dt.datetime.combine(day, _dt.time(), tzinfo=tz)
+            return local.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return (utc(first) if first else None,
-            utc(last + _dt.timedelta(days=1)) if last else None)
+            utc(last + _dt.timedelta(days=1)) if last and last < _dt.date.max else None)
 
 
 def exhibit_summary(exhibit, settings: MuseumSettings, start=None, end=None,
@@ -80,6 +83,22 @@ def aggregates_csv(summary: dict) -> str:
         for key in ("emotions", "mean_probabilities"):
             for name, value in summary[key].items():
                 writer.writerow([key, name, f"{value:.5f}"])
+        _curator_rows(writer, summary.get("measures"))
     for entry in summary["timeline"]:
         writer.writerow(["timeline_visitors", entry["start"], entry["visitors"]])
     return out.getvalue()
+
+def _curator_rows(writer, measures: dict | None) -> None:
+    """Issue 20's measures: value, then the 95 % interval's low and high (empty: none)."""
+    if not measures:
+        return
+    writer.writerow(["stopped", "", "" if measures["stopped"] is None else measures["stopped"]])
+    entries = [(name, "", measures[name], True) for name in ("attraction", "dwell", "expressive", "uncertain")]
+    entries += [(metric, e, measures[key][e], False)  # their values are the rows above
+                for metric, key in (("emotions", "emotions"), ("mean_probabilities", "probabilities"))
+                for e in analytics.EMOTIONS]
+    for metric, key, entry, with_value in entries:
+        low, high = entry["ci95"] or ("", "")
+        rows = [("", entry["value"])] if with_value else []
+        for suffix, value in rows + [("_ci95_low", low), ("_ci95_high", high)]:
+            writer.writerow([metric + suffix, key, "" if value is None else value])

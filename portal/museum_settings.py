@@ -3,6 +3,8 @@
 Environment variables (read only by :func:`museum_settings_from_env`):
 
     ANALYTICS_MIN_VISITORS  a breakdown over fewer distinct visitors is hidden (default 5)
+    ANALYTICS_STOP_S        a tracked visitor in view at least this long "stopped" (default 5)
+    ANALYTICS_RESAMPLES     bootstrap and permutation resamples of the intervals (default 2000)
     ANALYTICS_TIMEZONE      time zone of timelines and the hour x weekday heatmap (default UTC)
     RETENTION_DAYS          stored photos/frames older than this are deleted; results and
                             observations are kept (default: unset, keep until deleted)
@@ -29,10 +31,16 @@ class MuseumSettings:
     max_sessions: int = 8
     max_frame_bytes: int = 2 * 1024 * 1024
     session_idle_s: float = 600.0  # a running session's tracker is forgotten after this idle time
+    stop_s: float = 5.0  # ANALYTICS_STOP_S (portal.museum.curator)
+    resamples: int = 2000  # ANALYTICS_RESAMPLES (portal.museum.stats)
 
     def __post_init__(self):
         if self.min_visitors < 1:
             raise ValueError("ANALYTICS_MIN_VISITORS must be at least 1")
+        if not 0 <= self.stop_s <= 3600:
+            raise ValueError("ANALYTICS_STOP_S must be between 0 and 3600 seconds (default 5)")
+        if not 1000 <= self.resamples <= 100_000:  # fewer: p-values too coarse to be clear
+            raise ValueError("ANALYTICS_RESAMPLES must be between 1000 and 100000 (default 2000)")
         if self.retention_days is not None and self.retention_days <= 0:
             raise ValueError("RETENTION_DAYS must be positive")
         ZoneInfo(self.timezone)  # unknown zones fail at start-up
@@ -46,6 +54,8 @@ def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
     env = dict(os.environ if env is None else env)
     values: dict = {}
     for key, name, cast in (("ANALYTICS_MIN_VISITORS", "min_visitors", int),
+                            ("ANALYTICS_STOP_S", "stop_s", float),
+                            ("ANALYTICS_RESAMPLES", "resamples", int),
                             ("ANALYTICS_TIMEZONE", "timezone", str),
                             ("RETENTION_DAYS", "retention_days", float),
                             ("API_TOKEN_TTL_S", "token_ttl_s", int),

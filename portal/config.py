@@ -36,6 +36,11 @@ portal/ratelimit.py and docs/security.md):
                           (`make worker`); unset: in memory / the server's own process pool
     RATELIMIT_PREFIX      key prefix in Redis (default "emotion-portal")
 
+Opted-in visits (issue 21; docs/visits.md):
+    VISIT_ENDS      local time (ANALYTICS_TIMEZONE) at which visit codes expire and are
+                    deleted with their readings (default 00:00: the end of the day)
+    VISIT_GUESS_LIMIT   wrong or expired visit codes per client address (20 per 10 minutes)
+
 Jobs and videos (issue 12):
     JOB_WORKERS     processes of the embedded pool (default: 1 per core)
     JOB_STALE_SECONDS   a running job silent this long was abandoned (60)
@@ -69,6 +74,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
+import re
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 10
 # zxcvbn's estimate (10^25 ~ 83 bits): token_hex(32) scores ~60, token_urlsafe(32) ~43,
@@ -132,6 +138,9 @@ def _flag(value: str | None) -> bool:
 
 def load_secret_key(data_dir: Path) -> tuple[str, str]:
     """Read DATA_DIR/secret_key, creating it (mode 0600) on first run."""
+    # opted-in visits (issue 21; docs/visits.md)
+    visit_ends: str = "00:00"  # local time (ANALYTICS_TIMEZONE) at which visit codes expire
+    visit_guess_limit: str = "20 per 10 minutes"  # wrong or expired visit codes per client address
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip(), "file"
@@ -185,7 +194,7 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         values["trusted_proxies"] = tuple(p.strip() for p in env["TRUSTED_PROXIES"].split(",")
                                           if p.strip())
     for name in ("login_limit", "login_user_limit", "login_ip_limit", "register_limit",
-                 "password_check_limit", "ratelimit_prefix"):
+                 "password_check_limit", "ratelimit_prefix", "visit_ends", "visit_guess_limit"):
         if env.get(name.upper()):
             values[name] = env[name.upper()]
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -247,7 +256,7 @@ def _validate_limits(config: Config) -> None:
 
     from limits import parse_many
     for name in ("login_limit", "login_user_limit", "login_ip_limit", "register_limit",
-                 "password_check_limit"):
+                 "password_check_limit", "visit_guess_limit"):
         try:
             parse_many(getattr(config, name))
         except ValueError:
@@ -266,3 +275,5 @@ def _validate_limits(config: Config) -> None:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.visit_ends):
+        raise ConfigError(f"VISIT_ENDS must be a local time like 00:00 or 18:30, not {config.visit_ends!r}")

@@ -25,6 +25,7 @@ class ApiContext:
     dummy_hash: str  # checked when the user does not exist, so both cases take as long
     jobs: JobService | None = None  # videos and photo batches (the Flask app's job service)
     frames: FrameGate | None = None  # recording frames: size limit, analyses at once (shared with the kiosk)
+    visit_guesses: object = None  # wrong visit codes per client address (portal.api.visits.Guesses)
 
 
 def get_ctx(request: Request) -> ApiContext:

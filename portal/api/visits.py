@@ -1,0 +1,144 @@
+"""``/visits`` (issue 21): opted-in visits.  A member starts one for a visitor (201 with the
+code); the code alone then answers ``GET /visits/{code}/suggestions`` and ``DELETE
+/visits/{code}`` (no token: the code is the visitor's credential).  Wrong, ended or expired codes
+answer 404, and count towards ``VISIT_GUESS_LIMIT`` per client address (429 past it).  Codes
+are never logged (the log line names the visit's id)."""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import time
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+import db
+from db.models import utcnow
+from portal.museum import visits
+from portal.ratelimit import forwarded_client, proxy_networks
+
+from .auth import current_user
+from .context import ApiContext, get_ctx
+from .museum import refusals
+from .schemas import BodyId
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/visits", tags=["visits"])
+NOT_FOUND = "visit not found (wrong code, ended or expired)"
+
+
+def clock() -> _dt.datetime:
+    """Now, naive UTC (tests replace it to move time on)."""
+    return utcnow()
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organisation_id: BodyId
+
+
+class VisitOut(BaseModel):
+    code: str
+    url: str
+    expires_at: str
+
+
+class Suggestion(BaseModel):
+    exhibit_id: int
+    name: str
+    location: str
+    score: float
+    reason: str
+
+
+class Suggestions(BaseModel):
+    visited: list[int]
+    suggestions: list[Suggestion]
+
+
+class Guesses:
+    """Wrong visit codes per client address, in the rate-limit storage (Redis when set)."""
+
+    def __init__(self, config):
+        from limits import parse, storage, strategies
+        self._window = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(config.redis_url or "memory://"))
+        self._limit, self._prefix = parse(config.visit_guess_limit), f"{config.ratelimit_prefix}:visit-code"
+
+    def retry_after(self, address: str) -> int:
+        if self._window.test(self._limit, self._prefix, address):
+            return 0
+        reset_at, _ = self._window.get_window_stats(self._limit, self._prefix, address)
+        return math.ceil(max(reset_at - time.time(), 1.0))
+
+    def wrong(self, address: str) -> None:
+        self._window.hit(self._limit, self._prefix, address)
+
+
+def _address(request: Request, ctx: ApiContext) -> str:
+    peer = request.client.host if request.client else "unknown"
+    return forwarded_client(peer, request.headers.get("x-forwarded-for"), ctx.config.proxy_count,
+                            proxy_networks(ctx.config.trusted_proxies))
+
+
+def find_or_404(code: str, request: Request, ctx: ApiContext):
+    """The live visit of ``code``; 429 for an address past VISIT_GUESS_LIMIT, else 404 (counted)."""
+    guesses, address = ctx.visit_guesses, _address(request, ctx)
+    wait = guesses.retry_after(address)
+    if wait:
+        raise HTTPException(429, f"too many wrong visit codes; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    try:
+        return visits.find(code, clock())
+    except visits.NotFound:
+        guesses.wrong(address)
+        raise HTTPException(404, NOT_FOUND) from None
+
+
+def visit_for(code: str, exhibit, request: Request, ctx: ApiContext):
+    """The visit a session at ``exhibit`` joins: 404 for a code of another organisation too."""
+    visit = find_or_404(code, request, ctx)
+    if visit.organisation_id != exhibit.organisation_id:
+        ctx.visit_guesses.wrong(_address(request, ctx))
+        raise HTTPException(404, NOT_FOUND)
+    return visit
+
+
+def link_session(visit, session) -> None:
+    visits.join(visit, session)
+
+
+def _iso(value: _dt.datetime) -> str:
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+@router.post("", status_code=201, response_model=VisitOut, summary="Start an opted-in visit")
+def start(body: VisitIn, request: Request, user: db.User = Depends(current_user),
+          ctx: ApiContext = Depends(get_ctx)):
+    """A visit code for a visitor of one of your organisations (owner or manager).  It expires at
+    VISIT_ENDS local time (default: the end of the day) and is deleted with its readings."""
+    now = clock()
+    expires = visits.day_end(now, ctx.museum.tz, ctx.config.visit_ends)
+    with db.connection(), refusals():
+        visits.delete_expired(now)
+        code, visit = visits.start(user.id, body.organisation_id, expires)
+    url = str(request.base_url).rstrip("/").rsplit("/api/v1", 1)[0] + f"/visit/{code}"
+    return {"code": code, "url": url, "expires_at": _iso(visit.expires_at)}
+
+
+@router.get("/{code}/suggestions", response_model=Suggestions, summary="What to see next")
+def suggestions(code: str, request: Request, ctx: ApiContext = Depends(get_ctx)):
+    """The exhibits the visit has readings at, and at most three other exhibits of the same
+    organisation, each with a score and a reason in words."""
+    with db.connection():
+        visit = find_or_404(code, request, ctx)
+        return visits.what_next(visit, ctx.museum.min_visitors)
+
+
+@router.delete("/{code}", status_code=204, summary="End the visit and delete its data")
+def end(code: str, request: Request, ctx: ApiContext = Depends(get_ctx)):
+    """Deletes the visit, the recording sessions started with its code and their observations."""
+    with db.connection():
+        visits.end(find_or_404(code, request, ctx))
+    return Response(status_code=204)

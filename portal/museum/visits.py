@@ -1,0 +1,118 @@
+"""Opted-in visits (issue 21): the visit code, its expiry, which sessions count for it, and its
+suggestions.  Framework-free; needs an open database connection.
+
+    code, visit = start(user_id, org_id, expires_at)        # NotFound / NotAllowed (roles)
+    visit = find(code, now)                                 # NotFound: wrong, expired, deleted
+    join(visit, session)                                    # NotFound: another organisation's
+    answer = what_next(visit, min_visitors)                 # {"visited", "suggestions"}
+    end(visit)                                              # with its sessions and observations
+
+The code is the visitor's only credential: 12 characters of Crockford's base32 (60 bits from
+:mod:`secrets`) shown in three groups of four (``K7QM-4TRW-9XHD``); only its SHA-256 is stored,
+and it is never logged.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import logging
+import secrets
+
+from db import visits as visit_rows
+from db.observations import observation_rows
+from db.museum import RecordingSession
+
+from . import roles, suggest
+from .roles import NotFound
+
+log = logging.getLogger(__name__)
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
+LENGTH, GROUP = 12, 4  # 60 bits
+READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+UTC = _dt.timezone.utc
+__all__ = ["NotFound", "new_code", "normalise", "code_hash", "day_end", "start", "find",
+           "join", "what_next", "end"]
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return "-".join(raw[i:i + GROUP] for i in range(0, LENGTH, GROUP))
+
+
+def normalise(code: str) -> str | None:
+    """The code as stored (upper case, no dashes or spaces, O/I/L read as 0/1); None when it
+    cannot be a code at all."""
+    text = "".join(str(code or "").split()).replace("-", "").upper().translate(READS_AS)
+    return text if len(text) == LENGTH and all(c in ALPHABET for c in text) else None
+
+
+def code_hash(code: str) -> str | None:
+    text = normalise(code)
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def day_end(now: _dt.datetime, tz: _dt.tzinfo, ends: str = "00:00") -> _dt.datetime:
+    """The next ``ends`` (local "HH:MM" in ``tz``; "00:00": midnight) after ``now`` (naive UTC),
+    as naive UTC: when a visit started at ``now`` expires."""
+    hour, minute = (int(x) for x in ends.split(":"))
+    local = now.replace(tzinfo=UTC).astimezone(tz)
+    end = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if end <= local:
+        end = (local + _dt.timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return end.astimezone(UTC).replace(tzinfo=None)
+
+
+def start(user_id: int, organisation_id, expires_at: _dt.datetime):
+    """A new visit at an organisation where the user may record (owner, manager)."""
+    member = roles.require(user_id, organisation_id, "record")
+    code = new_code()
+    visit = visit_rows.create_visit(member.organisation_id, code_hash(code), expires_at, user_id)
+    log.info("visit started visit_id=%d organisation_id=%d", visit.id, visit.organisation_id)
+    return code, visit
+
+
+def find(code: str, now: _dt.datetime):
+    digest = code_hash(code)
+    visit = visit_rows.live_visit(digest, now) if digest else None
+    if visit is None:
+        raise NotFound("visit not found (wrong code, ended or expired)")
+    return visit
+
+
+def join(visit, session: RecordingSession) -> None:
+    """The session's observations count for the visit too; a visit of another organisation
+    than the session's exhibit's is unknown there (NotFound)."""
+    if session.exhibit.organisation_id != visit.organisation_id:
+        raise NotFound("visit not found (wrong code, ended or expired)")
+    visit_rows.link_session(visit, session)
+
+
+def _profiles(exhibits) -> list:
+    return [suggest.profile_from_rows(x.id, x.name, observation_rows(x.id), x.location)
+            for x in exhibits]
+
+
+def what_next(visit, min_visitors: int) -> dict:
+    """The exhibits the visit has readings at, and at most three suggestions among the other
+    (non-archived) exhibits of its organisation."""
+    exhibits = visit_rows.organisation_exhibits(visit.organisation_id)
+    by_exhibit = visit_rows.visit_rows(visit)
+    readings = [r for r in (suggest.reading_from_rows(x, rows) for x, rows in by_exhibit.items()) if r]
+    visited = sorted(by_exhibit)
+    profiles = [p for p in _profiles(exhibits) if p.exhibit_id not in by_exhibit
+                or p.exhibit_id in {r.exhibit_id for r in readings}]
+    chosen = suggest.suggest(profiles, readings, min_visitors=min_visitors)
+    return {"visited": visited, "suggestions": [s for s in chosen if s["exhibit_id"] not in by_exhibit]}
+
+
+def end(visit) -> None:
+    """Delete the visit now, with its sessions and their observations."""
+    visit_rows.delete_visit(visit)
+
+
+def delete_expired(now: _dt.datetime) -> int:
+    count = visit_rows.delete_expired(now)
+    if count:
+        log.info("expired visits deleted count=%d", count)
+    return count

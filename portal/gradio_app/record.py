@@ -52,8 +52,8 @@ def summary_markdown(summary: dict) -> str:
             f"visitor(s), {summary['faces']} face observation(s)")
     if summary.get("hidden"):
         return text + f"; emotions: {summary['hidden']}."
-    shares = ", ".join(f"{e} {100 * s:.0f}%" for e, s in sorted(
-        (summary.get("emotions") or {}).items(), key=lambda kv: -kv[1]) if s > 0)
+    shown = {**(summary.get("emotions") or {}), "uncertain": summary.get("uncertain_share") or 0.0}
+    shares = ", ".join(f"{e} {100 * s:.0f}%" for e, s in sorted(shown.items(), key=lambda kv: -kv[1]) if s > 0)
     dwell = summary.get("dwell_s_median")
     return text + (f"; median dwell {dwell:.1f} s" if dwell is not None else "") + \
         (f"; emotions: {shares}." if shares else ".")

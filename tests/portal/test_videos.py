@@ -58,7 +58,7 @@ def test_upload_progress_result_downloads_and_delete(client, alice, config, clip
     ranged = client.get(f"/videos/{video.id}/annotated.mp4", headers={"Range": "bytes=0-99"})
     assert ranged.status_code == 206 and len(ranged.data) == 100  # browsers seek with ranges
     csv_text = client.get(f"/videos/{video.id}/timeline.csv").data.decode()
-    assert csv_text.splitlines()[0].startswith("t,frame,track_id,x,y,w,h,emotion,angry")
+    assert csv_text.splitlines()[0].startswith("t,frame,track_id,x,y,w,h,emotion,uncertain,angry")
     assert len(csv_text.splitlines()) == 1 + 16
     doc = client.get(f"/videos/{video.id}/result.json").get_json()
     assert doc["video"]["frames"] == 24 and doc["tracks"][0]["first_frame"] == 4

@@ -15,8 +15,9 @@ import db
 from db import museum_api as museum
 from db import observations as obs
 
-from . import charts, exhibit_data, museum_sessions
+from . import charts, exhibit_data, museum_curator, museum_sessions
 from .forms import PostForm
+from .museum import curator
 from .museum_forms import ExhibitForm, OrganisationForm
 from .notice import build_notice
 
@@ -69,9 +70,13 @@ def organisation(org_id: int):
     settings = _settings()
     exhibits = museum.list_exhibits(current_user.id, org.id, include_archived=True)
     overview = {e.id: exhibit_data.exhibit_summary(e, settings, bucket="day") for e in exhibits}
+    ranking, problem = museum_curator.page_ranking(exhibits, settings, request.args, overview)
+    if problem:
+        flash(problem, "error")
     people = museum.members(org.id)
     role = next((r for u, r in people if u.id == current_user.id), "member")
     return render_template("museum/organisation.html", org=org, form=form, exhibits=exhibits,
+                           ranking=ranking, measures=curator.MEASURES,
                            overview=overview, members=people, role=role, post_form=PostForm(),
                            invitation=request.args.get("invited")), 400 if form.errors else 200
 
@@ -176,9 +181,26 @@ def dashboard(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
     summary, _ = _summary(exhibit, page=True)
     query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
+    comparison, problem = museum_curator.page_comparison(exhibit, _settings(), request.args)
+    if problem:
+        flash(problem, "error")
     return render_template("museum/dashboard.html", exhibit=exhibit, summary=summary, query=query,
+                           comparison=comparison, split=request.args.get("split", ""),
+                           definitions=museum_curator.page_definitions(_settings()),
                            charts=charts.CHARTS, org=exhibit.organisation,
                            sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm())
+
+
+@bp.app_template_filter("estimate")
+def _estimate(entry, measure: str = "share") -> str:
+    """A value and its interval: '31% (24–39%)'."""
+    return curator.format_estimate(entry, measure)
+
+
+@bp.app_template_filter("change")
+def _change(test, measure: str = "share") -> str:
+    """A difference and its interval: '+13 points (+5 to +21)'."""
+    return curator.format_change(test, measure)
 
 
 @bp.get("/exhibits/<int:exhibit_id>/chart/<name>.svg")

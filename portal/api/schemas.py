@@ -132,6 +132,31 @@ class Breakdown(BaseModel):
     dwell_histogram: list[DwellBin] | None
 
 
+class Estimate(BaseModel):
+    value: float | None
+    ci95: list[float] | None = Field(description="95 % interval [low, high], over visitors "
+                                     "(docs/analytics.md); null: too few visitors")
+
+
+class DwellEstimate(Estimate):
+    q1: float | None = Field(description="first quartile of the dwell time, seconds")
+    q3: float | None = Field(description="third quartile of the dwell time, seconds")
+
+
+class CuratorMeasures(BaseModel):
+    """Issue 20: each share and mean with its 95 % interval (docs/analytics.md)."""
+    visitors: int
+    tracked: int = Field(description="visitors of sessions and videos (photos have no dwell time)")
+    stopped: int | None = Field(description="tracked visitors in view at least stop_s seconds")
+    stop_s: float
+    attraction: Estimate = Field(description="stopped / tracked visitors")
+    dwell: DwellEstimate = Field(description="median dwell time, seconds")
+    expressive: Estimate = Field(description="share of faces with an emotion other than neutral")
+    uncertain: Estimate = Field(description="share of faces the model was unsure of (in no emotion)")
+    emotions: dict[str, Estimate]
+    probabilities: dict[str, Estimate]
+
+
 class Summary(Breakdown):
     exhibit_id: int
     exhibit: str
@@ -139,6 +164,54 @@ class Summary(Breakdown):
     min_visitors: int
     timeline: list[TimelineEntry]
     heatmap: Heatmap
+    stopped: int | None = Field(None, description="tracked visitors who stayed at least "
+                                "ANALYTICS_STOP_S seconds")
+    attraction: float | None = Field(None, description="stopped / tracked visitors")
+    ci95: dict[str, list[float] | None] | None = Field(
+        None, description="{emotion: [low, high]}: 95 % interval of each emotion share")
+    measures: CuratorMeasures | None = None
+
+
+class ChangeTest(BaseModel):
+    before: float | None
+    after: float | None
+    before_ci95: list[float] | None = None
+    after_ci95: list[float] | None = None
+    difference: float | None = Field(description="after - before")
+    ci95: list[float] | None = Field(description="95 % interval of the difference")
+    p_value: float | None = Field(description="permutation test over visitors, two-sided")
+    clear: bool = Field(description="Holm-adjusted p-value below 0.05 and an interval without 0")
+    words: str
+
+
+class Comparison(BaseModel):
+    exhibit_id: int
+    exhibit: str
+    split: str = Field(description="first day of the 'after' period")
+    before: Summary
+    after: Summary
+    tests: dict[str, ChangeTest] | None = Field(description="per measure; null: too few visitors")
+    hidden: str | None
+    words: list[str]
+
+
+class RankedExhibit(BaseModel):
+    exhibit_id: int
+    exhibit: str
+    visitors: int
+    value: float | None
+    ci95: list[float] | None
+    clearly_above_next: bool | None = Field(description="clearly above the next exhibit in the list")
+    p_value_next: float | None
+    hidden: str | None
+
+
+class Ranking(BaseModel):
+    organisation_id: int
+    measure: str
+    label: str
+    exhibits: list[RankedExhibit] = Field(description="highest first; too few visitors last")
+    notes: list[str] = Field(description="which neighbours differ clearly, in words")
 
 
 class SessionIn(Strict):

@@ -71,29 +71,31 @@ class Visitors:
         return ~np.isnan(self.dwell)
 
 
-def _one_visitor(rows: list[dict]) -> tuple[np.ndarray, float, np.ndarray, float]:
-    uncertain = np.array([bool(r.get("uncertain")) for r in rows])
-    emotion = np.array([r["emotion"] for r in rows])
-    shares = np.array([np.mean((emotion == e) & ~uncertain) for e in EMOTIONS])
-    probabilities = np.array([[r["probabilities"][e] for e in EMOTIONS] for r in rows]).mean(axis=0)
-    tracked = rows[0]["session_id"] is not None or rows[0].get("video_id") is not None
-    times = [r["t"] for r in rows]
-    return shares, float(uncertain.mean()), probabilities, \
-        (max(times) - min(times)) if tracked else float("nan")
+def _per_visitor(inverse: np.ndarray, values: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The mean of each column of ``values`` (rows x columns) over each visitor's rows."""
+    return np.column_stack([np.bincount(inverse, weights=column, minlength=len(count)) / count
+                            for column in values.T]) if len(count) else np.zeros((0, values.shape[1]))
 
 
 def visitors(rows: list[dict]) -> Visitors:
     """The observation rows reduced to one row per visitor (rows without an ``uncertain`` flag
     are certain)."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault(analytics.visitor_key(r), []).append(r)
-    parts = [_one_visitor(g) for g in groups.values()]
-    width = len(EMOTIONS)
-    return Visitors(keys=list(groups), shares=np.array([p[0] for p in parts]).reshape(-1, width),
-                    uncertain=np.array([p[1] for p in parts]),
-                    probabilities=np.array([p[2] for p in parts]).reshape(-1, width),
-                    dwell=np.array([p[3] for p in parts], dtype=float))
+    index: dict[tuple, int] = {}
+    inverse = np.array([index.setdefault(analytics.visitor_key(r), len(index)) for r in rows], dtype=int)
+    count = np.bincount(inverse, minlength=len(index)).astype(float)
+    uncertain = np.array([bool(r.get("uncertain")) for r in rows], dtype=float)
+    emotion = np.array([[r["emotion"] == e for e in EMOTIONS] for r in rows], dtype=float).reshape(-1, len(EMOTIONS))
+    probabilities = np.array([[r["probabilities"][e] for e in EMOTIONS] for r in rows]).reshape(-1, len(EMOTIONS))
+    t = np.array([r["t"] for r in rows], dtype=float)
+    first, last = np.full(len(index), np.inf), np.full(len(index), -np.inf)
+    np.minimum.at(first, inverse, t)
+    np.maximum.at(last, inverse, t)
+    tracked = np.bincount(inverse, minlength=len(index), weights=np.array(
+        [r["session_id"] is not None or r.get("video_id") is not None for r in rows], dtype=float)) > 0
+    return Visitors(keys=list(index), shares=_per_visitor(inverse, emotion * (1 - uncertain[:, None]), count),
+                    uncertain=_per_visitor(inverse, uncertain[:, None], count).reshape(-1),
+                    probabilities=_per_visitor(inverse, probabilities, count),
+                    dwell=np.where(tracked, last - first, np.nan))
 
 
 def values_of(v: Visitors, measure: str, stop_s: float = STOP_S) -> tuple[np.ndarray, str]:
@@ -152,9 +154,9 @@ def measures(v: Visitors, stop_s: float = STOP_S, resamples: int = stats.RESAMPL
 
 
 def measure_change(before: Visitors, after: Visitors, measure: str, stop_s: float = STOP_S,
-                resamples: int = stats.RESAMPLES, seed: int = stats.SEED) -> dict:
-    """After minus before for one measure: ``difference`` with its ``ci95`` and the
-    permutation ``p_value`` (None where a period has no visitor that counts)."""
+                   resamples: int = stats.RESAMPLES, seed: int = stats.SEED) -> dict:
+    """After minus before for one measure: ``difference`` with its ``ci95`` (None where a
+    period has no visitor that counts); ``p_value``: :func:`p_values`."""
     a, statistic = values_of(before, measure, stop_s)
     b, _ = values_of(after, measure, stop_s)
     if len(a) == 0 or len(b) == 0:
@@ -164,8 +166,7 @@ def measure_change(before: Visitors, after: Visitors, measure: str, stop_s: floa
     pick = np.median if statistic == "median" else np.mean
     return {"before": round(float(pick(a)), 4), "after": round(float(pick(b)), 4),
             "difference": round(float(np.ravel(diff)[0]), 4),
-            "ci95": _interval(np.ravel(low)[0], np.ravel(high)[0]),
-            "p_value": p_value(before, after, measure, stop_s, resamples, seed)}
+            "ci95": _interval(np.ravel(low)[0], np.ravel(high)[0]), "p_value": None}
 
 
 def p_value(before: Visitors, after: Visitors, measure: str, stop_s: float = STOP_S,
@@ -177,6 +178,20 @@ def p_value(before: Visitors, after: Visitors, measure: str, stop_s: float = STO
     if len(a) == 0 or len(b) == 0:
         return None
     return round(float(stats.permutation_test(a, b, resamples, seed, statistic)[0]), 4)
+
+
+def p_values(before: Visitors, after: Visitors, names: tuple[str, ...] = MEASURES,
+             stop_s: float = STOP_S, resamples: int = stats.RESAMPLES,
+             seed: int = stats.SEED) -> dict[str, float | None]:
+    """:func:`p_value` of each measure of ``names``; the shares of all visitors are tested
+    together (the same random splits: one pass)."""
+    shares = [n for n in names if n not in ("attraction", "dwell")]
+    out = {n: p_value(before, after, n, stop_s, resamples, seed) for n in names if n not in shares}
+    if shares and len(before) and len(after):
+        a, b = (np.column_stack([values_of(v, n, stop_s)[0] for n in shares]) for v in (before, after))
+        tested = stats.permutation_test(a, b, resamples, seed)
+        out.update({n: round(float(p), 4) for n, p in zip(shares, tested)})
+    return {n: out.get(n) for n in names}
 
 
 def mark_clear(tests: dict[str, dict], level: float = LEVEL) -> dict[str, dict]:
@@ -197,7 +212,10 @@ def compare(before: Visitors, after: Visitors, stop_s: float = STOP_S,
             names: tuple[str, ...] = MEASURES) -> dict[str, dict]:
     """Every measure of ``names`` tested (:func:`measure_change`), marked clear or not and said in
     words (:func:`describe`)."""
-    return conclude({m: measure_change(before, after, m, stop_s, resamples, seed) for m in names})
+    tests = {m: measure_change(before, after, m, stop_s, resamples, seed) for m in names}
+    for name, p in p_values(before, after, names, stop_s, resamples, seed).items():
+        tests[name]["p_value"] = p
+    return conclude(tests)
 
 
 def conclude(tests: dict[str, dict], level: float = LEVEL) -> dict[str, dict]:

@@ -172,10 +172,9 @@ def comparison(v_before: curator.Visitors, v_after: curator.Visitors, before: di
     between two periods' released measures (:func:`measures`); None if either is hidden."""
     if before is None or after is None:
         return None
-    return curator.conclude({
-        name: _change(curator.p_value(v_before, v_after, name, settings.stop_s, settings.resamples),
-                      value_of(before, name), value_of(after, name))
-        for name in curator.MEASURES})
+    p_values = curator.p_values(v_before, v_after, curator.MEASURES, settings.stop_s, settings.resamples)
+    return curator.conclude({name: _change(p, value_of(before, name), value_of(after, name))
+                             for name, p in p_values.items()})
 
 
 def ranking(groups: dict, released: dict, measure: str, settings: MuseumSettings) -> list[dict]:

@@ -17,6 +17,11 @@ everything here resamples whole visitors, never sightings:
   same sizes gives a difference at least as large as the one seen (two-sided p-value);
 * :func:`holm`: Holm's adjustment when several measures are tested at once.
 
+From :data:`LARGE` visitors on, where resampling would cost seconds and the central limit
+theorem holds well, the same quantities come from the normal approximation over visitors
+(mean +- 1.96 standard errors; the median's interval between the order statistics
+n/2 +- 1.96 sqrt(n)/2; Welch's z and Mood's median test for the p-values).
+
 Seeds are fixed, so the same visitors always give the same numbers.
 
 >>> import numpy as np
@@ -31,6 +36,7 @@ True
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 
@@ -39,6 +45,7 @@ log = logging.getLogger(__name__)
 SEED = 20  # fixed: the same data give the same intervals and p-values
 RESAMPLES = 2000
 SMALL = 30  # below this many visitors a share's interval is at least Wilson's
+LARGE = 2000  # from this many visitors on, the normal approximation (as exact by then, faster)
 Z95 = 1.959963984540054
 _CELLS = 2_000_000  # resampled visitors held in memory at once
 
@@ -55,24 +62,28 @@ def _chunks(resamples: int, n: int):
         yield min(step, resamples - start)
 
 
+def _draw_counts(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
+    """``size`` x ``n``: how often each visitor is drawn in each of ``size`` resamples of ``n``
+    visitors with replacement."""
+    draws = rng.integers(0, n, (size, n)) + np.arange(size)[:, None] * n
+    return np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+
+
 def bootstrap_means(values, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
     """Resamples x measures: the means of ``resamples`` draws of as many visitors as there
-    are, with replacement (multinomial weights: one matrix product per chunk)."""
+    are, with replacement (draw counts: one matrix product per chunk)."""
     matrix = as_matrix(values)
     n = len(matrix)
     rng = np.random.default_rng(seed)
-    parts = [rng.multinomial(n, np.full(n, 1.0 / n), size=size) @ matrix / n
-             for size in _chunks(resamples, n)]
-    return np.vstack(parts)
+    return np.vstack([_draw_counts(rng, size, n) @ matrix / n for size in _chunks(resamples, n)])
 
 
 def bootstrap_medians(values, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
     """The medians of ``resamples`` draws of the visitors' values, with replacement."""
-    array = np.asarray(values, dtype=float)
+    ordered = np.sort(np.asarray(values, dtype=float))
     rng = np.random.default_rng(seed)
-    parts = [np.median(array[rng.integers(0, len(array), (size, len(array)))], axis=1)
-             for size in _chunks(resamples, len(array))]
-    return np.concatenate(parts)
+    return np.concatenate([_selected_medians(ordered, _draw_counts(rng, size, len(ordered)))
+                           for size in _chunks(resamples, len(ordered))])
 
 
 def wilson(share, n: int, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +110,9 @@ def mean_interval(values, resamples: int = RESAMPLES, seed: int = SEED,
         nan = np.full(matrix.shape[1], np.nan)
         return nan, nan.copy(), nan.copy()
     means = matrix.mean(axis=0)
+    if n >= LARGE:
+        half = Z95 * matrix.std(axis=0, ddof=1) / np.sqrt(n)
+        return means, means - half, means + half
     low, high = _percentiles(bootstrap_means(matrix, resamples, seed))
     if bounded and n < SMALL:
         wilson_low, wilson_high = wilson(means, effective_visitors(matrix))
@@ -121,6 +135,11 @@ def median_interval(values, resamples: int = RESAMPLES,
     array = np.asarray(values, dtype=float)
     if len(array) == 0:
         return (float("nan"),) * 3
+    if len(array) >= LARGE:  # order statistics around the middle (distribution-free)
+        ordered, reach = np.sort(array), Z95 * np.sqrt(len(array)) / 2
+        low = ordered[max(0, int(np.floor(len(array) / 2 - reach)))]
+        high = ordered[min(len(array) - 1, int(np.ceil(len(array) / 2 + reach)))]
+        return float(np.median(array)), float(low), float(high)
     low, high = _percentiles(bootstrap_medians(array, resamples, seed))
     return float(np.median(array)), float(low), float(high)
 
@@ -137,6 +156,8 @@ def difference_interval(before, after, resamples: int = RESAMPLES, seed: int = S
                         statistic: str = "mean", bounded: bool = True):
     """(difference after - before, low, high) per measure, 95 %: the two groups bootstrapped
     apart.  ``statistic``: "mean" (per measure, arrays) or "median" (one measure, floats)."""
+    if min(len(before), len(after)) >= LARGE:
+        return _normal_difference(before, after, statistic)
     if statistic == "median":
         a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
         replicates = bootstrap_medians(b, resamples, seed + 1) - bootstrap_medians(a, resamples, seed)
@@ -153,17 +174,50 @@ def difference_interval(before, after, resamples: int = RESAMPLES, seed: int = S
     return diff, np.minimum(low, diff), np.maximum(high, diff)
 
 
+def _normal_difference(before, after, statistic: str):
+    """Large groups: each period's normal interval, their half-widths added in quadrature."""
+    interval = median_interval if statistic == "median" else mean_interval
+    (mean_a, low_a, high_a), (mean_b, low_b, high_b) = interval(before), interval(after)
+    diff = mean_b - mean_a
+    return (diff, diff - np.hypot(mean_b - low_b, high_a - mean_a),
+            diff + np.hypot(high_b - mean_b, mean_a - low_a))
+
+
+def _normal_test(a: np.ndarray, b: np.ndarray, statistic: str) -> np.ndarray:
+    """Large groups: Welch's z per measure (means), or Mood's median test (the shares above
+    the pooled median compared); two-sided normal p-values."""
+    if statistic == "median":
+        above = (np.vstack([a, b]) > np.median(np.vstack([a, b]))).astype(float)
+        a, b = above[:len(a)], above[len(a):]
+    gap = np.abs(b.mean(axis=0) - a.mean(axis=0))
+    error = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
+    z = np.divide(gap, error, out=np.where(gap > 0, np.inf, 0.0), where=error > 0)
+    return np.array([math.erfc(x / math.sqrt(2)) for x in z])
+
+
 def _permuted_masks(rng: np.random.Generator, size: int, n_a: int, n: int) -> np.ndarray:
     """``size`` random assignments of ``n`` visitors, ``n_a`` of them to the first group."""
     order = rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1)
     return order < n_a
 
 
-def _group_statistic(matrix: np.ndarray, masks: np.ndarray, statistic: str) -> np.ndarray:
-    """The statistic of the masked visitors, per mask (rows) and measure (columns)."""
+def _selected_medians(ordered: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per row of ``counts`` (how often each value is selected: a mask or draw counts), the
+    median of the selected ``ordered`` (sorted) values, found by counting."""
+    total = counts.sum(axis=1)[:, None]
+    seen = np.cumsum(counts, axis=1)
+    lower = np.argmax(seen >= (total + 1) // 2, axis=1)
+    upper = np.argmax(seen >= total // 2 + 1, axis=1)
+    return (ordered[lower] + ordered[upper]) / 2
+
+
+def _gap(pooled: np.ndarray, masks: np.ndarray, statistic: str) -> np.ndarray:
+    """|statistic(second group) - statistic(first group)| per mask (rows) and measure."""
     if statistic == "median":
-        return np.nanmedian(np.where(masks, matrix[:, 0], np.nan), axis=1)[:, None]
-    return masks @ matrix / masks.sum(axis=1, keepdims=True)
+        return np.abs(_selected_medians(pooled[:, 0], ~masks)
+                      - _selected_medians(pooled[:, 0], masks))[:, None]
+    sums, counts = masks @ pooled, masks.sum(axis=1, keepdims=True)
+    return np.abs((pooled.sum(axis=0) - sums) / (len(pooled) - counts) - sums / counts)
 
 
 def permutation_test(before, after, resamples: int = RESAMPLES, seed: int = SEED,
@@ -175,15 +229,17 @@ def permutation_test(before, after, resamples: int = RESAMPLES, seed: int = SEED
     a, b = as_matrix(before), as_matrix(after)
     if len(a) == 0 or len(b) == 0:
         return np.full(a.shape[1], np.nan)
-    pooled, n_a = np.vstack([a, b]), len(a)
-    observed = np.abs(_group_statistic(pooled, (np.arange(len(pooled)) >= n_a)[None], statistic)
-                      - _group_statistic(pooled, (np.arange(len(pooled)) < n_a)[None], statistic))[0]
+    if len(a) + len(b) >= LARGE and min(len(a), len(b)) >= SMALL:
+        return _normal_test(a, b, statistic)
+    pooled, first = np.vstack([a, b]), np.arange(len(a) + len(b)) < len(a)
+    if statistic == "median":  # sorted once: medians of a selection by counting
+        order = np.argsort(pooled[:, 0], kind="stable")
+        pooled, first = pooled[order], first[order]
+    observed = _gap(pooled, first[None], statistic)[0]
     rng, extreme = np.random.default_rng(seed), np.zeros(pooled.shape[1])
     for size in _chunks(resamples, len(pooled)):
-        masks = _permuted_masks(rng, size, n_a, len(pooled))
-        moved = np.abs(_group_statistic(pooled, ~masks, statistic)
-                       - _group_statistic(pooled, masks, statistic))
-        extreme += (moved >= observed - 1e-12).sum(axis=0)
+        masks = _permuted_masks(rng, size, len(a), len(pooled))
+        extreme += (_gap(pooled, masks, statistic) >= observed - 1e-12).sum(axis=0)
     return (1 + extreme) / (1 + resamples)
 
 

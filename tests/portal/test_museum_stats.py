@@ -214,3 +214,23 @@ def test_the_aggregates_csv_carries_the_intervals():
     low = next(line for line in lines if line.startswith("emotions_ci95_low,happy,"))
     assert float(low.split(",")[2]) == summary["ci95"]["happy"][0]
     assert any(line.startswith("attraction_ci95_high,,") for line in lines)
+
+
+def test_many_visitors_take_the_normal_approximation_and_agree_with_resampling():
+    rng = np.random.default_rng(8)
+    shares = rng.binomial(10, rng.beta(1.2, 2.8, size=stats.LARGE), size=stats.LARGE) / 10
+    _, low, high = stats.mean_interval(shares)
+    _, boot_low, boot_high = stats.mean_interval(shares[:-1], resamples=RESAMPLES)  # one fewer: resampled
+    assert low[0] == pytest.approx(boot_low[0], abs=0.004) and high[0] == pytest.approx(boot_high[0], abs=0.004)
+    dwell = rng.exponential(10, size=stats.LARGE)
+    median, low, high = stats.median_interval(dwell)
+    _, boot_low, boot_high = stats.median_interval(dwell[:-1], resamples=RESAMPLES)
+    assert low < median < high and low == pytest.approx(boot_low, rel=0.05) and high == pytest.approx(boot_high, rel=0.05)
+    a, b = shares[:1000], shares[1000:] + 0.015  # 2000 pooled: Welch's z
+    normal = stats.permutation_test(a, b)[0]
+    assert 0.1 < normal < 0.3
+    assert normal == pytest.approx(stats.permutation_test(a, b[:-1], resamples=RESAMPLES)[0], abs=0.05)
+    masks = np.random.default_rng(9).random((50, 40)) < 0.5
+    ordered = np.sort(rng.random(40))
+    expected = [np.median(ordered[m]) for m in masks]
+    assert stats._selected_medians(ordered, masks) == pytest.approx(expected)

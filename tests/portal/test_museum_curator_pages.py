@@ -58,6 +58,8 @@ def test_the_dashboard_shows_intervals_definitions_and_a_before_after_comparison
     assert re.search(r"Happy: \d+% -&gt; \d+%, a clear increase", words), words
     assert "Attraction: 50% -&gt; 50%, no clear change" in words
     assert 'id="compare-table"' in page and "points (" in page
+    rows = {r.split("</th>")[0]: r for r in page.split('id="compare-table"')[1].split('<th scope="row">')[1:]}
+    assert "<strong>clear</strong>" in rows["happy"] and "<strong>clear</strong>" not in rows["angry"]
     bad = client.get(f"/exhibits/{exhibit_id}?split=soon")
     assert bad.status_code == 200 and "&#39;split&#39; must be a date" in bad.get_data(as_text=True)
     late = client.get(f"/exhibits/{exhibit_id}?split=9999-12-31")

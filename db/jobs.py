@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import peewee as pw
 
+from .api import valid_id
 from .models import BaseModel, User, database, utcnow
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 JOB_KINDS = ("video", "batch")
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+CLAIM_ROUNDS = 10  # claim_next: how often to look at the queue again after losing every claim to others
 
 
 class Job(BaseModel):
@@ -52,17 +54,35 @@ class Job(BaseModel):
         return json.loads(self.result_json or "{}")
 
 
-def create_job(owner_id: int, kind: str, params: dict[str, Any]) -> Job:
+class TooManyJobs(Exception):
+    """The owner already has ``limit`` jobs queued or running."""
+
+    def __init__(self, active: int, limit: int):
+        super().__init__(f"{active} jobs queued or running, the limit is {limit}")
+        self.active, self.limit = active, limit
+
+
+def active_jobs(owner_id: int) -> int:
+    """How many jobs the owner has queued or running."""
+    return Job.select().where((Job.owner == owner_id) & Job.status.in_(ACTIVE)).count()
+
+
+def create_job(owner_id: int, kind: str, params: dict[str, Any], max_active: int | None = None) -> Job:
+    """A queued job; TooManyJobs when the owner already has ``max_active`` queued or running (call
+    it inside the transaction that creates the job's video or batch)."""
     if kind not in JOB_KINDS:
         raise ValueError(f"job kind must be one of {JOB_KINDS}, not {kind!r}")
+    if max_active is not None:
+        active = active_jobs(owner_id)
+        if active >= max_active:
+            raise TooManyJobs(active, max_active)
     return Job.create(owner=owner_id, kind=kind, params_json=json.dumps(params), created_at=utcnow())
 
 
 def get_job(job_id, owner_id: int | None = None) -> Job | None:
-    """The job (None if unknown or, with ``owner_id``, someone else's)."""
-    try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
+    """The job (None if unknown, not an id (e.g. above 2^63) or, with ``owner_id``, someone else's)."""
+    job_id = valid_id(job_id)
+    if job_id is None:
         return None
     cond = Job.id == job_id
     if owner_id is not None:
@@ -74,16 +94,71 @@ def set_params(job_id: int, params: dict[str, Any]) -> None:
     Job.update(params_json=json.dumps(params)).where(Job.id == job_id).execute()
 
 
+def _claim(worker: str, now: _dt.datetime):
+    return Job.update(status="running", worker=worker, started_at=now, heartbeat_at=now, progress=0.0,
+                      attempts=Job.attempts + 1, error=None)
+
+
 def claim_job(job_id: int, worker: str, stale_s: float) -> Job | None:
     """Mark the job running for ``worker`` if it is queued, or running with a heartbeat older
     than ``stale_s`` (its worker died); returns it, or None if someone else has it / it is over."""
     now = utcnow()
     cutoff = now - _dt.timedelta(seconds=stale_s)
     claimable = (Job.status == "queued") | ((Job.status == "running") & (Job.heartbeat_at < cutoff))
-    n = (Job.update(status="running", worker=worker, started_at=now, heartbeat_at=now, progress=0.0,
-                    attempts=Job.attempts + 1, error=None)
-         .where((Job.id == job_id) & claimable).execute())
+    n = _claim(worker, now).where((Job.id == job_id) & claimable).execute()
     return get_job(job_id) if n == 1 else None
+
+
+def _running(owner_id, cutoff: _dt.datetime):
+    """The owner's running jobs whose worker is alive (a heartbeat since ``cutoff``)."""
+    other = Job.alias()
+    return other.select(pw.fn.COUNT(other.id)).where(
+        (other.owner == owner_id) & (other.status == "running") & (other.heartbeat_at >= cutoff))
+
+
+def fair_queue(max_running: int, stale_s: float) -> list[Job]:
+    """The next job of each owner who may start one (fewer than ``max_running`` running), in the
+    order they should start: fewest running first, then the owner whose last job started longest
+    ago (round-robin), then the oldest job. Each owner's jobs start in the order they were queued."""
+    cutoff = utcnow() - _dt.timedelta(seconds=stale_s)
+    running = {r.owner_id: r.n for r in Job.select(Job.owner, pw.fn.COUNT(Job.id).alias("n")).where(
+        (Job.status == "running") & (Job.heartbeat_at >= cutoff)).group_by(Job.owner)}
+    first: dict[int, Job] = {}
+    for job in Job.select(Job.id, Job.owner).where(Job.status == "queued").order_by(Job.id):
+        if job.owner_id not in first and running.get(job.owner_id, 0) < max_running:
+            first[job.owner_id] = job
+    if not first:
+        return []
+    last = {r.owner_id: r.last for r in Job.select(Job.owner, pw.fn.MAX(Job.started_at).alias("last")).where(
+        Job.owner.in_(list(first)) & Job.started_at.is_null(False)).group_by(Job.owner)}
+    oldest = _dt.datetime.min
+    return sorted(first.values(), key=lambda j: (running.get(j.owner_id, 0), last.get(j.owner_id) or oldest, j.id))
+
+
+def claim_next(worker: str, max_running: int, stale_s: float) -> Job | None:
+    """Claim the fairest queued job (:func:`fair_queue`) for ``worker``; None when no owner may
+    start one. The owner's running count is checked in the same UPDATE (on PostgreSQL with the
+    owner's row locked, so two workers never both take an owner's last slot). A claim lost to
+    another worker looks at the queue again."""
+    for _ in range(CLAIM_ROUNDS):
+        candidates = fair_queue(max_running, stale_s)
+        if not candidates:
+            return None
+        for job in candidates:
+            if _claim_within_share(job, worker, max_running, stale_s):
+                return get_job(job.id)
+    return None
+
+
+def _claim_within_share(job: Job, worker: str, max_running: int, stale_s: float) -> bool:
+    now = utcnow()
+    cutoff = now - _dt.timedelta(seconds=stale_s)
+    with database.atomic():
+        if database.for_update:  # SQLite: the transaction already holds the write lock
+            list(User.select(User.id).where(User.id == job.owner_id).for_update())
+        n = _claim(worker, now).where((Job.id == job.id) & (Job.status == "queued")
+                                      & (_running(job.owner_id, cutoff) < max_running)).execute()
+    return n == 1
 
 
 def report_progress(job_id: int, worker: str, progress: float) -> bool:

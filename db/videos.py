@@ -8,6 +8,7 @@ from typing import Any
 
 import peewee as pw
 
+from .api import valid_id
 from .jobs import Job, create_job
 from .models import BaseModel, Computation, User, database, utcnow
 
@@ -77,23 +78,24 @@ VIDEO_RESULT_FIELDS = ("annotated_path", "result_path", "csv_path", "duration_s"
 
 def create_video_job(owner_id: int, *, folder: str, original_path: str, filename: str, title: str = "",
                      exhibit: str = "", exhibit_id: int | None = None, notes: str = "", consent: bool = False,
-                     sample_fps: float | None = None, preset: str = "default") -> tuple[Video, Job]:
-    """The video record and its queued job, in one transaction."""
+                     sample_fps: float | None = None, preset: str = "default",
+                     max_active: int | None = None) -> tuple[Video, Job]:
+    """The video record and its queued job, in one transaction (``max_active``: see create_job)."""
     with database.atomic():
         video = Video.create(owner=owner_id, created_at=utcnow(), title=title, exhibit=exhibit,
                              exhibit_id=exhibit_id, notes=notes, consent=bool(consent), filename=filename[:255],
                              folder=folder, original_path=original_path, sample_fps=sample_fps, preset=preset)
-        job = create_job(owner_id, "video", {"video_id": video.id})
+        job = create_job(owner_id, "video", {"video_id": video.id}, max_active)
         video.job = job
         video.save()
     return video, job
 
 
 def get_video(video_id, owner_id: int | None = None) -> Video | None:
-    try:
-        cond = Video.id == int(video_id)
-    except (TypeError, ValueError):
+    video_id = valid_id(video_id)  # None for what cannot be an id (e.g. above 2^63: 404, not an overflow)
+    if video_id is None:
         return None
+    cond = Video.id == video_id
     if owner_id is not None:
         cond &= Video.owner == owner_id
     return Video.get_or_none(cond)
@@ -125,12 +127,13 @@ def delete_video(owner_id: int, video_id) -> str | None:
 
 
 def create_batch_job(owner_id: int, *, folder: str, photos: int, title: str = "", exhibit: str = "",
-                     exhibit_id: int | None = None, notes: str = "", consent: bool = False) -> tuple[Batch, Job]:
+                     exhibit_id: int | None = None, notes: str = "", consent: bool = False,
+                     max_active: int | None = None) -> tuple[Batch, Job]:
     with database.atomic():
         batch = Batch.create(owner=owner_id, created_at=utcnow(), title=title, exhibit=exhibit,
                              exhibit_id=exhibit_id, notes=notes, consent=bool(consent), folder=folder,
                              photos=photos)
-        job = create_job(owner_id, "batch", {"batch_id": batch.id})
+        job = create_job(owner_id, "batch", {"batch_id": batch.id}, max_active)
         batch.job = job
         batch.save()
     return batch, job
@@ -142,10 +145,10 @@ def list_batches(owner_id: int, limit: int = 50) -> list[Batch]:
 
 
 def get_batch(batch_id, owner_id: int | None = None) -> Batch | None:
-    try:
-        cond = Batch.id == int(batch_id)
-    except (TypeError, ValueError):
+    batch_id = valid_id(batch_id)  # None for what cannot be an id (e.g. above 2^63: 404, not an overflow)
+    if batch_id is None:
         return None
+    cond = Batch.id == batch_id
     if owner_id is not None:
         cond &= Batch.owner == owner_id
     return Batch.get_or_none(cond)

@@ -46,6 +46,13 @@ Jobs and videos (issue 12):
     JOB_STALE_SECONDS   a running job silent this long was abandoned (60)
     VIDEO_MAX_MB / VIDEO_MAX_SECONDS / BATCH_MAX_PHOTOS   upload limits
                     (500 MB / 10800 s / 500)
+    VIDEO_MAX_FPS   frames counted against VIDEO_MAX_SECONDS: a video may hold at most
+                    VIDEO_MAX_SECONDS x min(its frame rate, VIDEO_MAX_FPS) frames (60)
+    BATCH_MAX_MB    photos of one batch, unpacked from its zips (500)
+    BATCH_USER_MAX_MB   photos waiting in one account's unfinished batches (2000)
+    JOB_QUEUE_PER_USER  jobs one account may have queued or running (20)
+    JOB_RUNNING_PER_USER    jobs of one account that run at the same time (1); the workers
+                    take the other accounts' jobs in turn (docs/video.md, "Fair share")
 
 Slow clients and recording frames (issue 18; docs/security.md):
     BODY_TIMEOUT    seconds a request body may pause before the server answers 408 (30)
@@ -119,6 +126,11 @@ class Config:
     video_max_mb: float = 500.0
     video_max_seconds: float = 3 * 3600.0
     batch_max_photos: int = 500
+    video_max_fps: float = 60.0
+    batch_max_mb: float = 500.0
+    batch_user_max_mb: float = 2000.0
+    job_queue_per_user: int = 20
+    job_running_per_user: int = 1
     # slow clients and recording frames (issue 18)
     body_timeout_s: float = 30.0
     body_min_rate: float = 1024.0
@@ -187,6 +199,11 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         video_max_mb=float(env.get("VIDEO_MAX_MB") or 500),
         video_max_seconds=float(env.get("VIDEO_MAX_SECONDS") or 3 * 3600),
         batch_max_photos=int(env.get("BATCH_MAX_PHOTOS") or 500),
+        video_max_fps=float(env.get("VIDEO_MAX_FPS") or 60),
+        batch_max_mb=float(env.get("BATCH_MAX_MB") or 500),
+        batch_user_max_mb=float(env.get("BATCH_USER_MAX_MB") or 2000),
+        job_queue_per_user=int(env.get("JOB_QUEUE_PER_USER") or 20),
+        job_running_per_user=int(env.get("JOB_RUNNING_PER_USER") or 1),
         proxy_count=int(env.get("PROXY_COUNT") or 0),
         **_abuse_limits(env),
     )
@@ -268,6 +285,7 @@ def _validate_limits(config: Config) -> None:
             raise ConfigError(f"{name} must be positive, not {value!r}")
     if config.body_min_rate < 0 or config.frame_wait_s < 0:
         raise ConfigError("BODY_MIN_RATE and FRAME_WAIT_S must be 0 or more")
+    _validate_job_limits(config)
     if config.proxy_count < 0:
         raise ConfigError("PROXY_COUNT must be 0 (no proxy) or the number of proxies in front")
     for entry in config.trusted_proxies:
@@ -277,3 +295,10 @@ def _validate_limits(config: Config) -> None:
             raise ConfigError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.visit_ends):
         raise ConfigError(f"VISIT_ENDS must be a local time like 00:00 or 18:30, not {config.visit_ends!r}")
+
+
+def _validate_job_limits(config: Config) -> None:
+    for name in ("video_max_fps", "batch_max_mb", "batch_user_max_mb", "job_queue_per_user",
+                 "job_running_per_user"):
+        if not getattr(config, name) > 0:
+            raise ConfigError(f"{name.upper()} must be a positive number, not {getattr(config, name)!r}")

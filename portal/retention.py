@@ -1,5 +1,8 @@
 """Retention (issue 11, RETENTION_DAYS): delete stored photos/frames older than N days; the
-computations' results and the exhibits' observations (aggregates) stay.
+computations' results and the exhibits' observations (aggregates) stay. Videos and photo batches
+older than N days are deleted whole (issue 18): their folders (the annotated video, the original,
+the batch's photos) and their rows; a video's exhibit observations go with it, a batch's photos
+keep their results and observations, as any photo does.
 
     removed = apply_retention(config.data_dir, days=30)
     start_retention(config.data_dir, days=30)        # run.py: now, then every 6 hours
@@ -8,27 +11,34 @@ computations' results and the exhibits' observations (aggregates) stay.
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import logging
 import threading
 import time
 from pathlib import Path
 
 import db
-from db.retention import expire_images
+from db import retention
 
+from .jobs.uploads import remove_job_folder
 from .records.storage import remove_files
 
 log = logging.getLogger(__name__)
 EVERY_S = 6 * 3600
 
 
-def apply_retention(data_dir: Path, days: float) -> int:
-    """Forget and delete the images older than ``days``; returns how many files were removed."""
+def apply_retention(data_dir: Path, days: float, now: _dt.datetime | None = None) -> int:
+    """Forget and delete the images, videos and photo batches older than ``days`` (before ``now``,
+    naive UTC, default the current time); returns how many files were removed."""
     with db.connection():
-        paths = expire_images(days)
+        paths = retention.expire_images(days, now)
+        folders = [retention.forget_video(v) for v in retention.expired_videos(days, now)]
+        folders += [retention.forget_batch(b) for b in retention.expired_batches(days, now)]
     removed = remove_files(data_dir, paths)
-    if paths:
-        log.info("retention: %d image files older than %g days removed", removed, days)
+    removed += sum(remove_job_folder(data_dir, folder) for folder in folders)
+    if paths or folders:
+        log.info("retention: %d files older than %g days removed (%d video and batch folders)", removed, days,
+                 len(folders))
     return removed
 
 
@@ -50,7 +60,7 @@ def start_retention(data_dir: Path, days: float, every_s: float = EVERY_S) -> th
 def main(argv=None) -> int:
     from .config import load_config
 
-    parser = argparse.ArgumentParser(description="Delete stored images older than N days.")
+    parser = argparse.ArgumentParser(description="Delete stored images, videos and photo batches older than N days.")
     parser.add_argument("--days", type=float, required=True)
     args = parser.parse_args(argv)
     if args.days <= 0:

@@ -154,10 +154,13 @@ def job_action(job_id: int, action: str):
     job = jobs.get_job(job_id, current_user.id)
     if job is None:
         abort(404)
-    ok = _service().cancel(current_user.id, job.id) if action == "cancel" else _service().retry(current_user.id, job.id)
-    flash({("cancel", True): "The job was cancelled.", ("retry", True): "The job was queued again.",
-           ("cancel", False): "The job had already ended.",
-           ("retry", False): "Only a failed or cancelled job can be retried."}[(action, ok)], "info")
+    try:
+        ok = _service().cancel(current_user.id, job.id) if action == "cancel" else _service().retry(current_user.id, job.id)
+        flash({("cancel", True): "The job was cancelled.", ("retry", True): "The job was queued again.",
+               ("cancel", False): "The job had already ended.",
+               ("retry", False): "Only a failed or cancelled job can be retried."}[(action, ok)], "info")
+    except UploadError as exc:  # a retry refused: too many jobs waiting, or the batch's photos are gone
+        flash(str(exc), "error")
     target = job.params.get("video_id")
     if target is not None:
         return redirect(url_for("videos.detail", video_id=target))

@@ -8,6 +8,7 @@ The writer encodes H.264 (libx264, yuv420p) into MP4 with the index at the front
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass
@@ -51,7 +52,12 @@ class VideoTooLargeError(VideoError):
 class VideoLimits:
     max_bytes: int = 500 * 1024 * 1024
     max_duration_s: float = 3 * 3600.0
-    max_pixels: int = 3840 * 2160  # per frame
+    max_pixels: int = 3840 * 2160  # per frame, from the header and again for every decoded frame
+    max_fps: float = 60.0  # frames count too: at most max_duration_s x min(fps, max_fps) frames
+
+    def max_frames(self, fps: float) -> int:
+        """The frame budget: timestamps can lie (constant ones never pass max_duration_s), a frame count cannot."""
+        return int(self.max_duration_s * min(fps or self.max_fps, self.max_fps))
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,28 @@ def check_limits(info: VideoInfo, limits: VideoLimits, path: Path) -> None:
     if info.duration_s > limits.max_duration_s:
         raise VideoTooLargeError(f"{_name(path)} lasts {info.duration_s:.0f} s, above the limit of "
                                  f"{limits.max_duration_s:.0f} s")
+    if info.frames_exact and info.frames > limits.max_frames(info.fps):
+        raise _too_many_frames(path, info, limits)
+
+
+def _too_many_frames(path: Path, info: VideoInfo, limits: VideoLimits) -> VideoTooLargeError:
+    fps = min(info.fps or limits.max_fps, limits.max_fps)
+    return VideoTooLargeError(f"{_name(path)} has more than {limits.max_frames(info.fps):,} frames, the limit for "
+                              f"{limits.max_duration_s:.0f} s at {fps:g} frames/s (whatever its timestamps say)")
+
+
+def _check_frame(frame: "av.VideoFrame", index: int, info: VideoInfo, limits: VideoLimits, path: Path) -> None:
+    """Before a decoded frame is converted or analysed: within the frame budget and the pixel
+    limit, and the size the header announced (a stream can carry other sizes than its header says)."""
+    if index >= limits.max_frames(info.fps):
+        raise _too_many_frames(path, info, limits)
+    w, h = frame.width, frame.height
+    if w * h > limits.max_pixels:
+        raise VideoTooLargeError(f"{_name(path)}: frame {index} is {w}x{h} = {w * h:,} pixels, above the limit of "
+                                 f"{limits.max_pixels:,} (its header says {info.width}x{info.height})")
+    if (w, h) != (info.width, info.height):
+        raise CorruptVideoError(f"{_name(path)}: frame {index} is {w}x{h}, but the video is {info.width}x{info.height}; "
+                                "a video must keep one frame size")
 
 
 def probe(path: str | os.PathLike, limits: VideoLimits | None = None) -> VideoInfo:
@@ -135,30 +163,42 @@ def probe(path: str | os.PathLike, limits: VideoLimits | None = None) -> VideoIn
 
 
 def read_frames(path: str | os.PathLike, limits: VideoLimits | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
-    """Yield ``(index, t_seconds, rgb)`` for every frame; checks the limits first and the duration
-    again while decoding (a header can lie). Raises VideoError."""
+    """Yield ``(index, t_seconds, rgb)`` for every frame; checks the limits first and again while
+    decoding (a header can lie): the duration, the frame count, each frame's size (the decoder itself
+    refuses frames above ``max_pixels`` before allocating them). Raises VideoError."""
     path = Path(path)
     limits = limits or VideoLimits()
     info = probe(path, limits)
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.codec_context.options = {"max_pixels": str(limits.max_pixels)}
         index = 0
         try:
             for frame in container.decode(stream):
                 t = float(frame.time) if frame.time is not None else index / info.fps
                 if t > limits.max_duration_s:
                     raise VideoTooLargeError(f"{_name(path)} runs past the limit of {limits.max_duration_s:.0f} s")
+                _check_frame(frame, index, info, limits, path)
                 yield index, t, to_rgb(frame)
                 index += 1
         except av.error.FFmpegError as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise CorruptVideoError(f"{_name(path)} is corrupt or truncated at frame {index}: {reason}") from None
+            raise _decode_error(exc, path, index, info, limits) from None
     if index == 0:
         raise CorruptVideoError(f"{_name(path)}: no frame could be decoded")
     if info.frames_exact and index < 0.95 * info.frames:
         raise CorruptVideoError(f"{_name(path)} is truncated or corrupt: {index} of its {info.frames} frames "
                                 "could be decoded")
+
+
+def _decode_error(exc: "av.error.FFmpegError", path: Path, index: int, info: VideoInfo,
+                  limits: VideoLimits) -> VideoError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    if getattr(exc, "errno", None) == errno.EINVAL:  # what the decoder's max_pixels check answers
+        return VideoTooLargeError(f"{_name(path)}: frame {index} could not be decoded within the limit of "
+                                  f"{limits.max_pixels:,} pixels per frame (its header says {info.width}x{info.height}): "
+                                  f"{reason}")
+    return CorruptVideoError(f"{_name(path)} is corrupt or truncated at frame {index}: {reason}")
 
 
 def to_rgb(frame: "av.VideoFrame") -> np.ndarray:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException
 import db
 from db import jobs as job_rows
 from portal.jobs.service import JobService
+from portal.jobs.uploads import UploadError
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
@@ -45,7 +46,11 @@ def _act(user: db.User, job_id: int, act, verb: str, which: str) -> dict:
     """``act(user_id, job_id)`` on the user's job; 409 naming the job's status when it does not apply."""
     with db.connection():
         job = own_job(user, job_id)
-        if not act(user.id, job.id):
+        try:
+            done = act(user.id, job.id)
+        except UploadError as exc:  # a retry refused: the account's queue is full, the photos are gone
+            raise HTTPException(429 if exc.reason == "busy" else 409, str(exc)) from None
+        if not done:
             raise HTTPException(409, f"the job is {job.status}; only a {which} job can be {verb}")
         log.info("job %s via API user_id=%d job_id=%d", verb, user.id, job.id)
         return job_rows.job_to_dict(job_rows.get_job(job.id))

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"])
 NOT_FOUND = "video not found"
 FORM_OVERHEAD = 64 * 1024  # the other form fields and the multipart boundaries
-STATUS = {"format": 415, "size": 413, "invalid": 422}
+STATUS = {"format": 415, "size": 413, "invalid": 422, "busy": 429, "gone": 409}
 
 
 def upload_limits(service: JobService | None) -> dict[tuple[str, str], int]:

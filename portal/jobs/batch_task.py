@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,33 @@ from .reporting import JobInputError, Reporter
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"  # [{"file": "uploads/001.jpg", "name": "IMG_0001.jpg"}, ...]
+NO_UPLOADS = ("the photos of this batch were removed when its job was cancelled or failed: "
+              "upload them again as a new batch")
+UPLOADS = "uploads"  # the uploaded photos, removed once the batch is done, cancelled or failed
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
+def remove_uploads(data_dir: Path, folder: str) -> None:
+    """Remove a batch's uploaded photos (its results stay); a retry then needs a new upload."""
+    shutil.rmtree(Path(data_dir) / folder / UPLOADS, ignore_errors=True)
+
+
+def discard_uploads(job: jobs.Job, data_dir: Path) -> None:
+    """Remove the uploaded photos of a batch job's batch (cancelled or failed)."""
+    with db.connection():
+        batch = videos.get_batch(job.params.get("batch_id"))
+    if batch is not None:
+        remove_uploads(data_dir, batch.folder)
+        log.info("batch %d: uploaded photos removed (job %d cancelled or failed)", batch.id, job.id)
+
+
+def has_uploads(data_dir: Path, folder: str) -> bool:
+    return (Path(data_dir) / folder / MANIFEST).is_file() and (Path(data_dir) / folder / UPLOADS).is_dir()
+
+
+def csv_text(text: str) -> str:
+    """A user-given text as a CSV cell that no spreadsheet runs as a formula ("=HYPERLINK(..." -> "'=...")."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _jpeg(rgb, quality: int = 90) -> bytes:
@@ -40,7 +68,7 @@ def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str
     (data_dir / original_rel).write_bytes(_jpeg(analysis.image))  # re-encoded: no EXIF/GPS kept
     (data_dir / annotated_rel).write_bytes(_jpeg(analysis.draw()))
     result = analysis.to_dict()
-    with db.connection():
+    with db.connection(), db.database.atomic():  # the photo's rows all or none, in one short transaction
         comp = db.record_computation(
             owner_id=batch.owner_id, kind="upload", title=f"{batch.title or 'batch'} / {name}"[:200],
             exhibit=batch.exhibit, notes=batch.notes, consent=batch.consent, original_path=original_rel,
@@ -56,6 +84,7 @@ def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str
 
 def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str = "") -> list[list[Any]]:
     blank = [""] * (8 + len(classes))  # face, x, y, w, h, emotion, uncertain, confidence, probabilities
+    name = csv_text(name)
     if analysis is None:
         return [[name, "error: " + error, *blank]]
     if not analysis.faces:
@@ -64,13 +93,20 @@ def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str =
              *(round(f.probabilities[c], 4) for c in classes)] for i, f in enumerate(analysis.faces)]
 
 
-def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> dict[str, Any]:
-    data_dir = Path(settings.data_dir)
+def _batch_of(job: jobs.Job, data_dir: Path) -> videos.Batch:
     with db.connection():
         batch = videos.get_batch(job.params.get("batch_id"))
         if batch is None:
             raise JobInputError("the batch of this job was deleted")
+        if not has_uploads(data_dir, batch.folder):
+            raise JobInputError(NO_UPLOADS)
         remove_files(data_dir, videos.clear_batch_items(batch.id))  # a retry starts over
+    return batch
+
+
+def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> dict[str, Any]:
+    data_dir = Path(settings.data_dir)
+    batch = _batch_of(job, data_dir)
     folder = data_dir / batch.folder
     manifest = json.loads((folder / MANIFEST).read_text())
     analyzer = get_analyzer(PipelineConfig(model_path=settings.model_path))
@@ -94,6 +130,5 @@ def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
             reporter.progress((i + 1) / len(manifest))
     with db.connection():
         videos.set_batch_summary(batch.id, str(summary.relative_to(data_dir)))
-    for item in manifest:
-        (folder / item["file"]).unlink(missing_ok=True)
+    remove_uploads(data_dir, batch.folder)
     return {"batch_id": batch.id, **counts}

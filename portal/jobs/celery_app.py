@@ -5,6 +5,12 @@ Tasks are acknowledged late and rejected when their worker dies, and a starting 
 re-queues the jobs of dead workers (same host) or silent ones (``JOB_STALE_SECONDS``) and
 sends them again: no job is lost when a worker stops. Running a job twice is harmless: only
 one worker can claim it (``db.jobs.claim_job``).
+
+Fair share: a task message does not name the job it runs. It runs the fairest job that may
+start (``worker.run_next_jobs``: at most ``JOB_RUNNING_PER_USER`` of an account at once, the
+accounts in turn), the same rule as the embedded pool, kept in the shared database. Celery's own
+``rate_limit`` counts per task type and worker, and routing by account would need a queue per
+account that every worker consumes, so neither gives one account's jobs a share across workers.
 """
 from __future__ import annotations
 
@@ -32,9 +38,12 @@ app = make_celery(settings.redis_url)
 
 @app.task(name=TASK)
 def run(job_id: int) -> str:
-    from .worker import run_job
+    """Sent once per job (``job_id`` is only logged): runs the fairest jobs that may start."""
+    from .worker import run_next_jobs
 
-    return run_job(int(job_id), settings, "celery")
+    outcomes = run_next_jobs(settings, "celery")
+    log.debug("task for job %s ran %d job(s): %s", job_id, len(outcomes), outcomes)
+    return ",".join(outcomes) or "nothing to start"
 
 
 @worker_ready.connect

@@ -6,7 +6,7 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .settings import JobSettings
-from .worker import run_job
+from .worker import run_next_jobs
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,9 @@ def _init_worker(log_level: int) -> None:
 
 
 class EmbeddedBackend:
-    """Jobs run in ``settings.pool_size`` spawned processes (spawn: the server has threads)."""
+    """Jobs run in ``settings.pool_size`` spawned processes (spawn: the server has threads). Each
+    job sent adds one :func:`run_next_jobs` to the pool, which runs the fairest job that may start
+    (not necessarily this one: the accounts take turns, see ``db.jobs.claim_next``)."""
 
     name = "embedded"
 
@@ -27,7 +29,7 @@ class EmbeddedBackend:
         self.futures: dict[int, Future] = {}
 
     def send(self, job_id: int) -> None:
-        future = self._pool.submit(run_job, job_id, self.settings, "embedded")
+        future = self._pool.submit(run_next_jobs, self.settings, "embedded")
         self.futures[job_id] = future
         future.add_done_callback(lambda f, j=job_id: self._done(j, f))
 
@@ -37,6 +39,7 @@ class EmbeddedBackend:
         exc = future.exception()
         if exc is not None:  # the pool itself broke (a worker was killed): the job is re-queued at start-up
             log.error("job %d: worker process failed: %r", job_id, exc)
+        self.futures.pop(job_id, None)
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -39,6 +39,12 @@ class Reporter:
         if not alive:
             raise JobStopped(f"job {self.job_id} was cancelled")
 
+    def confirm(self) -> None:
+        """Check now (not at most every ``interval``) that the job is still ours: before a job
+        publishes its outputs, so that a cancelled (and perhaps retried) run never replaces them."""
+        self._last = float("-inf")
+        self.check()
+
     def should_stop(self) -> bool:
         try:
             self.check()

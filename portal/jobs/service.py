@@ -8,8 +8,9 @@ from db import jobs, videos
 
 from ..records.storage import remove_files
 
+from .batch_task import NO_UPLOADS, discard_uploads, has_uploads
 from .settings import JobSettings
-from .uploads import remove_folder
+from .uploads import UploadError, queue_message, remove_folder
 from .worker import dead_local_workers
 
 log = logging.getLogger(__name__)
@@ -52,16 +53,36 @@ class JobService:
         self.backend.send(job_id)
 
     def cancel(self, owner_id: int, job_id) -> bool:
-        """True if the owner's queued/running job is now cancelled (False: not found or over)."""
+        """True if the owner's queued/running job is now cancelled (False: not found or over).
+        A batch's uploaded photos are removed at once (a running worker stops at its next check)."""
         job = jobs.get_job(job_id, owner_id)
-        return job is not None and jobs.cancel_job(job.id)
+        if job is None or not jobs.cancel_job(job.id):
+            return False
+        if job.kind == "batch":
+            discard_uploads(job, self.settings.data_dir)
+        return True
 
     def retry(self, owner_id: int, job_id) -> bool:
+        """Queue the owner's failed or cancelled job again (False: not found, or not failed or
+        cancelled). UploadError when it may not: the owner's queue is full ("busy"), or a batch
+        whose photos were removed when it ended ("gone")."""
         job = jobs.get_job(job_id, owner_id)
-        if job is None or not jobs.retry_job(job.id):
+        if job is None or job.status not in ("failed", "cancelled"):
+            return False
+        self._check_retry(owner_id, job)
+        if not jobs.retry_job(job.id):
             return False
         self.backend.send(job.id)
         return True
+
+    def _check_retry(self, owner_id: int, job: jobs.Job) -> None:
+        active = jobs.active_jobs(owner_id)
+        if active >= self.settings.queue_per_user:
+            raise UploadError(queue_message(active, self.settings.queue_per_user), "busy")
+        if job.kind == "batch":
+            batch = videos.get_batch(job.params.get("batch_id"))
+            if batch is not None and not has_uploads(self.settings.data_dir, batch.folder):
+                raise UploadError(NO_UPLOADS, "gone")
 
     def delete_video(self, owner_id: int, video_id) -> bool:
         """Delete the owner's video: its job (a running worker stops at its next progress write),

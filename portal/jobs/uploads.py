@@ -11,33 +11,22 @@ import json
 import logging
 import secrets
 import shutil
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 import db
-from db import videos
+from db import jobs, videos
 from realtime.video import PRESETS
 from realtime.video_io import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError,
                                VideoTooLargeError, probe)
 
-from .batch_task import MANIFEST
+from .batch_task import MANIFEST, UPLOADS
 from .settings import JobSettings
+from .upload_checks import (MAX_PHOTO_BYTES, PHOTO_SUFFIXES, OverLimit, UploadError, batch_budget,  # noqa: F401
+                            copy_limited, photos_from)
 
 log = logging.getLogger(__name__)
-
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-MAX_PHOTO_BYTES = 25 * 1024 * 1024
-
-
-class UploadError(ValueError):
-    """The upload is refused; the message says why.  ``reason``: "format" (not a video/photo we
-    read), "size" (over a limit) or "invalid" (anything else), for the API's status codes."""
-
-    def __init__(self, message: str, reason: str = "invalid"):
-        super().__init__(message)
-        self.reason = reason
 
 
 def _reason(exc: VideoError) -> str:
@@ -54,27 +43,46 @@ def _new_folder(settings: JobSettings, kind: str, owner_id: int) -> tuple[Path, 
     return path, str(rel)
 
 
-def remove_folder(settings: JobSettings, rel: str | None) -> None:
+def remove_folder(settings: JobSettings, rel: str | None) -> int:
     """Remove a video/batch folder (only inside DATA_DIR/videos or DATA_DIR/batches)."""
+    return remove_job_folder(settings.data_dir, rel)
+
+
+def remove_job_folder(data_dir: Path, rel: str | None) -> int:
+    """Remove a video/batch folder (only inside DATA_DIR/videos or DATA_DIR/batches); returns how
+    many files it held."""
     if not rel:
-        return
-    base = Path(settings.data_dir).resolve()
+        return 0
+    base = Path(data_dir).resolve()
     path = (base / rel).resolve()
     if path.parent.parent.parent != base or path.parent.parent.name not in ("videos", "batches"):
         log.warning("refusing to remove a folder outside the job folders")
-        return
+        return 0
+    files = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
     shutil.rmtree(path, ignore_errors=True)
+    return files
 
 
-def _copy_limited(src: BinaryIO, dest: Path, limit: int, what: str) -> int:
-    size = 0
-    with open(dest, "wb") as out:
-        while chunk := src.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise UploadError(f"{what} is larger than the limit of {limit / 1e6:.0f} MB", "size")
-            out.write(chunk)
-    return size
+def check_queue(settings: JobSettings, owner_id: int) -> None:
+    """Refuse a new job while the owner has ``JOB_QUEUE_PER_USER`` jobs queued or running."""
+    with db.connection():
+        active = jobs.active_jobs(owner_id)
+    if active >= settings.queue_per_user:
+        raise UploadError(queue_message(active, settings.queue_per_user), "busy")
+
+
+def queue_message(active: int, limit: int) -> str:
+    return (f"you have {active} jobs queued or running, the limit per account (JOB_QUEUE_PER_USER) is {limit}: "
+            "wait for some to finish, or cancel some")
+
+
+def _create(settings: JobSettings, create, owner_id: int, **fields):
+    """``create`` (videos.create_video_job / create_batch_job) within the owner's queue limit."""
+    try:
+        with db.connection():
+            return create(owner_id, max_active=settings.queue_per_user, **fields)
+    except jobs.TooManyJobs as exc:
+        raise UploadError(queue_message(exc.active, exc.limit), "busy") from None
 
 
 def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename: str, *, title: str = "",
@@ -89,16 +97,16 @@ def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename
         raise UploadError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if sample_fps is not None and not 0 < sample_fps <= 240:
         raise UploadError("frames analysed per second must be between 0 and 240 (empty: every frame)")
+    check_queue(settings, owner_id)
     folder, rel = _new_folder(settings, "videos", owner_id)
     try:
         original = folder / f"original{suffix}"
-        _copy_limited(stream, original, settings.video_limits.max_bytes, f"'{filename}'")
+        _copy_video(stream, original, settings.video_limits.max_bytes, filename)
         probe(original, settings.video_limits)
-        with db.connection():
-            return videos.create_video_job(
-                owner_id, folder=rel, original_path=f"{rel}/{original.name}", filename=Path(filename).name,
-                title=title.strip()[:200], exhibit=exhibit.strip()[:200], exhibit_id=exhibit_id,
-                notes=notes.strip()[:4000], consent=consent, sample_fps=sample_fps, preset=preset)
+        return _create(settings, videos.create_video_job, owner_id, folder=rel, original_path=f"{rel}/{original.name}",
+                       filename=Path(filename).name, title=title.strip()[:200], exhibit=exhibit.strip()[:200],
+                       exhibit_id=exhibit_id, notes=notes.strip()[:4000], consent=consent, sample_fps=sample_fps,
+                       preset=preset)
     except VideoError as exc:  # named after the upload, not our copy
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadError(str(exc).replace(f"file '{original.name}'", f"'{Path(filename).name}'"),
@@ -108,54 +116,32 @@ def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename
         raise
 
 
-def _photos_from(files: Iterable[tuple[str, BinaryIO]], limit: int) -> Iterable[tuple[str, BinaryIO]]:
-    """(name, stream) of every photo: plain files, and the photos inside zip files."""
-    count = 0
-    for name, stream in files:
-        if Path(name).suffix.lower() == ".zip":
-            try:
-                archive = zipfile.ZipFile(stream)
-            except zipfile.BadZipFile:
-                raise UploadError(f"'{name}' is not a readable zip file", "format") from None
-            members = [m for m in archive.infolist() if not m.is_dir() and Path(m.filename).suffix.lower() in PHOTO_SUFFIXES]
-            for m in members:
-                if m.file_size > MAX_PHOTO_BYTES:
-                    raise UploadError(f"'{m.filename}' in '{name}' is larger than {MAX_PHOTO_BYTES // 2**20} MB",
-                                      "size")
-                count += 1
-                if count > limit:
-                    raise UploadError(f"a batch holds at most {limit} photos", "size")
-                with archive.open(m) as fh:
-                    yield Path(m.filename).name, fh
-        elif Path(name).suffix.lower() in PHOTO_SUFFIXES:
-            count += 1
-            if count > limit:
-                raise UploadError(f"a batch holds at most {limit} photos", "size")
-            yield Path(name).name, stream
-        else:
-            raise UploadError(f"'{name}' is neither a photo ({', '.join(PHOTO_SUFFIXES)}) nor a zip of photos",
-                              "format")
+def _copy_video(stream: BinaryIO, dest: Path, limit: int, filename: str) -> None:
+    try:
+        copy_limited(stream, dest, limit)
+    except OverLimit:
+        raise UploadError(f"'{filename}' is larger than the limit of {limit / 1e6:.0f} MB (VIDEO_MAX_MB)",
+                          "size") from None
 
 
 def store_batch(settings: JobSettings, owner_id: int, files: list[tuple[str, BinaryIO]], *, title: str = "",
                 exhibit: str = "", exhibit_id: int | None = None, notes: str = "",
                 consent: bool = False) -> tuple[videos.Batch, "db.jobs.Job"]:
-    """Save the photos (from files and zips) with a manifest and record the batch + its queued job."""
+    """Save the photos (from files and zips) with a manifest and record the batch + its queued job.
+    Every photo is checked before it is written (``upload_checks``); a refusal removes them all."""
+    check_queue(settings, owner_id)
+    budget = batch_budget(settings.data_dir, owner_id, settings.batch_max_bytes, settings.batch_user_max_bytes)
     folder, rel = _new_folder(settings, "batches", owner_id)
     try:
-        (folder / "uploads").mkdir()
-        manifest = []
-        for i, (name, stream) in enumerate(_photos_from(files, settings.batch_max_photos)):
-            dest = folder / "uploads" / f"{i + 1:04d}{Path(name).suffix.lower()}"
-            _copy_limited(stream, dest, MAX_PHOTO_BYTES, f"'{name}'")
-            manifest.append({"file": f"uploads/{dest.name}", "name": name})
+        (folder / UPLOADS).mkdir()
+        manifest = [{"file": f"{UPLOADS}/{dest.name}", "name": name}
+                    for name, dest in photos_from(files, settings.batch_max_photos, budget, folder / UPLOADS)]
         if not manifest:
             raise UploadError("no photo found in the upload (send JPEG, PNG, WebP or BMP files, or a zip of them)")
         (folder / MANIFEST).write_text(json.dumps(manifest))
-        with db.connection():
-            return videos.create_batch_job(owner_id, folder=rel, photos=len(manifest), title=title.strip()[:200],
-                                           exhibit=exhibit.strip()[:200], exhibit_id=exhibit_id,
-                                           notes=notes.strip()[:4000], consent=consent)
+        return _create(settings, videos.create_batch_job, owner_id, folder=rel, photos=len(manifest),
+                       title=title.strip()[:200], exhibit=exhibit.strip()[:200], exhibit_id=exhibit_id,
+                       notes=notes.strip()[:4000], consent=consent)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -2,10 +2,15 @@
 
 The uploaded original is removed once the analysis succeeded (the annotated video, the
 timeline and the CSV are what the user asked for); a failed or cancelled job keeps it for a
-retry. Deleting the video removes the whole folder."""
+retry. Each run writes into its own ``.run-<attempt>`` folder and moves its outputs into the
+video's folder only if the job is still its own, so a cancelled run that has not stopped yet
+never deletes or replaces the files of the run that retried it. Deleting the video removes the
+whole folder."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +41,14 @@ def run_video_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
     if not original.is_file():
         raise JobInputError("the uploaded video file is missing (it is removed after a successful analysis)")
     out = data_dir / video.folder
-    result = analyse_video(original, out, video_config(video, settings), progress=reporter.progress,
-                           should_stop=reporter.should_stop)
+    work = out / f".run-{job.attempts}"  # this run's own folder: a cancelled run cleans up only its files
+    try:
+        result = analyse_video(original, work, video_config(video, settings), progress=reporter.progress,
+                               should_stop=reporter.should_stop)
+        reporter.confirm()  # cancelled (and retried) meanwhile: the new run's outputs stay
+        result.files = _publish(result.files, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     doc_tracks = result.tracks
     dominant = _dominant(doc_tracks)
     rel = {k: str(p.relative_to(data_dir)) for k, p in result.files.items()}
@@ -55,6 +66,17 @@ def run_video_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
              result.fps_processed)
     return {"video_id": video.id, "tracks": len(doc_tracks), "frames": result.frames,
             "fps_processed": round(result.fps_processed, 2)}
+
+
+def _publish(files: dict[str, Path], out: Path) -> dict[str, Path]:
+    """Move a finished run's files into the video's folder (replacing an earlier run's)."""
+    for stale in ("timeline.svg", "timeline.png"):  # charts drawn from an earlier run
+        (out / stale).unlink(missing_ok=True)
+    published = {}
+    for key, path in files.items():
+        published[key] = out / path.name
+        os.replace(path, published[key])
+    return published
 
 
 def _dominant(tracks: list[dict[str, Any]]) -> str | None:

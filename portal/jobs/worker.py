@@ -76,9 +76,8 @@ def _handler(kind: str) -> Callable:
 
 
 def run_job(job_id: int, settings: JobSettings, worker_kind: str = "embedded") -> str:
-    """Claim and run job ``job_id``; returns its final status (or 'skipped' if not claimable)."""
-    from realtime.video import VideoCancelled
-
+    """Claim and run job ``job_id`` whatever the queue order (tools, tests); returns its final
+    status (or 'skipped' if not claimable). The backends use :func:`run_next_jobs`."""
     ensure_db(settings)
     worker = worker_name(worker_kind)
     with db.connection():
@@ -86,24 +85,65 @@ def run_job(job_id: int, settings: JobSettings, worker_kind: str = "embedded") -
     if job is None:
         log.info("job %s: not claimable (done, cancelled or running elsewhere)", job_id)
         return "skipped"
+    return run_claimed(job, settings, worker)
+
+
+def run_next_jobs(settings: JobSettings, worker_kind: str = "embedded") -> list[str]:
+    """Run the fairest job that may start (``db.jobs.claim_next``: at most JOB_RUNNING_PER_USER
+    of an account at once, the accounts in turn), then the next, until none may start; returns
+    their final statuses. The backends run one of these per job sent: a job held back by its
+    owner's share is started by the worker that finishes that owner's running job."""
+    ensure_db(settings)
+    worker = worker_name(worker_kind)
+    outcomes: list[str] = []
+    while True:
+        with db.connection():
+            job = jobs.claim_next(worker, settings.running_per_user, settings.stale_s)
+        if job is None:
+            return outcomes
+        outcomes.append(run_claimed(job, settings, worker))
+
+
+def run_claimed(job: jobs.Job, settings: JobSettings, worker: str) -> str:
+    """Run a job ``worker`` has claimed and record the outcome; returns its final status."""
+    from realtime.video import VideoCancelled
+
     log.info("job %d (%s) started by %s, attempt %d", job.id, job.kind, worker, job.attempts)
     reporter = Reporter(job.id, worker)
     try:
         result = _handler(job.kind)(job, settings, reporter)
     except (JobStopped, VideoCancelled):
         log.info("job %d stopped: cancelled", job.id)
+        _discard_if(job, settings, "cancelled")
         return "cancelled"
     except _user_errors() as exc:  # bad input: the message names the problem, for the user
-        with db.connection():
-            jobs.fail_job(job.id, worker, str(exc))
+        _failed(job, settings, worker, str(exc))
         log.info("job %d failed: %s", job.id, exc)
         return "failed"
     except Exception as exc:
         log.exception("job %d crashed", job.id)
-        with db.connection():
-            jobs.fail_job(job.id, worker, f"internal error ({type(exc).__name__}); the server log has details")
+        _failed(job, settings, worker, f"internal error ({type(exc).__name__}); the server log has details")
         return "failed"
     with db.connection():
         ok = jobs.finish_job(job.id, worker, result)
     log.info("job %d %s", job.id, "done" if ok else "finished after it was cancelled")
     return "done" if ok else "cancelled"
+
+
+def _failed(job: jobs.Job, settings: JobSettings, worker: str, error: str) -> None:
+    with db.connection():
+        jobs.fail_job(job.id, worker, error)
+    _discard_if(job, settings, "failed")
+
+
+def _discard_if(job: jobs.Job, settings: JobSettings, status: str) -> None:
+    """A cancelled or failed batch's uploaded photos are removed (not when another worker took the
+    job over: it is using them)."""
+    if job.kind != "batch":
+        return
+    from .batch_task import discard_uploads
+
+    with db.connection():
+        now = jobs.get_job(job.id)
+    if now is not None and now.status == status:
+        discard_uploads(job, settings.data_dir)

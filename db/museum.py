@@ -12,7 +12,9 @@ from .models import BaseModel, Computation, User, utcnow
 from .videos import Video
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-ROLES = ("owner", "member")
+ROLES = ("owner", "manager", "viewer")  # migration 6; before it: "owner", "member"
+CONTRIBUTOR_ROLES = ("owner", "manager")  # may add data to an exhibit (record, attach)
+SCOPES = ("read", "full", "kiosk")  # of an API token (migration 6)
 SOURCES = ("session", "upload", "webcam", "video")
 
 
@@ -28,7 +30,7 @@ class Organisation(BaseModel):
 class Membership(BaseModel):
     organisation = pw.ForeignKeyField(Organisation, backref="memberships", on_delete="CASCADE")
     user = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
-    role = pw.CharField(max_length=16, default="member")  # one of ROLES
+    role = pw.CharField(max_length=16, default="viewer")  # one of ROLES
     joined_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
@@ -44,6 +46,7 @@ class Invitation(BaseModel):
     expires_at = pw.DateTimeField()
     accepted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     accepted_at = pw.DateTimeField(null=True)
+    role = pw.CharField(max_length=16, default="viewer")  # the invitee's role (migration 6)
 
     class Meta:
         table_name = "invitations"
@@ -108,7 +111,8 @@ class Observation(BaseModel):
 
 class ApiToken(BaseModel):
     """A bearer token; only its SHA-256 is stored.  ``kind``: "personal" (created on the Account
-    page, no expiry) or "login" (from POST /api/v1/token, expires)."""
+    page, no expiry) or "login" (from POST /api/v1/token, expires).  ``scope`` (one of
+    :data:`SCOPES`) and, for "kiosk", the one ``exhibit`` it may record at: migration 6."""
     user = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
     kind = pw.CharField(max_length=16, default="personal")
     name = pw.CharField(max_length=100, default="")
@@ -118,6 +122,8 @@ class ApiToken(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
     expires_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
+    scope = pw.CharField(max_length=16, default="full")
+    exhibit = pw.ForeignKeyField(Exhibit, null=True, on_delete="CASCADE")
 
     class Meta:
         table_name = "api_tokens"

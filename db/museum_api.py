@@ -8,8 +8,10 @@ import datetime as _dt
 import logging
 import secrets
 
+import peewee as pw
+
 from .models import User, database, utcnow
-from .museum import Exhibit, Invitation, Membership, Organisation
+from .museum import CONTRIBUTOR_ROLES, ROLES, Exhibit, Invitation, Membership, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,50 @@ def membership(user_id: int, org_id) -> Membership | None:
                                   (Membership.organisation == as_id(org_id)))
 
 
+def member_named(org_id: int, username: str) -> Membership | None:
+    """The organisation's membership of the user called ``username`` (any case), else None."""
+    if not isinstance(username, str) or not 1 <= len(username) <= 40:
+        return None
+    return (Membership.select(Membership, User).join(User)
+            .where((Membership.organisation == org_id)
+                   & (pw.fn.LOWER(User.username) == username.lower())).first())
+
+
+def set_role(org_id: int, user_id: int, role: str) -> bool:
+    """Make a member a "manager" or a "viewer" (never the owner: see :func:`transfer_ownership`)."""
+    if role not in ROLES or role == "owner":
+        raise ValueError(f"role must be 'manager' or 'viewer', not {role!r}")
+    return (Membership.update(role=role)
+            .where((Membership.organisation == org_id) & (Membership.user == user_id)
+                   & (Membership.role != "owner")).execute()) == 1
+
+
+def remove_member(org_id: int, user_id: int) -> bool:
+    """Remove a member who is not the owner; False if there is no such member."""
+    removed = (Membership.delete()
+               .where((Membership.organisation == org_id) & (Membership.user == user_id)
+                      & (Membership.role != "owner")).execute()) == 1
+    if removed:
+        log.info("member removed organisation_id=%d user_id=%d", org_id, user_id)
+    return removed
+
+
+def transfer_ownership(org_id: int, new_owner_id: int) -> bool:
+    """Make another member the owner; the old owner stays as a manager.  False if the new owner
+    is not a member (or already the owner)."""
+    with database.atomic():
+        org = Organisation.get_or_none(Organisation.id == org_id)
+        target = membership(new_owner_id, org_id)
+        if org is None or target is None or target.role == "owner":
+            return False
+        Membership.update(role="manager").where((Membership.organisation == org_id)
+                                                & (Membership.role == "owner")).execute()
+        Membership.update(role="owner").where(Membership.id == target.id).execute()
+        Organisation.update(owner=new_owner_id).where(Organisation.id == org_id).execute()
+    log.info("ownership transferred organisation_id=%d new_owner_id=%d", org_id, new_owner_id)
+    return True
+
+
 def organisations_of(user_id: int) -> list[Organisation]:
     return list(Organisation.select().join(Membership)
                 .where(Membership.user == user_id).order_by(Organisation.name, Organisation.id))
@@ -58,14 +104,22 @@ def get_organisation(user_id: int, org_id) -> Organisation | None:
     return member.organisation if member is not None else None
 
 
+def memberships(org_id: int) -> list[Membership]:
+    """The organisation's memberships (``m.user`` loaded), by username."""
+    return list(Membership.select(Membership, User).join(User)
+                .where(Membership.organisation == org_id).order_by(User.username))
+
+
 def members(org_id: int) -> list[tuple[User, str]]:
-    rows = (Membership.select(Membership, User).join(User)
-            .where(Membership.organisation == org_id).order_by(User.username))
-    return [(m.user, m.role) for m in rows]
+    return [(m.user, m.role) for m in memberships(org_id)]
 
 
-def create_invitation(user_id: int, org_id, valid_for: _dt.timedelta) -> Invitation | None:
-    """A single-use invitation code; None if the user is not a member, NotAllowed if not the owner."""
+def create_invitation(user_id: int, org_id, valid_for: _dt.timedelta,
+                      role: str = "viewer") -> Invitation | None:
+    """A single-use invitation code for a "manager" or a "viewer"; None if the user is not a
+    member, NotAllowed if not the owner."""
+    if role not in ROLES or role == "owner":
+        raise ValueError(f"an invitation is for a 'manager' or a 'viewer', not {role!r}")
     member = membership(user_id, org_id)
     if member is None:
         return None
@@ -73,7 +127,8 @@ def create_invitation(user_id: int, org_id, valid_for: _dt.timedelta) -> Invitat
         raise NotAllowed("only the organisation's owner can invite")
     now = utcnow()
     return Invitation.create(organisation=member.organisation_id, code=secrets.token_urlsafe(24),
-                             created_by=user_id, created_at=now, expires_at=now + valid_for)
+                             created_by=user_id, created_at=now, expires_at=now + valid_for,
+                             role=role)
 
 
 def get_invitation(code: str) -> Invitation | None:
@@ -97,7 +152,7 @@ def accept_invitation(user_id: int, code: str) -> Organisation | None:
         if used != 1:
             return None
         if membership(user_id, inv.organisation_id) is None:
-            Membership.create(organisation=inv.organisation_id, user=user_id, role="member")
+            Membership.create(organisation=inv.organisation_id, user=user_id, role=inv.role)
     log.info("invitation accepted organisation_id=%d user_id=%d", inv.organisation_id, user_id)
     return inv.organisation
 
@@ -105,17 +160,20 @@ def accept_invitation(user_id: int, code: str) -> Organisation | None:
 # ----------------------------------------------------------------- exhibits
 def create_exhibit(user_id: int, org_id, name: str, location: str = "",
                    description: str = "") -> Exhibit | None:
-    """A new exhibit in one of the user's organisations (None if not a member)."""
-    if membership(user_id, org_id) is None:
+    """A new exhibit in one of the user's organisations (None unless its owner or a manager)."""
+    member = membership(user_id, org_id)
+    if member is None or member.role not in CONTRIBUTOR_ROLES:
         return None
     return Exhibit.create(organisation=int(org_id), name=name.strip()[:200],
                           location=(location or "").strip()[:200],
                           description=(description or "").strip()[:4000])
 
 
-def list_exhibits(user_id: int, org_id=None, include_archived: bool = False) -> list[Exhibit]:
+def list_exhibits(user_id: int, org_id=None, include_archived: bool = False,
+                  roles: tuple[str, ...] = ROLES) -> list[Exhibit]:
+    """Exhibits of the user's organisations (those where their role is one of ``roles``)."""
     query = (Exhibit.select().join(Membership, on=(Membership.organisation == Exhibit.organisation))
-             .where(Membership.user == user_id))
+             .where((Membership.user == user_id) & Membership.role.in_(roles)))
     if org_id is not None:
         query = query.where(Exhibit.organisation == as_id(org_id))
     if not include_archived:
@@ -123,20 +181,28 @@ def list_exhibits(user_id: int, org_id=None, include_archived: bool = False) -> 
     return list(query.order_by(Exhibit.name, Exhibit.id))
 
 
-def get_exhibit(user_id: int, exhibit_id) -> Exhibit | None:
-    """The exhibit if the user is a member of its organisation, else None."""
+def get_exhibit(user_id: int, exhibit_id, roles: tuple[str, ...] = ROLES) -> Exhibit | None:
+    """The exhibit if the user is a member of its organisation (in one of ``roles``), else None."""
     exhibit = Exhibit.get_or_none(Exhibit.id == as_id(exhibit_id))
-    if exhibit is None or membership(user_id, exhibit.organisation_id) is None:
+    member = membership(user_id, exhibit.organisation_id) if exhibit is not None else None
+    if member is None or member.role not in roles:
         return None
     return exhibit
 
 
+def recordable_exhibit(user_id: int, exhibit_id) -> Exhibit | None:
+    """The exhibit if the user may add data to it (owner or manager) and it is not archived."""
+    exhibit = get_exhibit(user_id, exhibit_id, CONTRIBUTOR_ROLES)
+    return exhibit if exhibit is not None and not exhibit.archived else None
+
+
 def update_exhibit(user_id: int, exhibit_id, **fields) -> Exhibit | None:
-    """Change name, location, description or archived; None if not the user's."""
+    """Change name, location, description or archived; None unless the user is the owner or a
+    manager of its organisation."""
     unknown = set(fields) - set(EXHIBIT_FIELDS)
     if unknown:
         raise ValueError(f"cannot update {sorted(unknown)}")
-    exhibit = get_exhibit(user_id, exhibit_id)
+    exhibit = get_exhibit(user_id, exhibit_id, CONTRIBUTOR_ROLES)
     if exhibit is None:
         return None
     for key, value in fields.items():

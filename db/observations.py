@@ -18,16 +18,17 @@ import peewee as pw
 
 from .models import Computation, database, utcnow
 from .museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
-from .museum_api import as_id, get_exhibit
+from .museum_api import as_id, recordable_exhibit
 from .videos import Video
 
 log = logging.getLogger(__name__)
 
 
 def start_session(user_id: int, exhibit_id) -> RecordingSession | None:
-    """A new recording session at one of the user's (non-archived) exhibits, else None."""
-    exhibit = get_exhibit(user_id, exhibit_id)
-    if exhibit is None or exhibit.archived:
+    """A new recording session at a (non-archived) exhibit the user may record at (owner or
+    manager of its organisation), else None."""
+    exhibit = recordable_exhibit(user_id, exhibit_id)
+    if exhibit is None:
         return None
     return RecordingSession.create(exhibit=exhibit, owner=user_id, started_at=utcnow())
 
@@ -77,10 +78,10 @@ def stop_session(session: RecordingSession, summary: dict) -> RecordingSession:
 
 def attach_computation(user_id: int, comp: Computation, exhibit_id) -> Exhibit | None:
     """Attach the user's computation to an exhibit of theirs: each face becomes an observation
-    (one visitor each, seen at the computation's time).  None if the exhibit is not theirs or
-    archived, or the computation is already attached."""
-    exhibit = get_exhibit(user_id, exhibit_id)
-    if exhibit is None or exhibit.archived or comp.owner_id != user_id \
+    (one visitor each, seen at the computation's time).  None if the user may not record at the
+    exhibit (not a member, a viewer, archived) or the computation is already attached."""
+    exhibit = recordable_exhibit(user_id, exhibit_id)
+    if exhibit is None or comp.owner_id != user_id \
             or attached_exhibit(comp.id) is not None:
         return None
     faces = json.loads(comp.result_json or "{}").get("faces") or []
@@ -100,8 +101,8 @@ def add_video_observations(video: Video, timeline: Iterable[dict], batch: int = 
     upload time + ``t``).  Replaces earlier ones (a retried job); 0 if the video has no exhibit
     or the exhibit is no longer one of its owner's (or archived).  ``timeline``: the result's
     ``{"t", "faces": [{"track_id", "box", "emotion", "probabilities"}]}`` entries."""
-    exhibit = get_exhibit(video.owner_id, video.exhibit_id) if video.exhibit_id else None
-    if exhibit is None or exhibit.archived:
+    exhibit = recordable_exhibit(video.owner_id, video.exhibit_id) if video.exhibit_id else None
+    if exhibit is None:
         return 0
     count, rows = 0, []
     with database.atomic():
@@ -128,11 +129,24 @@ def attached_exhibit(comp_id: int) -> Exhibit | None:
     return link.exhibit if link is not None else None
 
 
+def _recorded_by(owner_id: int):
+    """Observations from the user's own sessions, photos and videos."""
+    return (Observation.session.in_(RecordingSession.select(RecordingSession.id)
+                                    .where(RecordingSession.owner == owner_id))
+            | Observation.computation.in_(Computation.select(Computation.id)
+                                          .where(Computation.owner == owner_id))
+            | Observation.video.in_(Video.select(Video.id).where(Video.owner == owner_id)))
+
+
 def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
-                     end: _dt.datetime | None = None, session_id: int | None = None) -> list[dict]:
+                     end: _dt.datetime | None = None, session_id: int | None = None,
+                     owner_id: int | None = None) -> list[dict]:
     """Observations as plain dicts (oldest first): ``source``, ``session_id``, ``computation_id``,
-    ``video_id``, ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``, ``face_size``."""
+    ``video_id``, ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``,
+    ``face_size``.  ``owner_id``: only those the user recorded (:func:`_recorded_by`)."""
     query = Observation.select().where(Observation.exhibit == exhibit_id)
+    if owner_id is not None:
+        query = query.where(_recorded_by(owner_id))
     if start is not None:
         query = query.where(Observation.observed_at >= start)
     if end is not None:

@@ -2,8 +2,10 @@
 returned once, when it is created.
 
     token, row = create_token(user_id, name="Camera 1")               # personal access token
+    token, row = create_token(user_id, name="Hall", scope="kiosk", exhibit_id=7)  # one exhibit
     token, row = create_token(user_id, kind="login", expires_in=3600)  # POST /api/v1/token
     user = user_for_token(token)                                       # None: unknown/revoked/expired
+    row = lookup(token)                                                # the row, its user loaded
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import hashlib
 import secrets
 
 from .models import User, utcnow
-from .museum import ApiToken
+from .museum import SCOPES, ApiToken
 from .museum_api import as_id
 
 PREFIX = "ec_"
@@ -24,10 +26,14 @@ def token_hash(token: str) -> str:
 
 
 def create_token(user_id: int, name: str = "", kind: str = "personal",
-                 expires_in: float | None = None) -> tuple[str, ApiToken]:
-    """A new random token for the user; returns (the token, its row)."""
+                 expires_in: float | None = None, scope: str = "full",
+                 exhibit_id: int | None = None) -> tuple[str, ApiToken]:
+    """A new random token for the user; returns (the token, its row).  A "kiosk" token names
+    its exhibit; other scopes none."""
     if kind not in ("personal", "login"):
         raise ValueError(f"unknown token kind {kind!r}")
+    if scope not in SCOPES or (scope == "kiosk") != (exhibit_id is not None):
+        raise ValueError(f"scope must be one of {SCOPES}, with an exhibit for 'kiosk' only")
     token = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + _dt.timedelta(seconds=expires_in) if expires_in else None
@@ -35,21 +41,28 @@ def create_token(user_id: int, name: str = "", kind: str = "personal",
         ApiToken.delete().where((ApiToken.kind == "login") & (ApiToken.expires_at < now)).execute()
     row = ApiToken.create(user=user_id, kind=kind, name=(name or "").strip()[:100],
                           token_hash=token_hash(token), prefix=token[:10], created_at=now,
-                          expires_at=expires)
+                          expires_at=expires, scope=scope, exhibit=exhibit_id)
     return token, row
 
 
-def user_for_token(token: str) -> User | None:
-    """The token's user if the token is known, not revoked and not expired."""
+def lookup(token: str) -> ApiToken | None:
+    """The token's row (with ``row.user`` loaded) if it is known, not revoked and not expired."""
     if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    row = ApiToken.get_or_none(ApiToken.token_hash == token_hash(token))
+    row = (ApiToken.select(ApiToken, User).join(User)
+           .where(ApiToken.token_hash == token_hash(token)).first())
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
-    return User.get_or_none(User.id == row.user_id)
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    """The token's user if the token is known, not revoked and not expired."""
+    row = lookup(token)
+    return row.user if row is not None else None
 
 
 def personal_tokens(user_id: int) -> list[ApiToken]:
@@ -70,8 +83,15 @@ def revoke_token(user_id: int, token_id) -> bool:
 
 
 def revoke_login_tokens(user_id: int) -> int:
-    """Revoke the user's unexpired POST /token tokens (a password change logs the API out too;
-    personal access tokens of devices stay).  Returns how many were revoked."""
+    """Revoke the user's POST /token tokens (a portal log-out logs the API out too; personal
+    access tokens of devices stay).  Returns how many were revoked."""
     return (ApiToken.update(revoked_at=utcnow())
             .where((ApiToken.user == user_id) & (ApiToken.kind == "login")
                    & ApiToken.revoked_at.is_null()).execute())
+
+
+def revoke_all(user_id: int) -> int:
+    """Revoke every token of the user, personal and login (a password change).  Returns how
+    many were revoked."""
+    return (ApiToken.update(revoked_at=utcnow())
+            .where((ApiToken.user == user_id) & ApiToken.revoked_at.is_null()).execute())

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
-from db import tokens
+from .accounts import tokens as access
 
 from .accounts.service import delete_account
 from .forms import AccountForm, DeleteAccountForm, PasswordForm
@@ -61,9 +61,10 @@ def password():
             db.update_user(row.id, password_hash=hash_password(form.new_password.data,
                                                                _config().password_hash_method))
             login_user(PortalUser(rotate_token(row.id)))
-            tokens.revoke_login_tokens(row.id)  # API logins too; device tokens stay
+            access.password_changed(row.id)  # every API token too, devices' included
             log.info("password changed user_id=%d", row.id)
-            flash("Your password has been changed. Other devices have been logged out.", "success")
+            flash("Your password has been changed. Other devices have been logged out and every "
+                  "API token revoked: create new ones for your devices.", "success")
             return redirect(url_for("account.view"))
     status = 400 if form.errors else 200
     return render_template("password.html", form=form), status

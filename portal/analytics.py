@@ -1,8 +1,11 @@
 """Visitor analytics of an exhibit: pure functions over observation rows (issue 11).
 
 A row is what :func:`db.observations.observation_rows` returns.  A *visitor* is one track of
-one recording session, or one face of one analysed photo.  Privacy: a breakdown over fewer
-distinct visitors than ``min_visitors`` is replaced by :data:`HIDDEN`.
+one recording session or video, or one face of one analysed photo.  Every visitor weighs the
+same in the emotion shares and mean probabilities (their own sightings averaged first), so one
+visitor moves any of them by at most 1/visitors.  Privacy: a breakdown over fewer distinct
+visitors than ``min_visitors`` is replaced by :data:`HIDDEN`; ``blur`` (what members are shown:
+:class:`portal.museum.privacy.Blur`) adds noise to each breakdown, :data:`EXACT` none.
 
     summary = summarise(rows, min_visitors=5, tz=ZoneInfo("Europe/Paris"), bucket="hour")
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -48,29 +51,76 @@ def dwell_histogram(dwells: list[float]) -> list[dict]:
     return [{"from_s": lo, "to_s": hi, "visitors": n} for lo, hi, n in zip(edges, edges[1:], counts)]
 
 
+def histogram_median(counts: list[float]) -> float | None:
+    """The median of a dwell histogram (``DWELL_BINS`` counts), interpolated inside its bin; the
+    open last bin gives its lower edge.  None for an empty histogram."""
+    total = sum(counts)
+    if total <= 0:
+        return None
+    half, seen = total / 2, 0.0
+    for i, count in enumerate(counts):
+        if count > 0 and seen + count >= half:
+            if i == len(DWELL_BINS) - 1:
+                return float(DWELL_BINS[i])
+            width = DWELL_BINS[i + 1] - DWELL_BINS[i]
+            return DWELL_BINS[i] + width * (half - seen) / count
+        seen += count
+    return float(DWELL_BINS[-1])
+
+
+def by_visitor(rows: list[dict]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[visitor_key(r)].append(r)
+    return groups
+
+
+def _visitor_average(rows: list[dict], value) -> dict[str, float]:
+    """``value(row, emotion)`` averaged over each visitor's rows, then over the visitors."""
+    groups = by_visitor(rows).values()
+    return {e: sum(sum(value(r, e) for r in g) / len(g) for g in groups) / len(groups)
+            if groups else 0.0 for e in EMOTIONS}
+
+
 def emotion_shares(rows: list[dict]) -> dict[str, float]:
-    """Share of faces observed whose dominant emotion is each class."""
-    counts = Counter(r["emotion"] for r in rows)
-    return {e: counts[e] / len(rows) if rows else 0.0 for e in EMOTIONS}
+    """For each class, the share of each visitor's sightings with that dominant emotion,
+    averaged over the visitors (each visitor weighs the same, however long they stayed)."""
+    return _visitor_average(rows, lambda r, e: 1.0 if r["emotion"] == e else 0.0)
 
 
 def mean_probabilities(rows: list[dict]) -> dict[str, float]:
-    return {e: sum(r["probabilities"][e] for r in rows) / len(rows) if rows else 0.0
-            for e in EMOTIONS}
+    """Each visitor's mean probabilities, averaged over the visitors."""
+    return _visitor_average(rows, lambda r, e: r["probabilities"][e])
 
 
-def breakdown(rows: list[dict], min_visitors: int) -> dict:
+class Exact:
+    """No blurring: the numbers as computed (a recording's own summary, for its recorder)."""
+
+    def shares(self, metric: str, keys: set, values: dict[str, float]) -> dict[str, float]:
+        return values
+
+    def dwell(self, keys: set, dwells: list[float]) -> tuple[list[dict], float | None]:
+        return dwell_histogram(dwells), statistics.median(dwells) if dwells else None
+
+    def scale(self, visitors: int) -> float | None:
+        return None
+
+
+EXACT = Exact()
+
+
+def breakdown(rows: list[dict], min_visitors: int, blur: Exact = EXACT) -> dict:
     """Counts, and the emotion/dwell breakdown unless the visitors are too few."""
-    visitors = visitor_count(rows)
-    out = {"visitors": visitors, "faces": len(rows)}
-    if visitors < min_visitors:
+    keys = {visitor_key(r) for r in rows}
+    out = {"visitors": len(keys), "faces": len(rows)}
+    if len(keys) < min_visitors:
         out.update(hidden=HIDDEN, emotions=None, mean_probabilities=None, dwell_s_median=None,
-                   dwell_histogram=None)
+                   dwell_histogram=None, noise_scale=None)
         return out
-    dwells = dwell_times(rows)
-    out.update(hidden=None, emotions=emotion_shares(rows), mean_probabilities=mean_probabilities(rows),
-               dwell_s_median=statistics.median(dwells) if dwells else None,
-               dwell_histogram=dwell_histogram(dwells))
+    histogram, median = blur.dwell(keys, dwell_times(rows))
+    out.update(hidden=None, emotions=blur.shares("emotions", keys, emotion_shares(rows)),
+               mean_probabilities=blur.shares("probabilities", keys, mean_probabilities(rows)),
+               dwell_s_median=median, dwell_histogram=histogram, noise_scale=blur.scale(len(keys)))
     return out
 
 
@@ -88,7 +138,7 @@ def _bucket_start(when: _dt.datetime, bucket: str) -> _dt.datetime:
 
 
 def timeline(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
-             bucket: str = "hour") -> list[dict]:
+             bucket: str = "hour", blur: Exact = EXACT) -> list[dict]:
     """One entry per hour or day with observations: start (ISO, local), visitors, faces and,
     when the visitors are enough, emotion shares."""
     groups: dict[_dt.datetime, list[dict]] = defaultdict(list)
@@ -96,15 +146,16 @@ def timeline(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
         groups[_bucket_start(local(r["observed_at"], tz), bucket)].append(r)
     out = []
     for start in sorted(groups):
-        part = breakdown(groups[start], min_visitors)
+        part = breakdown(groups[start], min_visitors, blur)
         out.append({"start": start.isoformat(), "visitors": part["visitors"], "faces": part["faces"],
                     "emotions": part["emotions"], "hidden": part["hidden"]})
     return out
 
 
-def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None) -> dict:
+def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
+            blur: Exact = EXACT) -> dict:
     """Hour of day x weekday (Monday first): visitors per cell, and each cell's most frequent
-    dominant emotion when its visitors are enough (else None)."""
+    dominant emotion (the largest of its emotion shares) when its visitors are enough (else None)."""
     cells: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for r in rows:
         when = local(r["observed_at"], tz)
@@ -112,19 +163,21 @@ def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None) -> 
     visitors = [[0] * 24 for _ in range(7)]
     dominant: list[list[str | None]] = [[None] * 24 for _ in range(7)]
     for (day, hour), part in cells.items():
-        visitors[day][hour] = visitor_count(part)
-        if visitors[day][hour] >= min_visitors:
-            dominant[day][hour] = Counter(r["emotion"] for r in part).most_common(1)[0][0]
+        keys = {visitor_key(r) for r in part}
+        visitors[day][hour] = len(keys)
+        if len(keys) >= min_visitors:
+            shares = blur.shares("emotions", keys, emotion_shares(part))
+            dominant[day][hour] = max(EMOTIONS, key=lambda e: shares[e])
     return {"weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "visitors": visitors,
             "dominant": dominant}
 
 
 def summarise(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
-              bucket: str = "hour") -> dict:
+              bucket: str = "hour", blur: Exact = EXACT) -> dict:
     """Everything an exhibit's dashboard and ``GET /exhibits/{id}/summary`` show."""
-    out = breakdown(rows, min_visitors)
-    out.update(min_visitors=min_visitors, timeline=timeline(rows, min_visitors, tz, bucket),
-               heatmap=heatmap(rows, min_visitors, tz))
+    out = breakdown(rows, min_visitors, blur)
+    out.update(min_visitors=min_visitors, timeline=timeline(rows, min_visitors, tz, bucket, blur),
+               heatmap=heatmap(rows, min_visitors, tz, blur))
     return out
 
 

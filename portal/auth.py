@@ -9,6 +9,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
+from db import tokens
 
 from .forms import LoginForm, PostForm, RegisterForm
 from .ratelimit import client_ip
@@ -105,6 +106,7 @@ def logout():
     if form.validate_on_submit():
         user_id = current_user.id
         rotate_token(user_id)  # the old session and "remember me" cookies stop working
+        tokens.revoke_login_tokens(user_id)  # and the API's POST /token logins (devices' stay)
         logout_user()
         log.info("logout user_id=%d", user_id)
         flash("You have been logged out.", "info")

@@ -1,8 +1,8 @@
 """An exhibit's numbers and exports, shared by the JSON API and the portal pages (issue 11).
 
     start, end = date_range("2026-01-01", "2026-01-31")      # ValueError for a bad date
-    summary = exhibit_summary(exhibit, settings, start, end)
-    text, hidden = observations_csv(exhibit, settings, start, end)
+    summary = exhibit_summary(exhibit, settings, start, end)         # noised: museum.privacy
+    text, hidden = observations_csv(exhibit, settings, user_id, start, end)  # the user's own rows
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import io
 from db.observations import observation_rows
 
 from . import analytics
+from .museum.privacy import Blur
 from .museum_settings import MuseumSettings
 
 OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "video_id", "t_s", "track_id"]
@@ -47,16 +48,22 @@ def date_range(start: str | None, end: str | None,
 
 def exhibit_summary(exhibit, settings: MuseumSettings, start=None, end=None,
                     bucket: str = "hour") -> dict:
+    """What members are shown: the breakdowns noised so that no visitor can be isolated
+    (:mod:`portal.museum.privacy`)."""
     rows = observation_rows(exhibit.id, start, end)
-    summary = analytics.summarise(rows, settings.min_visitors, settings.tz, bucket)
+    blur = Blur(settings.noise_key, exhibit.id, settings.noise)
+    summary = analytics.summarise(rows, settings.min_visitors, settings.tz, bucket, blur)
     summary.update(exhibit_id=exhibit.id, exhibit=exhibit.name, timezone=settings.timezone)
     return summary
 
 
-def observations_csv(exhibit, settings: MuseumSettings, start=None, end=None) -> tuple[str, bool]:
-    """One row per observed face (no images); only the header when the visitors are too few.
-    Returns (CSV text, hidden)."""
-    rows = observation_rows(exhibit.id, start, end)
+def observations_csv(exhibit, settings: MuseumSettings, user_id: int, start=None,
+                     end=None) -> tuple[str, bool]:
+    """One row per face the user recorded themselves at the exhibit (their sessions, photos and
+    videos: numbers they were given when recording; no images).  Other members' recordings are
+    never exported row by row, only as noised aggregates.  Only the header when the visitors
+    are too few.  Returns (CSV text, hidden)."""
+    rows = observation_rows(exhibit.id, start, end, owner_id=user_id)
     hidden = analytics.visitor_count(rows) < settings.min_visitors
     out = io.StringIO()
     writer = csv.writer(out)

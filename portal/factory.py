@@ -74,7 +74,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         WTF_CSRF_TIME_LIMIT=None,
         PORTAL=config,
-        MUSEUM=museum_settings or MuseumSettings(),
+        MUSEUM=(museum_settings or MuseumSettings()).with_secret(config.secret_key),
     )
     if config.proxy_count:
         app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
@@ -90,8 +90,10 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import account, auth, history, kiosk, main, museum_pages, museum_sessions, tokens
-    for module in (main, auth, account, history, museum_pages, museum_sessions, tokens, kiosk):
+    from . import (account, auth, history, kiosk, main, museum_members, museum_pages,
+                   museum_sessions, tokens)
+    for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
+                   tokens, kiosk):
         app.register_blueprint(module.bp)
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)

@@ -1,6 +1,7 @@
 """Museum pages (issue 11): organisations and invitations, exhibits, the exhibit dashboard
 (server-side charts, exports) and the printable visitor notice.  Members see aggregates only;
-other organisations' objects answer 404."""
+other organisations' objects answer 404; what a member's role forbids answers 403 with the
+reason (:mod:`portal.museum.roles`; the members page: :mod:`portal.museum_members`)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -16,9 +17,10 @@ from db import museum_api as museum
 from db import observations as obs
 
 from . import charts, exhibit_data, museum_curator, museum_sessions
+from .errors import render_error
 from .forms import PostForm
-from .museum import curator
-from .museum_forms import ExhibitForm, OrganisationForm
+from .museum import curator, roles
+from .museum_forms import ExhibitForm, InviteForm, OrganisationForm
 from .notice import build_notice
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ def _exhibit(exhibit_id: int):
     return exhibit
 
 
+def _role(org_id: int) -> str | None:
+    return roles.role_of(current_user.id, org_id)
+
+
 @bp.route("/organisations", methods=["GET", "POST"])
 @login_required
 def organisations():
@@ -62,6 +68,9 @@ def organisation(org_id: int):
     """Members, invitations, exhibits side by side (overview) and a new-exhibit form."""
     org = _org(org_id)
     form = ExhibitForm()
+    role = _role(org.id)
+    if form.is_submitted() and role not in roles.PERMISSIONS["edit"]:
+        return render_error(403, roles.REFUSALS["edit"].capitalize() + ".")
     if form.validate_on_submit():
         exhibit = museum.create_exhibit(current_user.id, org.id, form.name.data,
                                         form.location.data or "", form.description.data or "")
@@ -73,23 +82,25 @@ def organisation(org_id: int):
     ranking, problem = museum_curator.page_ranking(exhibits, settings, request.args, overview)
     if problem:
         flash(problem, "error")
-    people = museum.members(org.id)
-    role = next((r for u, r in people if u.id == current_user.id), "member")
     return render_template("museum/organisation.html", org=org, form=form, exhibits=exhibits,
                            ranking=ranking, measures=curator.MEASURES,
-                           overview=overview, members=people, role=role, post_form=PostForm(),
+                           overview=overview, members=museum.members(org.id), role=role,
+                           post_form=PostForm(), invite_form=InviteForm(),
                            invitation=request.args.get("invited")), 400 if form.errors else 200
 
 
 @bp.post("/organisations/<int:org_id>/invite")
 @login_required
 def invite(org_id: int):
+    """A single-use invitation link for a manager or a viewer (the owner only)."""
     _org(org_id)
+    form = InviteForm()
+    role = form.role.data if form.validate_on_submit() else "viewer"
     try:
-        inv = museum.create_invitation(current_user.id, org_id,
-                                       _dt.timedelta(days=_settings().invitation_days))
-    except museum.NotAllowed:
-        abort(403)
+        inv = roles.invite(current_user.id, org_id, _dt.timedelta(days=_settings().invitation_days),
+                           role)
+    except roles.NotAllowed as exc:
+        return render_error(403, str(exc).capitalize() + ".")
     return redirect(url_for("museum.organisation", org_id=org_id, invited=inv.code))
 
 
@@ -114,7 +125,8 @@ def _attach_choices():
     def museum_attach(comp):
         """(the exhibit ``comp`` is attached to or None, the user's exhibits to choose from)."""
         attached = obs.attached_exhibit(comp.id)
-        return attached, [] if attached else museum.list_exhibits(current_user.id)
+        return attached, [] if attached else museum.list_exhibits(
+            current_user.id, roles=roles.PERMISSIONS["record"])
     return {"museum_attach": museum_attach}
 
 
@@ -137,6 +149,8 @@ def attach(comp_id: int):
 @login_required
 def edit(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
+    if _role(exhibit.organisation_id) not in roles.PERMISSIONS["edit"]:
+        return render_error(403, roles.REFUSALS["edit"].capitalize() + ".")
     form = ExhibitForm(obj=exhibit)
     if form.validate_on_submit():
         museum.update_exhibit(current_user.id, exhibit.id, name=form.name.data,
@@ -152,6 +166,8 @@ def edit(exhibit_id: int):
 @login_required
 def archive(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
+    if _role(exhibit.organisation_id) not in roles.PERMISSIONS["edit"]:
+        return render_error(403, roles.REFUSALS["edit"].capitalize() + ".")
     museum.update_exhibit(current_user.id, exhibit.id, archived=not exhibit.archived)
     flash("The exhibit has been " + ("restored." if exhibit.archived else
                                      "archived: its data stay, new recordings are refused."), "info")
@@ -188,6 +204,7 @@ def dashboard(exhibit_id: int):
                            comparison=comparison, split=request.args.get("split", ""),
                            definitions=museum_curator.page_definitions(_settings()),
                            charts=charts.CHARTS, org=exhibit.organisation,
+                           role=_role(exhibit.organisation_id),
                            sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm())
 
 
@@ -236,7 +253,7 @@ def export(exhibit_id: int, fmt: str):
 def observations(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
     _, bounds = _summary(exhibit)
-    text, hidden = exhibit_data.observations_csv(exhibit, _settings(), *bounds)
+    text, hidden = exhibit_data.observations_csv(exhibit, _settings(), current_user.id, *bounds)
     extra = {"X-Analytics-Hidden": "too few visitors to show"} if hidden else {}
     return _attachment(text, "text/csv", f"exhibit-{exhibit.id}-observations.csv", **extra)
 

@@ -3,6 +3,9 @@
 Environment variables (read only by :func:`museum_settings_from_env`):
 
     ANALYTICS_MIN_VISITORS  a breakdown over fewer distinct visitors is hidden (default 5)
+    ANALYTICS_NOISE         noise added to the shares/means members see, in units of one
+                            visitor's weight: Laplace scale NOISE/visitors (default 1; 0: none,
+                            which lets a member isolate a visitor: docs/privacy.md)
     ANALYTICS_STOP_S        a tracked visitor in view at least this long "stopped" (default 5)
     ANALYTICS_RESAMPLES     bootstrap and permutation resamples of the intervals (default 2000)
     ANALYTICS_TIMEZONE      time zone of timelines and the hour x weekday heatmap (default UTC)
@@ -15,6 +18,8 @@ Environment variables (read only by :func:`museum_settings_from_env`):
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -31,12 +36,16 @@ class MuseumSettings:
     max_sessions: int = 8
     max_frame_bytes: int = 2 * 1024 * 1024
     session_idle_s: float = 600.0  # a running session's tracker is forgotten after this idle time
+    noise: float = 1.0  # ANALYTICS_NOISE (portal.museum.privacy)
+    noise_key: bytes = dataclasses.field(default=b"", repr=False)  # seeds it: with_secret()
     stop_s: float = 5.0  # ANALYTICS_STOP_S (portal.museum.curator)
     resamples: int = 2000  # ANALYTICS_RESAMPLES (portal.museum.stats)
 
     def __post_init__(self):
         if self.min_visitors < 1:
             raise ValueError("ANALYTICS_MIN_VISITORS must be at least 1")
+        if not 0 <= self.noise <= 100:
+            raise ValueError("ANALYTICS_NOISE must be between 0 and 100 (default 1)")
         if not 0 <= self.stop_s <= 3600:
             raise ValueError("ANALYTICS_STOP_S must be between 0 and 3600 seconds (default 5)")
         if not 1000 <= self.resamples <= 100_000:  # fewer: p-values too coarse to be clear
@@ -49,11 +58,20 @@ class MuseumSettings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def with_secret(self, secret_key: str) -> "MuseumSettings":
+        """These settings with the noise key derived from the server's secret key (kept when
+        one is set already): every process of the server draws the same noise."""
+        if self.noise_key:
+            return self
+        key = hashlib.sha256(b"analytics-noise:" + secret_key.encode()).digest()
+        return dataclasses.replace(self, noise_key=key)
+
 
 def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
     env = dict(os.environ if env is None else env)
     values: dict = {}
     for key, name, cast in (("ANALYTICS_MIN_VISITORS", "min_visitors", int),
+                            ("ANALYTICS_NOISE", "noise", float),
                             ("ANALYTICS_STOP_S", "stop_s", float),
                             ("ANALYTICS_RESAMPLES", "resamples", int),
                             ("ANALYTICS_TIMEZONE", "timezone", str),

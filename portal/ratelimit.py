@@ -12,7 +12,7 @@ locked out by someone else guessing its password:
 
 Only *failed* attempts count (the view sets ``g.auth_failed``).  Registration
 counts every attempt per IP (``REGISTER_LIMIT``); the password re-checks on
-``/account/password`` and ``/account/delete`` count wrong passwords per user
+``/account/password``, ``/account/delete`` and ``/account/tokens`` count wrong passwords per user
 (``PASSWORD_CHECK_LIMIT``).  The counters live in Redis when ``REDIS_URL`` is
 set (shared by every server process), in memory otherwise (one process).
 
@@ -69,7 +69,7 @@ def _apply_limits(app: Flask, limiter: Limiter) -> None:
                                            key_func=lambda: f"register:{client_ip()}")(views["auth.register"])
     recheck = limiter.shared_limit(lambda: _cfg().password_check_limit, scope="password-check",
                                    methods=["POST"], deduct_when=_auth_failed, key_func=_user_key)
-    for endpoint in ("account.password", "account.delete"):
+    for endpoint in ("account.password", "account.delete", "tokens.index"):
         views[endpoint] = recheck(views[endpoint])
 
 

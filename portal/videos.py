@@ -100,10 +100,10 @@ def _exhibit() -> dict:
     raw, text = (request.form.get("exhibit_id") or "").strip(), request.form.get("exhibit", "").strip()
     if not raw:
         return {"exhibit_id": None, "exhibit": text}
-    exhibit = museum_api.get_exhibit(current_user.id, raw)
-    if exhibit is None or exhibit.archived:
-        raise UploadError("that exhibit is not available (archived, or not one of your organisations'): "
-                          "choose another one, or none")
+    exhibit = museum_api.recordable_exhibit(current_user.id, raw)
+    if exhibit is None:
+        raise UploadError("that exhibit is not available (archived, not one of your organisations', "
+                          "or you are a viewer there): choose another one, or none")
     return {"exhibit_id": exhibit.id, "exhibit": text or exhibit.name}
 
 

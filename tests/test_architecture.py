@@ -136,6 +136,25 @@ def test_records_and_gradio_app_do_not_reach_into_the_flask_portal():
             assert not {_top(i) for i in GRAPH[m]} & {"flask", "gradio", "db"}, m
 
 
+SERVICES = ("portal.museum", "portal.accounts")  # features: business rules, no web framework
+FRAMEWORKS = ("flask", "flask_login", "flask_wtf", "wtforms", "werkzeug.exceptions", "fastapi",
+              "starlette", "gradio", "a2wsgi", "uvicorn")
+CHANNELS = ("portal.api", "portal.gradio_app", "portal.factory", "portal.museum_pages",
+            "portal.museum_members", "portal.tokens", "portal.account", "portal.kiosk")
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_feature_services_know_no_web_framework_and_no_channel():
+    services = [m for m in MODULES if _within(m, SERVICES)]
+    assert "portal.museum.roles" in services and "portal.accounts.tokens" in services
+    bad = {m: sorted(i for i in GRAPH[m] if _within(i, FRAMEWORKS) or _within(i, CHANNELS))
+           for m in services}
+    assert {m: b for m, b in bad.items() if b} == {}
+
+
 TORCHLESS_SERVER = r"""
 import importlib.abc, json, sys
 class NoTorch(importlib.abc.MetaPathFinder):

@@ -27,7 +27,7 @@ from portal.security import hash_password
 from portal.gradio_app.events import AppContext
 from portal.gradio_app.settings import AppSettings
 
-from . import analyses, auth, batches, errors, jobs, museum, sessions, videos
+from . import analyses, auth, batches, errors, jobs, members, museum, sessions, videos
 from .context import ApiContext
 from .limits import BodyLimit
 from .streams import SessionStreams
@@ -64,7 +64,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
     ``frame_gate``: recording frames' size limit and analysis slots, shared with the kiosk
     (default: a gate of its own, from ``config``)."""
     app_settings = app_settings or AppSettings()
-    museum_settings = museum_settings or MuseumSettings()
+    museum_settings = (museum_settings or MuseumSettings()).with_secret(config.secret_key)
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
                   servers=[{"url": prefix}],
@@ -81,7 +81,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
         jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config))
     errors.register(api)
-    for module in (auth, analyses, museum, sessions, videos, batches, jobs):
+    for module in (auth, analyses, museum, members, sessions, videos, batches, jobs):
         api.include_router(module.router)
     _docs(api, prefix)
     api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD,

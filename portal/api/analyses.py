@@ -85,9 +85,10 @@ def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
     exhibit = None
     if exhibit_id is not None:
         with db.connection():
-            exhibit = museum_api.get_exhibit(user.id, exhibit_id)
-        if exhibit is None or exhibit.archived:
-            raise HTTPException(404, "exhibit not found (or archived)")
+            exhibit = museum_api.recordable_exhibit(user.id, exhibit_id)
+        if exhibit is None:
+            raise HTTPException(404, "exhibit not found, archived, or you may not add photos "
+                                     "there (viewers only read)")
     data = read_limited(image, ctx.app.settings.max_upload_bytes, "image")
     comp = _analyse(ctx, user, data, image.filename, title=title.strip() or "API upload",
                     exhibit=exhibit.name if exhibit else "", notes=notes, consent=consent)

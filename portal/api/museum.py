@@ -3,6 +3,7 @@ their visitor analytics (aggregates only).  Objects of organisations you are not
 answer 404."""
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from typing import Literal
 
@@ -12,11 +13,12 @@ from fastapi.responses import Response
 import db
 from db import museum_api as museum
 from portal import exhibit_data, exhibit_stats
+from portal.museum import roles
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationOut,
-                      Organisation, OrganisationIn, Ranking, Summary)
+from .schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn,
+                      InvitationOut, Organisation, OrganisationIn, Ranking, Summary)
 
 router = APIRouter(tags=["organisations and exhibits"])
 ORG_NOT_FOUND = "organisation not found"
@@ -27,11 +29,24 @@ def _iso(value: _dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _organisation(org, user_id: int) -> dict:
+def organisation_out(org, user_id: int) -> dict:
     people = museum.members(org.id)
-    role = next((r for u, r in people if u.id == user_id), "member")
+    role = next((r for u, r in people if u.id == user_id), "viewer")
     return {"id": org.id, "name": org.name, "owner_id": org.owner_id, "role": role,
             "members": [u.username for u, _ in people], "created_at": _iso(org.created_at)}
+
+
+@contextlib.contextmanager
+def refusals():
+    """The roles service's refusals as HTTP answers: 404 (not yours), 403 (your role), 422."""
+    try:
+        yield
+    except roles.NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except roles.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def exhibit_or_404(user: db.User, exhibit_id: int):
@@ -47,13 +62,13 @@ def create_organisation(body: OrganisationIn, user: db.User = Depends(current_us
     if not body.name.strip():
         raise HTTPException(422, "the name must not be blank")
     with db.connection():
-        return _organisation(museum.create_organisation(user.id, body.name), user.id)
+        return organisation_out(museum.create_organisation(user.id, body.name), user.id)
 
 
 @router.get("/organisations", response_model=list[Organisation])
 def list_organisations(user: db.User = Depends(current_user)):
     with db.connection():
-        return [_organisation(o, user.id) for o in museum.organisations_of(user.id)]
+        return [organisation_out(o, user.id) for o in museum.organisations_of(user.id)]
 
 
 @router.get("/organisations/{organisation_id}", response_model=Organisation)
@@ -62,23 +77,21 @@ def show_organisation(organisation_id: Id, user: db.User = Depends(current_user)
         org = museum.get_organisation(user.id, organisation_id)
         if org is None:
             raise HTTPException(404, ORG_NOT_FOUND)
-        return _organisation(org, user.id)
+        return organisation_out(org, user.id)
 
 
 @router.post("/organisations/{organisation_id}/invitations", status_code=201,
              response_model=InvitationOut, responses={403: {"description": "not the owner"}})
-def invite(organisation_id: Id, user: db.User = Depends(current_user),
-           ctx: ApiContext = Depends(get_ctx)):
-    """A single-use invitation code (owner only), valid for a few days."""
-    with db.connection():
-        try:
-            inv = museum.create_invitation(user.id, organisation_id,
-                                           _dt.timedelta(days=ctx.museum.invitation_days))
-        except museum.NotAllowed as exc:
-            raise HTTPException(403, str(exc)) from exc
-    if inv is None:
-        raise HTTPException(404, ORG_NOT_FOUND)
-    return {"code": inv.code, "expires_at": _iso(inv.expires_at), "url": f"/invitations/{inv.code}"}
+def invite(organisation_id: Id, body: InvitationIn | None = None,
+           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+    """A single-use invitation code (owner only) for a ``manager`` or a ``viewer`` (the
+    default), valid for a few days."""
+    role = body.role if body is not None else "viewer"
+    with db.connection(), refusals():
+        inv = roles.invite(user.id, organisation_id,
+                           _dt.timedelta(days=ctx.museum.invitation_days), role)
+    return {"code": inv.code, "expires_at": _iso(inv.expires_at), "url": f"/invitations/{inv.code}",
+            "role": inv.role}
 
 
 @router.post("/invitations/{code}/accept", response_model=Organisation)
@@ -88,18 +101,18 @@ def accept(code: str, user: db.User = Depends(current_user)):
         org = museum.accept_invitation(user.id, code)
         if org is None:
             raise HTTPException(404, "invitation not found, already used or expired")
-        return _organisation(org, user.id)
+        return organisation_out(org, user.id)
 
 
 @router.post("/exhibits", status_code=201, response_model=Exhibit)
 def create_exhibit(body: ExhibitIn, user: db.User = Depends(current_user)):
+    """A new exhibit (the organisation's owner or a manager)."""
     if not body.name.strip():
         raise HTTPException(422, "the name must not be blank")
-    with db.connection():
+    with db.connection(), refusals():
+        roles.require(user.id, body.organisation_id, "edit")
         exhibit = museum.create_exhibit(user.id, body.organisation_id, body.name, body.location,
                                         body.description)
-    if exhibit is None:
-        raise HTTPException(404, ORG_NOT_FOUND)
     return museum.exhibit_to_dict(exhibit)
 
 
@@ -130,14 +143,14 @@ def show_exhibit(exhibit_id: Id, user: db.User = Depends(current_user)):
 
 @router.patch("/exhibits/{exhibit_id}", response_model=Exhibit)
 def edit_exhibit(exhibit_id: Id, body: ExhibitPatch, user: db.User = Depends(current_user)):
-    """Change name, location, description; ``{"archived": true}`` archives it."""
+    """Change name, location, description; ``{"archived": true}`` archives it (the
+    organisation's owner or a manager)."""
     fields = body.model_dump(exclude_none=True)
     if "name" in fields and not fields["name"].strip():
         raise HTTPException(422, "the name must not be blank")
-    with db.connection():
+    with db.connection(), refusals():
+        roles.exhibit_for(user.id, exhibit_id, "edit")
         exhibit = museum.update_exhibit(user.id, exhibit_id, **fields)
-    if exhibit is None:
-        raise HTTPException(404, EXHIBIT_NOT_FOUND)
     return museum.exhibit_to_dict(exhibit)
 
 
@@ -154,7 +167,9 @@ def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", descri
             bucket: Literal["hour", "day"] = "hour", user: db.User = Depends(current_user),
             ctx: ApiContext = Depends(get_ctx)):
     """Visitors, faces, dwell time, emotions, timeline and heatmap over local days from..to.
-    Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
+    Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden; the others carry
+    noise of scale ``noise_scale`` (ANALYTICS_NOISE / visitors), so that no visitor can be
+    isolated by comparing summaries (each visitor weighs the same)."""
     bounds = _range(ctx, start, end)
     with db.connection():
         return exhibit_data.exhibit_summary(exhibit_or_404(user, exhibit_id), ctx.museum,
@@ -166,12 +181,14 @@ def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", descri
 def observations_csv(exhibit_id: Id, start: str | None = Query(None, alias="from"),
                      end: str | None = Query(None, alias="to"),
                      user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
-    """One row per observed face (no images).  Only the header row, and the header
-    ``X-Analytics-Hidden``, when the visitors are too few."""
+    """One row per face **you** recorded at the exhibit (your sessions, photos and videos; no
+    images): other members' recordings are never exported row by row, only as the summary's
+    noised aggregates.  Only the header row, and the header ``X-Analytics-Hidden``, when the
+    visitors are too few."""
     bounds = _range(ctx, start, end)
     with db.connection():
         exhibit = exhibit_or_404(user, exhibit_id)
-        text, hidden = exhibit_data.observations_csv(exhibit, ctx.museum, *bounds)
+        text, hidden = exhibit_data.observations_csv(exhibit, ctx.museum, user.id, *bounds)
     headers = {"Content-Disposition": f'attachment; filename="exhibit-{exhibit.id}-observations.csv"'}
     if hidden:
         headers["X-Analytics-Hidden"] = "too few visitors to show"

@@ -19,6 +19,7 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    scope: Literal["read", "full"] = "full"
 
 
 class Face(BaseModel):
@@ -67,15 +68,38 @@ class Organisation(BaseModel):
     id: int
     name: str
     owner_id: int
-    role: Literal["owner", "member"]
+    role: Literal["owner", "manager", "viewer"] = Field(description="your role")
     members: list[str]
     created_at: str
+
+
+Role = Literal["manager", "viewer"]
+
+
+class Member(BaseModel):
+    username: str
+    role: Literal["owner", "manager", "viewer"]
+    joined_at: str
+
+
+class InvitationIn(Strict):
+    role: Role = Field("viewer", description="the invitee's role: a manager records and edits "
+                                             "exhibits, a viewer reads dashboards only")
+
+
+class RoleIn(Strict):
+    role: Role
+
+
+class TransferIn(Strict):
+    username: str = Field(min_length=1, max_length=40, description="the member who becomes the owner")
 
 
 class InvitationOut(BaseModel):
     code: str
     expires_at: str
     url: str = Field(description="portal page where a logged-in user accepts the invitation")
+    role: Role
 
 
 class ExhibitIn(Strict):
@@ -130,6 +154,8 @@ class Breakdown(BaseModel):
     mean_probabilities: dict[str, float] | None
     dwell_s_median: float | None
     dwell_histogram: list[DwellBin] | None
+    noise_scale: float | None = Field(None, description="Laplace scale of the noise in each share "
+                                      "and mean (ANALYTICS_NOISE / visitors); null: exact")
 
 
 class Estimate(BaseModel):

@@ -10,15 +10,18 @@ import math
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 import db
-from db import observations
+from db import museum_api, observations
+from portal.accounts.tokens import Grant, exhibit_refusal
+from portal.museum import roles
 from portal.frame_gate import ServerBusy
 from portal.recording import finish_session
 from realtime.io import ImageError, ImageTooLargeError
 from realtime.stream import Stream
 
 from .analyses import read_limited
-from .auth import current_user
+from .auth import current_grant, current_user
 from .context import ApiContext, get_ctx
+from .museum import refusals
 from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary
 from .streams import TooMany
 
@@ -37,18 +40,32 @@ def _session_dict(sess) -> dict:
             "stopped_at": _iso(sess.stopped_at)}
 
 
-def _running(user: db.User, session_id: int):
+def _running(user: db.User, session_id: int, feeding: bool = False):
+    """The user's open session; ``feeding``: also one they may still record at (403 once its
+    exhibit is archived or their role no longer allows recording)."""
     sess = observations.get_session(user.id, session_id)
     if sess is None:
         raise HTTPException(404, NOT_FOUND)
     if sess.stopped_at is not None:
         raise HTTPException(409, "this session has been stopped; start a new one")
+    if feeding and museum_api.recordable_exhibit(user.id, sess.exhibit_id) is None:
+        raise HTTPException(403, "recording at this exhibit is no longer allowed (it was archived, "
+                                 "or you are no longer its organisation's owner or a manager); "
+                                 "stop this session")
     return sess
 
 
-@router.post("", status_code=201, response_model=Session, summary="Start recording at an exhibit")
-def start(body: SessionIn, user: db.User = Depends(current_user)):
-    with db.connection():
+@router.post("", status_code=201, response_model=Session, summary="Start recording at an exhibit",
+             responses={403: {"description": "a kiosk token of another exhibit"}})
+def start(body: SessionIn, grant: Grant = Depends(current_grant)):
+    """A new session at an exhibit you may record at (the organisation's owner or a manager; a
+    kiosk token: its own exhibit only)."""
+    user = grant.user
+    problem = exhibit_refusal(grant, body.exhibit_id)
+    if problem:
+        raise HTTPException(403, problem)
+    with db.connection(), refusals():
+        roles.exhibit_for(user.id, body.exhibit_id, "record")  # 404, or 403 for a viewer
         sess = observations.start_session(user.id, body.exhibit_id)
     if sess is None:
         raise HTTPException(404, "exhibit not found (or archived)")
@@ -103,7 +120,7 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
     if not math.isfinite(t) or not 0 <= t <= MAX_T:
         raise HTTPException(422, f"t must be seconds since the session started (0 to {MAX_T:.0f})")
     with db.connection():
-        sess = _running(user, session_id)
+        sess = _running(user, session_id, feeding=True)
     data = read_limited(image, ctx.museum.max_frame_bytes, "frame")
     try:
         ctx.frames.check(data)  # its size, from the header, before any decoding or rate check

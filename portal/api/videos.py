@@ -43,9 +43,10 @@ def exhibit_of(user: db.User, exhibit_id: int | None):
     if exhibit_id is None:
         return None
     with db.connection():
-        exhibit = museum_api.get_exhibit(user.id, exhibit_id)
-    if exhibit is None or exhibit.archived:
-        raise HTTPException(404, "exhibit not found (or archived)")
+        exhibit = museum_api.recordable_exhibit(user.id, exhibit_id)
+    if exhibit is None:
+        raise HTTPException(404, "exhibit not found, archived, or you may not add videos there "
+                                 "(viewers only read)")
     return exhibit
 
 

@@ -1,6 +1,8 @@
 """Helpers for the JSON API tests (importable thanks to conftest's sys.path entry)."""
 from __future__ import annotations
 
+import re
+
 import httpx
 
 import db
@@ -22,3 +24,41 @@ def login(server, name: str) -> httpx.Client:
     assert r.json()["token_type"] == "bearer"
     return httpx.Client(base_url=f"{server.url}/api/v1", timeout=60,
                         headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+def portal_login(url: str, name: str) -> httpx.Client:
+    """A browser-like client of the portal (``url``: the server's root), logged in as ``name``."""
+    client = httpx.Client(base_url=url, timeout=60, follow_redirects=False)
+    m = TOKEN_RE.search(client.get("/login").text)
+    r = client.post("/login", data={"login": name, "password": PASSWORD,
+                                    "csrf_token": m.group(1) or m.group(2)})
+    assert r.status_code == 302, r.text
+    return client
+
+
+def csrf(client: httpx.Client, page: str) -> str:
+    m = TOKEN_RE.search(client.get(page).text)
+    return m.group(1) or m.group(2)
+
+
+def create_token(web: httpx.Client, name: str, scope: str = "full", exhibit_id: int = 0,
+                 password: str = PASSWORD) -> httpx.Response:
+    """Create a personal access token on the Account > API tokens page, as a person would."""
+    return web.post("/account/tokens", data={
+        "name": name, "scope": scope, "exhibit_id": str(exhibit_id), "password": password,
+        "csrf_token": csrf(web, "/account/tokens")})
+
+
+def new_token(web: httpx.Client, *args, **kwargs) -> str:
+    r = create_token(web, *args, **kwargs)
+    assert r.status_code == 200, r.text
+    return re.search(r'id="new-token">([^<]+)<', r.text).group(1)
+
+
+def bearer(server, token: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{server.url}/api/v1", timeout=60,
+                        headers={"Authorization": f"Bearer {token}"})

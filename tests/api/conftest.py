@@ -25,10 +25,12 @@ def app_settings(model_path):
 
 @pytest.fixture
 def museum_settings():
+    """Exact numbers (ANALYTICS_NOISE=0) for the arithmetic checks; the privacy tests
+    (test_api_privacy.py) use the default noise."""
     from portal.museum_settings import MuseumSettings
 
     return MuseumSettings(min_visitors=2, max_fps=1000, max_sessions=3,
-                          max_frame_bytes=1024 * 1024)
+                          max_frame_bytes=1024 * 1024, noise=0.0)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_organisation_invitation_and_scoping(users):
     assert inv.status_code == 201 and inv.json()["expires_at"].endswith("Z")
     code = inv.json()["code"]
     joined = bob.post(f"/invitations/{code}/accept")
-    assert joined.status_code == 200 and joined.json()["role"] == "member"
+    assert joined.status_code == 200 and joined.json()["role"] == "viewer"  # the default role
     assert joined.json()["members"] == ["alice", "bob"]
     assert bob.get(f"/exhibits/{eid}").json() == exhibit
     assert carol.post(f"/invitations/{code}/accept").status_code == 404  # single use

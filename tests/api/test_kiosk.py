@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 
 import db
-from api_testlib import make_user
-from app_testlib import PASSWORD, ServerThread, jpeg_bytes, png_bytes
+from api_testlib import TOKEN_RE, make_user, portal_login
+from app_testlib import ServerThread, jpeg_bytes, png_bytes
 from db import museum_api, observations
 
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
 
 
@@ -35,15 +33,6 @@ def site(config, app_settings, museum_settings):
         yield {"url": srv.url, "exhibit": exhibit.id, "bobs": bobs.id, "alice": alice,
                "flask": app.state.flask_app}
     db.database.obj.close()
-
-
-def portal_login(url: str, name: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=60, follow_redirects=False)
-    m = TOKEN_RE.search(client.get("/login").text)
-    r = client.post("/login", data={"login": name, "password": PASSWORD,
-                                    "csrf_token": m.group(1) or m.group(2)})
-    assert r.status_code == 302, r.text
-    return client
 
 
 def post_frame(client, exhibit_id, csrf, image: bytes, session_id="", name="frame.jpg"):

@@ -56,7 +56,7 @@ def test_invitation_is_single_use_owner_only_and_expires(database):
     assert m.create_invitation(bob, org.id, dt.timedelta(days=1)) is None  # not a member
     inv = m.create_invitation(alice, org.id, dt.timedelta(days=1))
     assert m.accept_invitation(bob, inv.code).id == org.id
-    assert [r for _, r in m.members(org.id)] == ["owner", "member"]
+    assert [r for _, r in m.members(org.id)] == ["owner", "viewer"]  # the default role
     assert m.accept_invitation(carol, inv.code) is None  # used up
     with pytest.raises(m.NotAllowed):
         m.create_invitation(bob, org.id, dt.timedelta(days=1))  # members do not invite

@@ -13,6 +13,7 @@ import io
 from db.observations import observation_rows
 
 from . import analytics
+from .museum import curator, published
 from .museum.privacy import Blur
 from .museum_settings import MuseumSettings
 
@@ -47,13 +48,15 @@ def date_range(start: str | None, end: str | None,
 
 
 def exhibit_summary(exhibit, settings: MuseumSettings, start=None, end=None,
-                    bucket: str = "hour") -> dict:
+                    bucket: str = "hour", rows: list[dict] | None = None) -> dict:
     """What members are shown: the breakdowns noised so that no visitor can be isolated
     (:mod:`portal.museum.privacy`)."""
-    rows = observation_rows(exhibit.id, start, end)
+    rows = observation_rows(exhibit.id, start, end) if rows is None else rows
     blur = Blur(settings.noise_key, exhibit.id, settings.noise)
     summary = analytics.summarise(rows, settings.min_visitors, settings.tz, bucket, blur)
     summary.update(exhibit_id=exhibit.id, exhibit=exhibit.name, timezone=settings.timezone)
+    summary.update(published.summary_fields(  # curator measures with intervals (issue 20)
+        published.measures(curator.visitors(rows), summary, blur, settings)))
     return summary
 
 
@@ -94,6 +97,7 @@ def aggregates_csv(summary: dict) -> str:
     for entry in summary["timeline"]:
         writer.writerow(["timeline_visitors", entry["start"], entry["visitors"]])
     return out.getvalue()
+
 
 def _curator_rows(writer, measures: dict | None) -> None:
     """Issue 20's measures: value, then the 95 % interval's low and high (empty: none)."""

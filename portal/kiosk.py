@@ -24,6 +24,8 @@ from db import museum_api
 from realtime.io import ImageError, ImageTooLargeError
 
 from .frame_gate import ServerBusy
+from .errors import render_error
+from .museum import roles
 from .notice import notice_text
 from .recording import TooManyRecordings, frame_faces
 
@@ -38,11 +40,21 @@ def _fail(status: int, detail: str, retry_after: float | None = None):
 
 
 def _exhibit(exhibit_id: int):
-    """The member's non-archived exhibit; 404 for anything else."""
+    """The member's non-archived exhibit; 404 for anything else, 403 for a viewer (who may not
+    record: :mod:`portal.museum.roles`)."""
     exhibit = museum_api.get_exhibit(current_user.id, exhibit_id)
     if exhibit is None or exhibit.archived:
         abort(404)
+    if museum_api.recordable_exhibit(current_user.id, exhibit.id) is None:
+        raise roles.NotAllowed(roles.REFUSALS["record"])
     return exhibit
+
+
+@bp.errorhandler(roles.NotAllowed)
+def _not_allowed(exc):
+    """A viewer at the kiosk: 403 with the reason (a page for the page, JSON for its script)."""
+    message = str(exc)[0].upper() + str(exc)[1:] + "."
+    return render_error(403, message) if request.method == "GET" else _fail(403, message)
 
 
 @bp.before_request

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 import db
 from db import jobs, museum_api, videos
+from db.museum import CONTRIBUTOR_ROLES
 from realtime.video import PRESETS
 from realtime.video_records import iter_timeline_csv, load_summary
 
@@ -79,7 +80,7 @@ def _upload_limit():
 def index():
     settings = _service().settings
     return render_template("videos.html", videos=videos.list_videos(current_user.id),
-                           batches=videos.list_batches(current_user.id), exhibits=museum_api.list_exhibits(current_user.id),
+                           batches=videos.list_batches(current_user.id), exhibits=museum_api.list_exhibits(current_user.id, roles=CONTRIBUTOR_ROLES),
                            presets=PRESET_LABELS, form=PostForm(), max_mb=settings.video_limits.max_bytes / 2**20,
                            max_minutes=settings.video_limits.max_duration_s / 60, max_photos=settings.batch_max_photos)
 

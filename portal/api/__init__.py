@@ -71,7 +71,10 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
                   description="Photos, exhibits and visitor analytics; videos and photo batches "
                               "analysed as background jobs. Authenticate with "
                               "`Authorization: Bearer <token>` (POST /token or a personal "
-                              "access token from the Account page).")
+                              "access token from the Account page). A token's scope limits it: "
+                              "`read` only reads, `kiosk` records at its one exhibit, `full` does "
+                              "what your role allows; anything else answers 403 naming the scope "
+                              "it needs.")
     api.state.ctx = ApiContext(
         config=config, app=AppContext(data_dir=config.data_dir, settings=app_settings),
         museum=museum_settings,

@@ -14,6 +14,7 @@ import gradio as gr
 
 import db
 from db import museum_api, observations
+from db.museum import CONTRIBUTOR_ROLES
 from portal.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
 from realtime.stream import Stream
 
@@ -39,10 +40,11 @@ def make_recorder(ctx: AppContext, flask_app=None) -> Recorder:
 
 
 def exhibit_choices(user_id: int) -> list[tuple[str, int]]:
-    """(label, id) of the non-archived exhibits of the user's organisations."""
+    """(label, id) of the non-archived exhibits the user may record at (owner or manager of
+    their organisation; a viewer records nowhere)."""
     with db.connection():
         return [(f"{e.organisation.name} · {e.name}" + (f" ({e.location})" if e.location else ""),
-                 e.id) for e in museum_api.list_exhibits(user_id)]
+                 e.id) for e in museum_api.list_exhibits(user_id, roles=CONTRIBUTOR_ROLES)]
 
 
 def summary_markdown(summary: dict) -> str:
@@ -117,8 +119,8 @@ class RecordHandlers:
         except TooManyRecordings as exc:
             raise AppError(str(exc).capitalize() + ".") from exc
         if rec is None:
-            raise AppError("That exhibit is not available (archived, or not one of your "
-                           "organisations').")
+            raise AppError("That exhibit is not available (archived, not one of your "
+                           "organisations', or you are a viewer there).")
         return rec.id, self._status(rec) + " Start the webcam if it is not running."
 
     def on_tick(self, user_id: int, session_id):

@@ -41,6 +41,8 @@ def test_a_viewer_reads_but_cannot_edit_and_the_owner_manages_members(app, clien
     assert "You are a viewer" in bob.get(page).get_data(as_text=True)
     assert bob.get(f"/exhibits/{museum['exhibit']}").status_code == 200
     assert "Edit or archive" not in bob.get(f"/exhibits/{museum['exhibit']}").get_data(as_text=True)
+    assert "Mona Lisa" not in bob.get("/videos").get_data(as_text=True)  # no exhibit to record at
+    assert "Mona Lisa" in client.get("/videos").get_data(as_text=True)
     for url, data in ((edit, {"name": "Mine"}), (f"/exhibits/{museum['exhibit']}/archive", {}),
                       (page, {"name": "New exhibit"})):
         r = post(bob, url, data, page=page)

@@ -13,7 +13,7 @@ import db
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
 from .records import storage
-from .records.documents import download_name, json_bytes
+from .records.documents import content_disposition, download_name, json_bytes
 from .records.pdf import emotion_order, face_label
 from .forms import PostForm
 
@@ -98,7 +98,7 @@ def download_json(comp_id: int):
     comp = _own(comp_id)
     data = db.computation_to_dict(comp)
     return Response(json_bytes(data, current_user.username), mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{download_name(data, "json")}"'})
+        "Content-Disposition": content_disposition(download_name(data, "json"))})
 
 
 @bp.get("/<int:comp_id>/pdf")

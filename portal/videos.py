@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 
 from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirect, render_template, request,
@@ -22,6 +21,7 @@ from realtime.video import PRESETS
 from realtime.video_records import iter_timeline_csv, load_summary
 
 from .records import storage
+from .records.documents import slug
 from .forms import PostForm
 from .jobs.service import JobService
 from .jobs.settings import JobSettings
@@ -64,8 +64,8 @@ def _file(stored: str) -> Path:
 
 
 def download_name(video: videos.Video, ext: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", (video.title or "video").lower()).strip("-")[:40]
-    return f"video-{video.id}-{slug or 'video'}-{video.created_at:%Y%m%d-%H%M}.{ext}"
+    """``video-<id>-<title slug>-<YYYYmmdd-HHMM>.<ext>``, the slug of ``records.documents`` (accents kept)."""
+    return f"video-{video.id}-{slug(video.title or '') or 'video'}-{video.created_at:%Y%m%d-%H%M}.{ext}"
 
 
 @bp.before_request

@@ -16,7 +16,7 @@ from db.observations import attach_computation
 from portal.records import storage
 from portal.records.pdf import build_pdf
 from portal.gradio_app.events import AppError, run_upload
-from portal.records.documents import download_name, json_document
+from portal.records.documents import content_disposition, download_name, json_document
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
 
@@ -145,7 +145,7 @@ def download_json(analysis_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         doc = _document(_own(user, analysis_id), user)
     return JSONResponse(doc, headers={
-        "Content-Disposition": f'attachment; filename="{download_name(doc, "json")}"'})
+        "Content-Disposition": content_disposition(download_name(doc, "json"))})
 
 
 @router.get("/{analysis_id}/pdf", response_class=Response,
@@ -160,4 +160,4 @@ def download_pdf(analysis_id: Id, user: db.User = Depends(current_user),
         annotated = None
     pdf = build_pdf(doc, annotated, username=user.username)
     return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{download_name(doc, "pdf")}"'})
+        "Content-Disposition": content_disposition(download_name(doc, "pdf"))})

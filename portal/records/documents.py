@@ -10,12 +10,30 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
+from urllib.parse import quote
 
 
 def slug(text: str, limit: int = 40) -> str:
-    """``"Mona Lisa!"`` -> ``"mona-lisa"`` (lowercase ASCII words joined by dashes, at most ``limit``)."""
-    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:limit].strip("-")
+    """``"Café Ça va!"`` -> ``"café-ça-va"``: lowercase words (letters and digits of any script, accents
+    kept) joined by dashes, at most ``limit`` characters."""
+    text = unicodedata.normalize("NFC", text or "").lower()
+    return re.sub(r"[\W_]+", "-", text).strip("-")[:limit].strip("-")
+
+
+def ascii_name(name: str) -> str:
+    """The ASCII fallback of a download name: accents dropped (``café`` -> ``cafe``), other letters -> ``-``."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"-{2,}", "-", re.sub(r'[^A-Za-z0-9._-]+', "-", plain))
+
+
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """RFC 6266 header value: an ASCII ``filename`` for old clients and ``filename*`` (UTF-8) keeping accents."""
+    header = f'{disposition}; filename="{ascii_name(name)}"'
+    if not name.isascii():
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
 def download_name(comp: dict, ext: str) -> str:

@@ -151,3 +151,14 @@ def test_anonymous_cannot_reach_computations(client, bobs_computation, template)
     assert "Bob" not in resp.get_data(as_text=True)
     if resp.status_code == 302:
         assert resp.headers["Location"].startswith("/login")
+
+
+def test_downloads_keep_accented_titles(client, config, alice):
+    """'café' used to download as 'caf': RFC 6266 filename* keeps it, filename= is the ASCII fallback."""
+    from urllib.parse import quote
+    comp = add_computation(config, alice.id, title="Café Crème")
+    for fmt in ("json", "pdf"):
+        disposition = client.get(f"/history/{comp.id}/{fmt}").headers["Content-Disposition"]
+        assert f"filename*=UTF-8''{quote(f'emotion-{comp.id}-café-crème-')}" in disposition, disposition
+        fallback = disposition.split("filename*=")[0]
+        assert "filename=" in fallback and f"emotion-{comp.id}-cafe-creme-" in fallback and fallback.isascii()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from portal.records.documents import download_name, json_bytes, slug
+from portal.records.documents import content_disposition, download_name, json_bytes, slug
 from portal.records.pdf import build_pdf
 from realtime import palette
 
@@ -57,7 +57,7 @@ def test_download_names_and_json_document():
     comp = {"id": 12, "title": "Mona Lisa!", "kind": "upload", "created_at": "2025-01-01T12:00:00Z"}
     assert download_name(comp, "pdf") == "emotion-12-mona-lisa-20250101-1200.pdf"
     assert download_name({**comp, "title": "", "created_at": None}, "json") == "emotion-12-upload-undated.json"
-    assert slug("  Ça va?  Très bien ") == "a-va-tr-s-bien"
+    assert slug("  Ça va?  Très bien ") == "ça-va-très-bien"
     assert json_bytes(comp, "ann").decode().count('"user": "ann"') == 1
 
 
@@ -66,3 +66,14 @@ def test_records_does_not_import_flask():
             "print(sorted(m for m in ('flask', 'gradio', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_download_names_keep_accents_with_an_ascii_fallback():
+    comp = {"id": 7, "title": "Café Größe", "kind": "upload", "created_at": "2025-01-01T12:00:00Z"}
+    name = download_name(comp, "pdf")
+    assert name == "emotion-7-café-größe-20250101-1200.pdf"
+    header = content_disposition(name)
+    assert header == ('attachment; filename="emotion-7-cafe-groe-20250101-1200.pdf"; '
+                      "filename*=UTF-8''emotion-7-caf%C3%A9-gr%C3%B6%C3%9Fe-20250101-1200.pdf")
+    assert content_disposition("a-b.json") == 'attachment; filename="a-b.json"'
+    assert header.isascii()

@@ -177,3 +177,14 @@ def test_exhibit_is_chosen_from_the_users_exhibits_and_batches_feed_it(client, a
     post(client, f"/videos/batches/{batch.id}/delete", page=f"/videos/batches/{batch.id}")
     with db.connection():
         assert observations.observation_rows(exhibit.id) == []  # the photos' faces go with the batch
+
+
+def test_video_download_names_keep_accents():
+    """One slug for computations and videos: 'Café' stays 'café' (send_file adds the ASCII fallback)."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from portal.videos import download_name
+    video = SimpleNamespace(id=4, title="Café Ünter", created_at=datetime(2025, 1, 2, 3, 4))
+    assert download_name(video, "mp4") == "video-4-café-ünter-20250102-0304.mp4"
+    assert download_name(SimpleNamespace(id=5, title="", created_at=video.created_at), "csv").startswith("video-5-video-")

@@ -104,6 +104,7 @@ class Observation(BaseModel):
     p_neutral = pw.FloatField()
     emotion = pw.CharField(max_length=32)
     face_size = pw.IntegerField(default=0)  # larger side of the face box, pixels
+    uncertain = pw.BooleanField(default=False)  # the model's rule marked the answer doubtful (migration 7)
 
     class Meta:
         table_name = "observations"

@@ -51,7 +51,8 @@ def _observation(face: dict, **fields) -> dict:
     probs = face["probabilities"]
     box = face.get("box") or (0, 0, 0, 0)
     row = {f"p_{e}": float(probs.get(e, 0.0)) for e in EMOTIONS}
-    row.update(emotion=face["emotion"], face_size=int(max(box[2], box[3])), **fields)
+    row.update(emotion=face["emotion"], face_size=int(max(box[2], box[3])),
+               uncertain=bool(face.get("uncertain", False)), **fields)
     return row
 
 
@@ -143,7 +144,8 @@ def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
                      owner_id: int | None = None) -> list[dict]:
     """Observations as plain dicts (oldest first): ``source``, ``session_id``, ``computation_id``,
     ``video_id``, ``t``, ``observed_at``, ``track_id``, ``probabilities`` {emotion: p}, ``emotion``,
-    ``face_size``.  ``owner_id``: only those the user recorded (:func:`_recorded_by`)."""
+    ``uncertain`` (counted apart from ``emotion`` by the analytics), ``face_size``.  ``owner_id``:
+    only those the user recorded (:func:`_recorded_by`)."""
     query = Observation.select().where(Observation.exhibit == exhibit_id)
     if owner_id is not None:
         query = query.where(_recorded_by(owner_id))
@@ -157,7 +159,7 @@ def observation_rows(exhibit_id: int, start: _dt.datetime | None = None,
              "video_id": o.video_id,
              "t": o.t, "observed_at": o.observed_at, "track_id": o.track_id,
              "probabilities": {e: getattr(o, f"p_{e}") for e in EMOTIONS},
-             "emotion": o.emotion, "face_size": o.face_size}
+             "emotion": o.emotion, "uncertain": bool(o.uncertain), "face_size": o.face_size}
             for o in query.order_by(Observation.observed_at, Observation.id).iterator()]
 
 

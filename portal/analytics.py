@@ -17,6 +17,7 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+UNCERTAIN = "uncertain"  # faces the model marked doubtful: a share of their own, never their top class
 HIDDEN = "too few visitors to show"
 DWELL_BINS = (0, 2, 5, 10, 30, 60, 300)  # seconds; the last bin is open-ended
 UTC = _dt.timezone.utc
@@ -84,8 +85,22 @@ def _visitor_average(rows: list[dict], value) -> dict[str, float]:
 
 def emotion_shares(rows: list[dict]) -> dict[str, float]:
     """For each class, the share of each visitor's sightings with that dominant emotion,
-    averaged over the visitors (each visitor weighs the same, however long they stayed)."""
-    return _visitor_average(rows, lambda r, e: 1.0 if r["emotion"] == e else 0.0)
+    averaged over the visitors (each visitor weighs the same, however long they stayed).
+    Sightings marked uncertain count in no class (:func:`uncertain_share`)."""
+    return _visitor_average(rows, lambda r, e: 1.0 if r["emotion"] == e and not r.get("uncertain") else 0.0)
+
+
+def uncertain_share(rows: list[dict]) -> float:
+    """The share of each visitor's sightings marked uncertain, averaged over the visitors: with
+    :func:`emotion_shares` it sums to 1."""
+    groups = by_visitor(rows).values()
+    return sum(sum(bool(r.get("uncertain")) for r in g) / len(g) for g in groups) / len(groups) if groups else 0.0
+
+
+def _shares(rows: list[dict], keys: set, blur: "Exact") -> tuple[dict[str, float], float]:
+    """(emotion shares, uncertain share), blurred together as one distribution."""
+    shares = blur.shares("emotions", keys, {**emotion_shares(rows), UNCERTAIN: uncertain_share(rows)})
+    return shares, shares.pop(UNCERTAIN)
 
 
 def mean_probabilities(rows: list[dict]) -> dict[str, float]:
@@ -114,11 +129,12 @@ def breakdown(rows: list[dict], min_visitors: int, blur: Exact = EXACT) -> dict:
     keys = {visitor_key(r) for r in rows}
     out = {"visitors": len(keys), "faces": len(rows)}
     if len(keys) < min_visitors:
-        out.update(hidden=HIDDEN, emotions=None, mean_probabilities=None, dwell_s_median=None,
-                   dwell_histogram=None, noise_scale=None)
+        out.update(hidden=HIDDEN, emotions=None, uncertain_share=None, mean_probabilities=None,
+                   dwell_s_median=None, dwell_histogram=None, noise_scale=None)
         return out
     histogram, median = blur.dwell(keys, dwell_times(rows))
-    out.update(hidden=None, emotions=blur.shares("emotions", keys, emotion_shares(rows)),
+    emotions, uncertain = _shares(rows, keys, blur)
+    out.update(hidden=None, emotions=emotions, uncertain_share=uncertain,
                mean_probabilities=blur.shares("probabilities", keys, mean_probabilities(rows)),
                dwell_s_median=median, dwell_histogram=histogram, noise_scale=blur.scale(len(keys)))
     return out
@@ -148,14 +164,16 @@ def timeline(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
     for start in sorted(groups):
         part = breakdown(groups[start], min_visitors, blur)
         out.append({"start": start.isoformat(), "visitors": part["visitors"], "faces": part["faces"],
-                    "emotions": part["emotions"], "hidden": part["hidden"]})
+                    "emotions": part["emotions"], "uncertain_share": part["uncertain_share"],
+                    "hidden": part["hidden"]})
     return out
 
 
 def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
             blur: Exact = EXACT) -> dict:
     """Hour of day x weekday (Monday first): visitors per cell, and each cell's most frequent
-    dominant emotion (the largest of its emotion shares) when its visitors are enough (else None)."""
+    dominant emotion (the largest of its emotion shares, or "uncertain" when the uncertain faces
+    outweigh every emotion) when its visitors are enough (else None)."""
     cells: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for r in rows:
         when = local(r["observed_at"], tz)
@@ -166,8 +184,9 @@ def heatmap(rows: list[dict], min_visitors: int, tz: ZoneInfo | None = None,
         keys = {visitor_key(r) for r in part}
         visitors[day][hour] = len(keys)
         if len(keys) >= min_visitors:
-            shares = blur.shares("emotions", keys, emotion_shares(part))
-            dominant[day][hour] = max(EMOTIONS, key=lambda e: shares[e])
+            shares, uncertain = _shares(part, keys, blur)
+            shares[UNCERTAIN] = uncertain  # last: a tie goes to the emotion
+            dominant[day][hour] = max(shares, key=shares.get)
     return {"weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "visitors": visitors,
             "dominant": dominant}
 

@@ -13,12 +13,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .analytics import EMOTIONS, HIDDEN  # noqa: E402
+from .analytics import EMOTIONS, HIDDEN, UNCERTAIN  # noqa: E402
 from realtime.palette import color_for, hex_color  # noqa: E402
 
 CHARTS = ("emotions", "probabilities", "timeline", "dwell", "heatmap")
 _lock = threading.Lock()  # pyplot is not thread-safe
-_hex = {e: hex_color(color_for(e)) for e in EMOTIONS}
+_hex = {e: hex_color(color_for(e)) for e in (*EMOTIONS, UNCERTAIN)}
 
 
 def _message(ax, text: str) -> None:
@@ -26,10 +26,13 @@ def _message(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=12, color="#555555")
 
 
-def _bars(ax, values: dict | None, title: str) -> None:
+def _bars(ax, values: dict | None, title: str, uncertain: float | None = None) -> None:
+    """One bar per emotion; ``uncertain``: the share of faces in no emotion, as a last bar of its own."""
     if values is None:
         return _message(ax, HIDDEN)
-    ax.bar(list(EMOTIONS), [100 * values[e] for e in EMOTIONS], color=[_hex[e] for e in EMOTIONS])
+    names = list(EMOTIONS) + ([UNCERTAIN] if uncertain is not None else [])
+    shown = {**values, UNCERTAIN: uncertain}
+    ax.bar(names, [100 * shown[e] for e in names], color=[_hex[e] for e in names])
     ax.set_ylabel("%")
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=30)
@@ -78,7 +81,7 @@ def render(summary: dict, chart: str) -> bytes:
         fig, ax = plt.subplots(figsize=(7.5, 3.4 if chart != "heatmap" else 3.8))
         try:
             if chart == "emotions":
-                _bars(ax, summary["emotions"], "Dominant emotion (share of faces)")
+                _bars(ax, summary["emotions"], "Dominant emotion (share of faces)", summary.get("uncertain_share"))
             elif chart == "probabilities":
                 _bars(ax, summary["mean_probabilities"], "Mean probability per emotion")
             elif chart == "timeline":

@@ -18,7 +18,7 @@ from .museum.privacy import Blur
 from .museum_settings import MuseumSettings
 
 OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "video_id", "t_s", "track_id"]
-                       + [f"p_{e}" for e in analytics.EMOTIONS] + ["emotion", "face_size"])
+                       + [f"p_{e}" for e in analytics.EMOTIONS] + ["emotion", "uncertain", "face_size"])
 
 
 def parse_day(text: str | None, what: str) -> _dt.date | None:
@@ -75,7 +75,7 @@ def observations_csv(exhibit, settings: MuseumSettings, user_id: int, start=None
         writer.writerow([r["observed_at"].isoformat() + "Z", r["source"], r["session_id"] or "",
                          r["computation_id"] or "", r.get("video_id") or "", f"{r['t']:.3f}", r["track_id"]]
                         + [f"{r['probabilities'][e]:.5f}" for e in analytics.EMOTIONS]
-                        + [r["emotion"], r["face_size"]])
+                        + [r["emotion"], int(bool(r.get("uncertain"))), r["face_size"]])
     return out.getvalue(), hidden
 
 
@@ -90,6 +90,8 @@ def aggregates_csv(summary: dict) -> str:
         writer.writerow(["breakdown", "", summary["hidden"]])
     else:
         writer.writerow(["dwell_s_median", "", summary["dwell_s_median"]])
+        if summary.get("uncertain_share") is not None:  # faces counted in no emotion below
+            writer.writerow(["uncertain_share", "", f"{summary['uncertain_share']:.5f}"])
         for key in ("emotions", "mean_probabilities"):
             for name, value in summary[key].items():
                 writer.writerow([key, name, f"{value:.5f}"])

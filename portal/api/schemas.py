@@ -22,11 +22,19 @@ class TokenOut(BaseModel):
     scope: Literal["read", "full"] = "full"
 
 
+class Leading(BaseModel):
+    emotion: str
+    probability: float
+
+
 class Face(BaseModel):
     box: list[int] = Field(description="x, y, width, height in pixels")
     detection_score: float | None = None
-    emotion: str
+    emotion: str = Field(description="the most probable emotion (also when the face is uncertain)")
     confidence: float
+    uncertain: bool = Field(False, description="the answer is doubtful by the model's rule (no emotion reached "
+                                               "its threshold): show the two leading emotions, not one")
+    leading: list[Leading] | None = Field(None, description="the two most probable emotions")
     probabilities: dict[str, float]
 
 
@@ -137,20 +145,24 @@ class TimelineEntry(BaseModel):
     visitors: int
     faces: int
     emotions: dict[str, float] | None
+    uncertain_share: float | None = Field(None, description="share of faces marked uncertain (in no emotion)")
     hidden: str | None
 
 
 class Heatmap(BaseModel):
     weekdays: list[str]
     visitors: list[list[int]] = Field(description="[weekday][hour] distinct visitors")
-    dominant: list[list[str | None]] = Field(description="[weekday][hour] most frequent emotion")
+    dominant: list[list[str | None]] = Field(description="[weekday][hour] most frequent emotion, or 'uncertain'")
 
 
 class Breakdown(BaseModel):
     visitors: int
     faces: int
     hidden: str | None = Field(description="'too few visitors to show' when the breakdown is hidden")
-    emotions: dict[str, float] | None
+    emotions: dict[str, float] | None = Field(description="share of faces per emotion; faces marked uncertain "
+                                                          "count in none (uncertain_share)")
+    uncertain_share: float | None = Field(None, description="share of faces marked uncertain (the model's rule: "
+                                                            "no emotion reached its threshold)")
     mean_probabilities: dict[str, float] | None
     dwell_s_median: float | None
     dwell_histogram: list[DwellBin] | None
@@ -301,6 +313,7 @@ class VideoFace(BaseModel):
     box: list[int] = Field(description="x, y, width, height in pixels")
     emotion: str
     confidence: float | None = None
+    uncertain: bool | None = Field(None, description="doubtful by the model's rule (null: analysed before the mark)")
     probabilities: dict[str, float]
 
 

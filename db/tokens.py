@@ -49,8 +49,17 @@ def lookup(token: str) -> ApiToken | None:
     """The token's row (with ``row.user`` loaded) if it is known, not revoked and not expired."""
     if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    row = (ApiToken.select(ApiToken, User).join(User)
-           .where(ApiToken.token_hash == token_hash(token)).first())
+    return _valid(ApiToken.token_hash == token_hash(token))
+
+
+def lookup_id(token_id) -> ApiToken | None:
+    """As :func:`lookup`, by the row's id (a kiosk page keeps only the id in its session)."""
+    token_id = as_id(token_id)
+    return _valid(ApiToken.id == token_id) if token_id is not None else None
+
+
+def _valid(where) -> ApiToken | None:
+    row = ApiToken.select(ApiToken, User).join(User).where(where).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None

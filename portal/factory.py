@@ -90,10 +90,10 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import (account, auth, history, kiosk, main, museum_members, museum_pages,
-                   museum_sessions, tokens)
+    from . import (account, auth, history, kiosk, kiosk_connect, main, museum_members,
+                   museum_pages, museum_sessions, tokens)
     for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
-                   tokens, kiosk):
+                   tokens, kiosk, kiosk_connect):
         app.register_blueprint(module.bp)
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)

@@ -8,21 +8,24 @@ The page's script (static/kiosk.js) takes a frame from the camera every half sec
 it; the frame is analysed in memory with the recording's tracker and only per-face numbers are
 stored (:class:`portal.recording.Recorder`, shared with the live page's Record).  A session
 rolls over every ``rollover_s``; an unknown or closed ``session_id`` starts a new one, so a
-restarted page or server just carries on.  Only members of the exhibit's organisation may use
-it: anonymous requests get 401 (page navigations go to the login page), other exhibits 404.
+restarted page or server just carries on.  Only the exhibit organisation's owner and managers may
+use it (viewers 403), logged in or through a kiosk token connected on the browser
+(:mod:`portal.kiosk_connect`): anonymous requests get 401 (page navigations go to the login
+page), other exhibits 404.
 """
 from __future__ import annotations
 
 import logging
 import math
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
 
 from db import museum_api
 from realtime.io import ImageError, ImageTooLargeError
 
+from . import kiosk_connect
 from .frame_gate import ServerBusy
 from .errors import render_error
 from .museum import roles
@@ -42,10 +45,10 @@ def _fail(status: int, detail: str, retry_after: float | None = None):
 def _exhibit(exhibit_id: int):
     """The member's non-archived exhibit; 404 for anything else, 403 for a viewer (who may not
     record: :mod:`portal.museum.roles`)."""
-    exhibit = museum_api.get_exhibit(current_user.id, exhibit_id)
+    exhibit = museum_api.get_exhibit(g.kiosk_user, exhibit_id)
     if exhibit is None or exhibit.archived:
         abort(404)
-    if museum_api.recordable_exhibit(current_user.id, exhibit.id) is None:
+    if museum_api.recordable_exhibit(g.kiosk_user, exhibit.id) is None:
         raise roles.NotAllowed(roles.REFUSALS["record"])
     return exhibit
 
@@ -60,14 +63,18 @@ def _not_allowed(exc):
 @bp.before_request
 def _require_user():
     """Who is asking first (401), then the CSRF token (the blueprint is exempt from the global
-    check, which would answer an anonymous POST with 400)."""
-    if current_user.is_authenticated:
+    check, which would answer an anonymous POST with 400).  ``g.kiosk_user``: the logged-in
+    member, or the one whose kiosk token this browser connected with for this exhibit."""
+    g.kiosk_user = current_user.id if current_user.is_authenticated else \
+        kiosk_connect.signed_in((request.view_args or {}).get("exhibit_id"))
+    if g.kiosk_user is not None:
         if request.method == "POST":
             current_app.extensions["csrf"].protect()
         return None
     if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return _fail(401, "Not authenticated: log in to the portal first.")
+    return _fail(401, "Not authenticated: log in to the portal first, or connect this kiosk "
+                      "with a kiosk token (/kiosk/<exhibit>/connect).")
 
 
 @bp.get("/kiosk/<int:exhibit_id>")
@@ -83,9 +90,9 @@ def page(exhibit_id: int):
 
 def _recording(recorder, exhibit, session_id):
     """The page's running recording, or a new one (after a restart, a sweep or a rollover)."""
-    rec = recorder.get(current_user.id, session_id)
+    rec = recorder.get(g.kiosk_user, session_id)
     if rec is None or rec.origin != "kiosk" or rec.exhibit_id != exhibit.id:
-        return recorder.start(current_user.id, exhibit.id, origin="kiosk")
+        return recorder.start(g.kiosk_user, exhibit.id, origin="kiosk")
     return recorder.rollover(rec)
 
 
@@ -145,7 +152,7 @@ def _analyse(recorder, gate, rec, data: bytes):
 def stop(exhibit_id: int):
     _exhibit(exhibit_id)
     recorder = current_app.extensions.get("recorder")
-    rec = recorder.get(current_user.id, request.form.get("session_id")) if recorder else None
+    rec = recorder.get(g.kiosk_user, request.form.get("session_id")) if recorder else None
     if rec is None or rec.exhibit_id != exhibit_id:
         return _fail(404, "No kiosk recording with that id is running.")
-    return jsonify(recorder.stop(current_user.id, rec.id))
+    return jsonify(recorder.stop(g.kiosk_user, rec.id))

@@ -4,6 +4,7 @@
     grant = grant_for(token)                    # None: unknown, revoked or expired
     problem = refusal(grant, "POST", "/analyses")  # None when the scope allows the request
     password_changed(user_id)                   # every token of the user stops working
+    grant = kiosk_grant(token, exhibit_id)      # a kiosk page signs in with its token
 
 Scopes:
 
@@ -53,10 +54,27 @@ class Grant:
 
 
 def grant_for(token: str) -> Grant | None:
-    row = token_rows.lookup(token)
-    if row is None:
-        return None
-    return Grant(row.id, row.user, row.scope, row.exhibit_id, row.kind)
+    return _grant(token_rows.lookup(token))
+
+
+def _grant(row) -> Grant | None:
+    return None if row is None else Grant(row.id, row.user, row.scope, row.exhibit_id, row.kind)
+
+
+def kiosk_grant(token: str, exhibit_id: int) -> Grant:
+    """A kiosk token's grant for this exhibit (a kiosk page signing in with it), else
+    TokenRefused."""
+    grant = grant_for((token or "").strip())
+    if grant is None or grant.scope != "kiosk" or grant.exhibit_id != exhibit_id:
+        raise TokenRefused("This is not a valid kiosk token for this exhibit: create one on "
+                           "Account > API tokens (scope kiosk, this exhibit) and paste it here.")
+    return grant
+
+
+def kiosk_grant_by_id(token_id, exhibit_id: int) -> Grant | None:
+    """The grant a kiosk page signed in with, while its token is valid for this exhibit."""
+    grant = _grant(token_rows.lookup_id(token_id))
+    return grant if grant is not None and grant.scope == "kiosk" and grant.exhibit_id == exhibit_id else None
 
 
 def create_personal(user, password: str, name: str, scope: str = "full",

@@ -101,3 +101,31 @@ def test_wrong_passwords_on_the_token_page_share_the_recheck_limit(client, alice
     assert r.status_code == 429 and "Too many failed attempts" in r.get_data(as_text=True)
     with db.connection():
         assert tokens.personal_tokens(alice.id) == []
+
+
+def test_a_kiosk_connects_with_its_token_and_reaches_nothing_else(app, client, museum, alice):
+    page = f"/kiosk/{museum['exhibit']}"
+    with db.connection():
+        other = museum_api.create_exhibit(alice.id, museum["org"], "Venus").id
+        kiosk, row = tokens.create_token(alice.id, name="Hall", scope="kiosk", exhibit_id=museum["exhibit"])
+        elsewhere, _ = tokens.create_token(alice.id, name="Venus", scope="kiosk", exhibit_id=other)
+        reader, _ = tokens.create_token(alice.id, name="Script", scope="read")
+    tablet = app.test_client()
+    assert tablet.get(page, headers={"Accept": "text/html"}).status_code == 302  # to the login
+    for wrong in ("ec_nonsense", elsewhere, reader):
+        r = post(tablet, f"{page}/connect", {"token": wrong})
+        assert r.status_code == 400 and "not a valid kiosk token" in r.get_data(as_text=True)
+    r = post(tablet, f"{page}/connect", {"token": kiosk})
+    assert r.status_code == 302 and r.headers["Location"].endswith(page)
+    html = tablet.get(page).get_data(as_text=True)
+    assert "Mona Lisa" in html
+    csrf = re.search(r'data-csrf="([^"]+)"', html).group(1)
+    r = tablet.post(f"{page}/frames", headers={"X-CSRFToken": csrf})
+    assert r.status_code != 401  # signed in: past the door (no camera frame sent: 400/503)
+    for url in ("/menu", f"/exhibits/{museum['exhibit']}", "/account/tokens"):
+        assert tablet.get(url).status_code == 302, url  # anonymous everywhere else
+    assert tablet.get(f"/kiosk/{other}", headers={"Accept": "application/json"}).status_code == 401
+    with db.connection():
+        tokens.revoke_token(alice.id, row.id)
+    r = tablet.post(f"{page}/frames", headers={"X-CSRFToken": csrf})
+    assert r.status_code == 401 and "kiosk token" in r.json["detail"]

@@ -1,7 +1,7 @@
 """Landing page, main menu, health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 import db
@@ -21,6 +21,12 @@ def landing():
 def menu():
     recent = db.list_computations(current_user.id, page=1, per_page=3)
     return render_template("menu.html", recent=recent)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page, the Gradio pages under /app included."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/healthz")

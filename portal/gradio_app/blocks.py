@@ -72,7 +72,9 @@ footer { display: none !important; }
 # Gradio's webcam streaming sends each frame as canvas.toDataURL("image/jpeg") at the
 # browser's default quality (0.92: ~180 KB for 640x480). 0.75 looks the same to the face
 # detector and is ~3x smaller to encode, upload and decode. Only that exact call changes.
-HEAD = """<script>
+FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
+HEAD = """<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<script>
 (() => {
   const orig = HTMLCanvasElement.prototype.toDataURL;
   HTMLCanvasElement.prototype.toDataURL = function (type, quality) {
@@ -97,6 +99,7 @@ def mount_options(settings: AppSettings | None = None, data_dir: Path | None = N
                                                            "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
         footer_links=[],
+        favicon_path=str(FAVICON),
         run_history=False,
         max_file_size=settings.max_upload_bytes,
         show_error=False,

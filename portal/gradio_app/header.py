@@ -16,7 +16,8 @@ import db
 
 log = logging.getLogger(__name__)
 
-PORTAL_LINKS = (("Menu", "/menu"), ("History", "/history"), ("Account", "/account"))
+PORTAL_LINKS = (("Menu", "/menu"), ("Videos", "/videos"), ("History", "/history"), ("Museums", "/organisations"),
+                ("Account", "/account"))
 
 
 def username_for(user_id: int) -> str | None:

@@ -78,3 +78,17 @@ def test_settings_from_env():
     assert s.max_upload_bytes == 5 * 1024 * 1024
     with pytest.raises(ValueError, match="unknown detector"):
         settings_from_env({"UPLOAD_DETECTOR": "nope"})
+
+
+def test_app_pages_have_a_favicon_and_the_portals_links(client):
+    """/favicon.ico was 404 for the /app pages; their header lacked Videos and Museums."""
+    register(client)
+    for path in ("/favicon.ico", "/app/favicon.ico"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml"), path
+        assert b"<svg" in r.content
+    assert 'rel="icon" href="/static/favicon.svg"' in (client.get("/app/config").json().get("head") or "")
+    from portal.gradio_app.header import header_html
+    html = header_html("alice", None)
+    for href in ("/menu", "/videos", "/history", "/organisations", "/account"):
+        assert f'href="{href}"' in html, href

@@ -231,3 +231,10 @@ def test_real_server_counts_parallel_requests(config):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_menu_has_a_museums_card(client):
+    register(client, "curator")
+    page = client.get("/menu").text
+    cards = re.findall(r'<a class="tile" href="([^"]+)"', page)
+    assert "/organisations" in cards and "/videos" in cards, cards

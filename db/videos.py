@@ -8,7 +8,7 @@ from typing import Any
 
 import peewee as pw
 
-from .api import valid_id
+from .api import Page, valid_id
 from .jobs import Job, create_job
 from .models import BaseModel, Computation, User, database, utcnow
 
@@ -111,6 +111,24 @@ def set_video_result(video_id: int, **fields: Any) -> None:
 def list_videos(owner_id: int, limit: int = 100) -> list[Video]:
     return list(Video.select().where(Video.owner == owner_id)
                 .order_by(Video.created_at.desc(), Video.id.desc()).limit(limit))
+
+
+def page_videos(owner_id: int, page: int = 1, per_page: int = 20) -> Page:
+    """The owner's videos, newest first, one page (as ``db.list_computations``)."""
+    return _page(Video, owner_id, page, per_page)
+
+
+def page_batches(owner_id: int, page: int = 1, per_page: int = 20) -> Page:
+    """The owner's photo batches, newest first, one page."""
+    return _page(Batch, owner_id, page, per_page)
+
+
+def _page(model, owner_id: int, page: int, per_page: int) -> Page:
+    query = model.select().where(model.owner == owner_id)
+    total, page = query.count(), max(1, int(page))
+    items = [] if (page - 1) * per_page >= max(total, 1) else list(
+        query.order_by(model.created_at.desc(), model.id.desc()).paginate(page, per_page))
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def delete_video(owner_id: int, video_id) -> str | None:

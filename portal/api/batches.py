@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 import db
@@ -16,7 +16,9 @@ from portal.jobs.uploads import UploadError, store_batch
 from .auth import current_user
 from .jobs import job_service
 from .schemas import MAX_ID, Batch, Id, JobSubmitted
-from .videos import exhibit_of, job_status, refused, stored_file
+from pydantic import BaseModel
+
+from .videos import created, exhibit_of, job_status, page_of, refused, stored_file
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"])
@@ -51,6 +53,35 @@ def own_batch(user: db.User, batch_id: int) -> videos.Batch:
     return batch
 
 
+class BatchBrief(BaseModel):
+    """A photo batch in a listing: ``GET /batches/{id}`` for its analyses."""
+    id: int
+    job_id: int | None
+    status: str | None
+    created_at: str
+    title: str
+    exhibit_id: int | None
+    photos: int
+
+
+class BatchPage(BaseModel):
+    items: list[BatchBrief]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+@router.get("/batches", response_model=BatchPage, summary="Your photo batches, newest first")
+def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: db.User = Depends(current_user)):
+    with db.connection():
+        listing = videos.page_batches(user.id, page=page, per_page=per_page)
+    items = [{"id": b.id, "job_id": b.job_id, "status": job_status(b), "created_at": created(b),
+              "title": b.title, "exhibit_id": b.exhibit_id, "photos": b.photos} for b in listing.items]
+    return page_of(listing, items)
+
+
 @router.get("/batches/{batch_id}", response_model=Batch, summary="A photo batch and its analyses")
 def show(batch_id: Id, user: db.User = Depends(current_user)):
     """``analyses``: one per photo analysed so far (``GET /analyses/{analysis_id}`` for its faces)."""
@@ -58,7 +89,7 @@ def show(batch_id: Id, user: db.User = Depends(current_user)):
     with db.connection():
         items = [{"name": i.name, "analysis_id": i.computation_id} for i in videos.batch_items(batch.id)]
     return {"id": batch.id, "job_id": batch.job_id, "status": job_status(batch),
-            "created_at": batch.created_at.replace(microsecond=0).isoformat() + "Z", "title": batch.title,
+            "created_at": created(batch), "title": batch.title,
             "exhibit_id": batch.exhibit_id, "notes": batch.notes, "consent": batch.consent,
             "photos": batch.photos, "analyses": items}
 

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 import db
@@ -21,6 +21,8 @@ from realtime.video_records import load_result
 
 from .auth import current_user
 from .jobs import job_service
+from pydantic import BaseModel
+
 from .schemas import MAX_ID, Id, JobSubmitted, Video
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,51 @@ def stored_file(service: JobService, stored: str, what: str, owner: str = "video
     return path
 
 
+class VideoBrief(BaseModel):
+    """A video in a listing: ``GET /videos/{id}`` for its tracks and timeline."""
+    id: int
+    job_id: int | None
+    status: str | None
+    created_at: str
+    title: str
+    filename: str
+    exhibit_id: int | None
+    preset: str
+    duration_s: float | None
+    frames: int | None
+    dominant_emotion: str | None
+
+
+class VideoPage(BaseModel):
+    items: list[VideoBrief]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+def page_of(listing, items: list) -> dict:
+    """The pagination fields of ``GET /analyses``, ``/videos`` and ``/batches``."""
+    return {"items": items, "total": listing.total, "page": listing.page, "per_page": listing.per_page,
+            "pages": listing.pages}
+
+
+def created(row) -> str:
+    return row.created_at.replace(microsecond=0).isoformat() + "Z"
+
+
+@router.get("/videos", response_model=VideoPage, summary="Your videos, newest first")
+def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: db.User = Depends(current_user)):
+    fields = ("id", "job_id", "title", "filename", "exhibit_id", "preset", "duration_s", "frames",
+              "dominant_emotion")
+    with db.connection():
+        listing = videos.page_videos(user.id, page=page, per_page=per_page)
+    items = [{**{k: getattr(v, k) for k in fields}, "status": job_status(v), "created_at": created(v)}
+             for v in listing.items]
+    return page_of(listing, items)
+
+
 @router.get("/videos/{video_id}", response_model=Video, summary="A video, its tracks and timeline")
 def show(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """The analysis fields, ``tracks`` and ``timeline`` are filled once the job is ``done``."""
@@ -106,8 +153,7 @@ def show(video_id: Id, user: db.User = Depends(current_user), service: JobServic
     fields = ("id", "job_id", "title", "filename", "exhibit_id", "notes", "consent", "sample_fps", "preset",
               "duration_s", "fps", "width", "height", "frames", "frames_analysed", "dominant_emotion")
     return {**{k: getattr(video, k) for k in fields}, "status": status,
-            "created_at": video.created_at.replace(microsecond=0).isoformat() + "Z",
-            "tracks": doc.get("tracks", []), "timeline": doc.get("timeline", [])}
+            "created_at": created(video), "tracks": doc.get("tracks", []), "timeline": doc.get("timeline", [])}
 
 
 @router.get("/videos/{video_id}/timeline.csv", response_class=FileResponse,

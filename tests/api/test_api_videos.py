@@ -278,3 +278,29 @@ def test_photo_batch_at_an_exhibit_feeds_its_analytics(users, portrait_jpeg):
     assert faces == 3 and summary["faces"] == 3 and summary["visitors"] == 3  # one visitor per face per photo
     assert alice.delete(f"/batches/{r.json()['batch_id']}").status_code == 204
     assert alice.get(f"/exhibits/{exhibit['id']}/summary").json()["faces"] == 0
+
+
+def test_list_videos_and_batches_paginated(users):
+    """GET /videos answered 405: it lists the caller's videos (and GET /batches her batches), newest
+    first, paginated like GET /analyses; another user's rows never appear."""
+    from db import videos
+
+    with db.connection():
+        alice_id, bob_id = (db.get_user_by_username(n).id for n in ("alice", "bob"))
+        for i in range(3):
+            videos.Video.create(owner=alice_id, folder=f"videos/a{i}", title=f"clip {i}", filename=f"c{i}.mp4")
+        videos.Video.create(owner=bob_id, folder="videos/b", title="bob's")
+        videos.Batch.create(owner=alice_id, folder="batches/a", title="folder", photos=4)
+    alice, bob = users["alice"], users["bob"]
+    r = alice.get("/videos", params={"per_page": 2})
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert (page["total"], page["pages"], page["page"], page["per_page"]) == (3, 2, 1, 2)
+    assert [v["title"] for v in page["items"]] == ["clip 2", "clip 1"]
+    assert page["items"][0]["status"] is None and page["items"][0]["filename"] == "c2.mp4"
+    assert [v["title"] for v in alice.get("/videos", params={"page": 2, "per_page": 2}).json()["items"]] == ["clip 0"]
+    assert [v["title"] for v in bob.get("/videos").json()["items"]] == ["bob's"]
+    assert alice.get("/videos", params={"per_page": 0}).status_code == 422
+    batches = alice.get("/batches").json()
+    assert batches["total"] == 1 and batches["items"][0]["photos"] == 4
+    assert bob.get("/batches").json() == {"items": [], "total": 0, "page": 1, "per_page": 20, "pages": 1}

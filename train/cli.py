@@ -219,6 +219,8 @@ def _add_evaluate(sub) -> None:
                     help="the whole app pipeline: faces upscaled and placed in larger images, detected, cropped, "
                          "classified; beside the classifier alone on the same faces")
     ev.add_argument("--limit", type=int, default=0, help="--pipeline: a fixed random subset of this many faces")
+    ev.add_argument("--labels", choices=["fer2013", "ferplus"], default="fer2013",
+                    help="--pipeline: score against FER2013's labels or the FER+ annotators' majority")
     ev.add_argument("--seed", type=int, default=0, help="--pipeline: subset and placement seed")
     ev.add_argument("--detector", default=None, help="--pipeline: detector (default: the app's photo detector)")
     ev.add_argument("--rolls", default=None, metavar="DEGREES",

@@ -117,13 +117,14 @@ def run_pipeline(args) -> dict:
         raise DataError("--tta is not available with --pipeline: the pipeline uses the model's own TTA setting")
     rolls = parse_rolls(getattr(args, "rolls", None))
     faces = _labelled_faces(args)
-    images, labels = faces.images, faces.labels.astype(np.int64)
+    images, labels = _pipeline_labels(args, faces)
     if args.limit and args.limit < len(images):
         keep = np.sort(np.random.default_rng(args.seed).choice(len(images), args.limit, replace=False))
         images, labels = images[keep], labels[keep]
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if rolls:
         result = evaluate_rolls(images, labels, rolls, model, detector=args.detector, seed=args.seed)
+        result["labels"] = getattr(args, "labels", "fer2013")
         if args.json:  # the table for REPORT beside the JSON
             from .pipeline_eval import rolls_markdown
 
@@ -132,10 +133,24 @@ def run_pipeline(args) -> dict:
     else:
         result = evaluate_pipeline(images, labels, model, detector=args.detector, seed=args.seed)
     result.update({"data": str(args.data), "usage": args.usage or "all", "model_file": str(model),
+                   "labels": getattr(args, "labels", "fer2013"),
                    "subset": f"{len(images)} of {len(faces)} (random, seed {args.seed})" if len(images) < len(faces)
                    else f"all {len(faces)}"})
     _write_json(result, args.json)
     return result
+
+
+def _pipeline_labels(args, faces) -> tuple[np.ndarray, np.ndarray]:
+    """The faces and the answers they are scored against: FER2013's labels, or (``--labels ferplus``) the FER+
+    annotators' majority, keeping only faces with a unique majority."""
+    if getattr(args, "labels", "fer2013") != "ferplus":
+        return faces.images, faces.labels.astype(np.int64)
+    votes = ferplus_votes_for(args, faces)
+    if votes is None:
+        raise DataError("--labels ferplus needs the FER+ votes: pass --ferplus FILE aligned with --data")
+    majority = votes.majority()
+    keep = majority >= 0
+    return faces.images[keep], majority[keep]
 
 
 def ferplus_votes_for(args, faces):

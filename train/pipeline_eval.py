@@ -197,7 +197,8 @@ def rolls_markdown(r: dict) -> str:
              f"as above, the same faces turned by each roll about their centre; detector `{r['detector']}`, model "
              f"{model['name']} {model['version']}. *Upright*: each crop turned from the detector's eye keypoints so "
              "the eye line is level (the app's default; a roll the eyes put under 3° or over 60° is left alone, and counts as "
-             "0° in the error column); *axis-aligned*: without it. No face counts as wrong.", "",
+             "0° in the error column); *axis-aligned*: without it. No face counts as wrong. Scored against "
+             + ("the FER+ annotators' majority." if r.get("labels") == "ferplus" else "FER2013's labels."), "",
              "| roll | accuracy, upright | accuracy, axis-aligned | no face | roll read from the eyes: median error |",
              "|---|---|---|---|---|"]
     for roll, row in r["rolls"].items():

@@ -17,6 +17,7 @@ from db import observations
 from portal import analytics
 
 EMOTIONS = analytics.EMOTIONS
+pytestmark = pytest.mark.security
 
 
 @pytest.fixture

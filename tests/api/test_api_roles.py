@@ -4,8 +4,11 @@ owner / manager / viewer, removing members and transferring the ownership."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from api_testlib import bearer, create_token, csrf, login, make_user, new_token, portal_login
+
+pytestmark = pytest.mark.security
 
 
 def _frame(client, sid, jpeg, t=0.0):

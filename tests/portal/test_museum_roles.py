@@ -11,6 +11,8 @@ from db import museum_api, tokens
 
 from portal_testlib import post, register
 
+pytestmark = pytest.mark.security
+
 
 @pytest.fixture
 def museum(app, client, alice):

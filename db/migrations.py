@@ -21,6 +21,7 @@ from .migrate_v4 import v4_jobs_videos
 from .migrate_v5 import v5_video_observations
 from .migrate_v6 import v6_roles_and_scopes
 from .migrate_v7 import v7_uncertain_observations
+from .migrate_v8 import v8_visits
 from .models import SchemaVersion, utcnow
 from .museum_schema import create_v3
 
@@ -87,6 +88,7 @@ MIGRATIONS: list[tuple[int, str, callable]] = [
     (5, "observations.video_id (videos attached to an exhibit)", v5_video_observations),
     (6, "roles owner/manager/viewer, invitation roles, token scopes", v6_roles_and_scopes),
     (7, "observations.uncertain (faces whose answer the model marked as doubtful)", v7_uncertain_observations),
+    (8, "visits and visit_sessions (opted-in visit codes)", v8_visits),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

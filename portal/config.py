@@ -74,6 +74,7 @@ Behind a reverse proxy (TLS terminated there):
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,6 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
-import re
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 10
 # zxcvbn's estimate (10^25 ~ 83 bits): token_hex(32) scores ~60, token_urlsafe(32) ~43,
@@ -138,6 +138,9 @@ class Config:
     frame_max_pixels: int = 1920 * 1080
     frame_analyses: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
     frame_wait_s: float = 0.5
+    # opted-in visits (issue 21; docs/visits.md)
+    visit_ends: str = "00:00"  # local time (ANALYTICS_TIMEZONE) at which visit codes expire
+    visit_guess_limit: str = "20 per 10 minutes"  # wrong or expired visit codes per client address
 
     @property
     def production(self) -> bool:
@@ -150,9 +153,6 @@ def _flag(value: str | None) -> bool:
 
 def load_secret_key(data_dir: Path) -> tuple[str, str]:
     """Read DATA_DIR/secret_key, creating it (mode 0600) on first run."""
-    # opted-in visits (issue 21; docs/visits.md)
-    visit_ends: str = "00:00"  # local time (ANALYTICS_TIMEZONE) at which visit codes expire
-    visit_guess_limit: str = "20 per 10 minutes"  # wrong or expired visit codes per client address
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip(), "file"
@@ -283,6 +283,8 @@ def _validate_limits(config: Config) -> None:
                         ("FRAME_MAX_PIXELS", config.frame_max_pixels), ("FRAME_ANALYSES", config.frame_analyses)):
         if not value > 0:
             raise ConfigError(f"{name} must be positive, not {value!r}")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.visit_ends):
+        raise ConfigError(f"VISIT_ENDS must be a local time like 00:00 or 18:30, not {config.visit_ends!r}")
     if config.body_min_rate < 0 or config.frame_wait_s < 0:
         raise ConfigError("BODY_MIN_RATE and FRAME_WAIT_S must be 0 or more")
     _validate_job_limits(config)
@@ -293,8 +295,6 @@ def _validate_limits(config: Config) -> None:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
             raise ConfigError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", config.visit_ends):
-        raise ConfigError(f"VISIT_ENDS must be a local time like 00:00 or 18:30, not {config.visit_ends!r}")
 
 
 def _validate_job_limits(config: Config) -> None:

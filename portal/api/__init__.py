@@ -27,7 +27,7 @@ from portal.security import hash_password
 from portal.gradio_app.events import AppContext
 from portal.gradio_app.settings import AppSettings
 
-from . import analyses, auth, batches, errors, jobs, members, museum, sessions, videos
+from . import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from .context import ApiContext
 from .limits import BodyLimit
 from .streams import SessionStreams
@@ -82,9 +82,10 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
         streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,
                                museum_settings.session_idle_s),
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
-        jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config))
+        jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config),
+        visit_guesses=visits.Guesses(config))
     errors.register(api)
-    for module in (auth, analyses, museum, members, sessions, videos, batches, jobs):
+    for module in (auth, analyses, museum, members, sessions, videos, batches, jobs, visits):
         api.include_router(module.router)
     _docs(api, prefix)
     api.add_middleware(BodyLimit, max_bytes=app_settings.max_upload_bytes + FORM_OVERHEAD,

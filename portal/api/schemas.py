@@ -254,6 +254,8 @@ class Ranking(BaseModel):
 
 class SessionIn(Strict):
     exhibit_id: BodyId
+    visit_code: str | None = Field(None, max_length=40, description="an opted-in visit's code "
+                                   "(issue 21): this session's observations count for the visit too")
 
 
 class Session(BaseModel):

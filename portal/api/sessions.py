@@ -7,7 +7,7 @@ import datetime as _dt
 import logging
 import math
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
 import db
 from db import museum_api, observations
@@ -24,6 +24,7 @@ from .context import ApiContext, get_ctx
 from .museum import refusals
 from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary
 from .streams import TooMany
+from .visits import link_session, visit_for
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sessions", tags=["recording sessions"])
@@ -56,8 +57,11 @@ def _running(user: db.User, session_id: int, feeding: bool = False):
 
 
 @router.post("", status_code=201, response_model=Session, summary="Start recording at an exhibit",
-             responses={403: {"description": "a kiosk token of another exhibit"}})
-def start(body: SessionIn, grant: Grant = Depends(current_grant)):
+             responses={403: {"description": "a kiosk token of another exhibit"},
+                        404: {"description": "no such exhibit, or a wrong, expired or other "
+                                             "organisation's visit code"}})
+def start(body: SessionIn, request: Request, grant: Grant = Depends(current_grant),
+          ctx: ApiContext = Depends(get_ctx)):
     """A new session at an exhibit you may record at (the organisation's owner or a manager; a
     kiosk token: its own exhibit only)."""
     user = grant.user
@@ -65,8 +69,11 @@ def start(body: SessionIn, grant: Grant = Depends(current_grant)):
     if problem:
         raise HTTPException(403, problem)
     with db.connection(), refusals():
-        roles.exhibit_for(user.id, body.exhibit_id, "record")  # 404, or 403 for a viewer
+        exhibit = roles.exhibit_for(user.id, body.exhibit_id, "record")  # 404, or 403 for a viewer
+        visit = visit_for(body.visit_code, exhibit, request, ctx) if body.visit_code else None
         sess = observations.start_session(user.id, body.exhibit_id)
+        if sess is not None and visit is not None:
+            link_session(visit, sess)
     if sess is None:
         raise HTTPException(404, "exhibit not found (or archived)")
     log.info("recording session started session_id=%d exhibit_id=%d user_id=%d",

@@ -13,6 +13,7 @@ import db
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
 from .records import storage
+from .confirm import confirm_page, confirmed
 from .records.documents import content_disposition, download_name, json_bytes
 from .records.pdf import emotion_order, face_label
 from .forms import PostForm
@@ -116,6 +117,12 @@ def download_pdf(comp_id: int):
 @bp.post("/<int:comp_id>/delete")
 @login_required
 def delete(comp_id: int):
+    if not confirmed():
+        comp = _own(comp_id)
+        page = request.form.get("page", type=int)
+        return confirm_page(f"“{comp.title or 'this result'}”", "The result, its images and its downloads "
+                            "will be deleted.", url_for("history.detail", comp_id=comp.id),
+                            keep={"page": page} if page else None)
     paths = db.delete_computation(current_user.id, comp_id)
     if paths is None:
         abort(404)

@@ -20,6 +20,7 @@ from db.museum import CONTRIBUTOR_ROLES
 from realtime.video import PRESETS
 from realtime.video_records import iter_timeline_csv, load_summary
 
+from .confirm import confirm_page, confirmed
 from .records import storage
 from .records.documents import slug
 from .forms import PostForm
@@ -218,6 +219,11 @@ def pdf(video_id: int):
 @bp.post("/<int:video_id>/delete")
 @login_required
 def delete(video_id: int):
+    if not confirmed():
+        video = _own_video(video_id)
+        return confirm_page(f"the video “{video.title or video.filename}”", "The video, its analysis, its "
+                            "files and the faces it added to an exhibit will be deleted.",
+                            url_for("videos.detail", video_id=video.id))
     if not _service().delete_video(current_user.id, video_id):
         abort(404)
     log.info("video deleted user_id=%d video_id=%d", current_user.id, video_id)
@@ -270,6 +276,11 @@ def batch_csv(batch_id: int):
 @bp.post("/batches/<int:batch_id>/delete")
 @login_required
 def delete_batch(batch_id: int):
+    if not confirmed():
+        batch = _own_batch(batch_id)
+        return confirm_page(f"the batch “{batch.title or batch.id}”", f"Its {batch.photos} photos, their "
+                            "results in History and the faces they added to an exhibit will be deleted.",
+                            url_for("videos.batch", batch_id=batch.id))
     if not _service().delete_batch(current_user.id, batch_id):
         abort(404)
     flash("The batch, its photos and their results have been deleted.", "info")

@@ -305,7 +305,7 @@ def test_deleting_a_computation_leaves_no_copy_of_its_images(server, alice):
     for url in (o["url"] for o in msg["output"]["data"] if isinstance(o, dict) and o.get("url")):
         assert alice.get(url).status_code == 200  # the result image and downloads are served
     m = TOKEN_RE.search(alice.get(f"/history/{comp.id}").text)
-    assert alice.post(f"/history/{comp.id}/delete", data={"csrf_token": m.group(1) or m.group(2)}).status_code == 302
+    assert alice.post(f"/history/{comp.id}/delete", data={"csrf_token": m.group(1) or m.group(2), "confirm": "yes"}).status_code == 302
     import tempfile
     from pathlib import Path
     for root in (server.data_dir, Path(tempfile.gettempdir()) / "gradio"):

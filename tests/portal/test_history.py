@@ -102,7 +102,7 @@ def test_delete_computation_removes_row_and_files(client, config, alice):
     gone = add_computation(config, alice.id, title="Gone")
     files = [config.data_dir / gone.original_path, config.data_dir / gone.annotated_path]
     assert all(f.exists() for f in files)
-    resp = post(client, f"/history/{gone.id}/delete", page="/history")
+    resp = post(client, f"/history/{gone.id}/delete", {"confirm": "yes"}, page="/history")
     assert resp.status_code == 302
     assert "have been deleted" in client.get("/history").text
     assert not any(f.exists() for f in files)
@@ -162,3 +162,20 @@ def test_downloads_keep_accented_titles(client, config, alice):
         assert f"filename*=UTF-8''{quote(f'emotion-{comp.id}-café-crème-')}" in disposition, disposition
         fallback = disposition.split("filename*=")[0]
         assert "filename=" in fallback and f"emotion-{comp.id}-cafe-creme-" in fallback and fallback.isascii()
+
+
+def test_delete_asks_for_confirmation_first(client, config, alice):
+    """One POST (a stray click, or no JavaScript) shows a confirmation page and deletes nothing."""
+    import re
+    comp = add_computation(config, alice.id, title="Precious")
+    resp = post(client, f"/history/{comp.id}/delete", {"page": "2"}, page="/history")
+    assert resp.status_code == 200 and "Delete “Precious”?" in resp.text and "cannot be undone" in resp.text
+    with db.connection():
+        assert db.get_computation(alice.id, comp.id) is not None
+    assert (config.data_dir / comp.annotated_path).exists()
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*id="confirm-delete">(.*?)</form>', resp.text, re.S)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    assert form.group(1) == f"/history/{comp.id}/delete" and fields["confirm"] == "yes" and fields["page"] == "2"
+    assert client.post(form.group(1), data=fields).status_code == 302
+    with db.connection():
+        assert db.get_computation(alice.id, comp.id) is None

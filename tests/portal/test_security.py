@@ -146,7 +146,7 @@ def test_huge_ids_are_404_not_500(client, config, alice):
                     f"/history/{number}/thumb", f"/history/{number}/image/original"):
             resp = client.get(url)
             assert resp.status_code == 404, (url, resp.status_code)
-        assert post(client, f"/history/{number}/delete", page="/history").status_code == 404
+        assert post(client, f"/history/{number}/delete", {"confirm": "yes"}, page="/history").status_code == 404
 
 
 def test_huge_or_odd_page_numbers(client, config, alice):
@@ -156,7 +156,7 @@ def test_huge_or_odd_page_numbers(client, config, alice):
         assert resp.status_code in (200, 302), (page, resp.status_code)
         if resp.status_code == 302:
             assert client.get(resp.headers["Location"]).status_code == 200
-    resp = post(client, "/history/1/delete", {"page": str(10**30)}, page="/history")
+    resp = post(client, "/history/1/delete", {"page": str(10**30), "confirm": "yes"}, page="/history")
     assert resp.status_code == 302
     assert client.get(resp.headers["Location"]).status_code in (200, 302)
 
@@ -227,7 +227,7 @@ def test_deleting_a_computation_removes_its_downloads(client, config, alice):
     gone, kept = add_computation(config, alice.id), add_computation(config, alice.id)
     gone_dirs = [_downloads(config, gone), _downloads(config, gone)]
     kept_dir = _downloads(config, kept)
-    resp = post(client, f"/history/{gone.id}/delete", page="/history")
+    resp = post(client, f"/history/{gone.id}/delete", {"confirm": "yes"}, page="/history")
     assert resp.status_code == 302
     assert not any(d.exists() for d in gone_dirs)
     assert kept_dir.is_dir() and (config.data_dir / kept.annotated_path).is_file()

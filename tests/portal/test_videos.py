@@ -71,7 +71,7 @@ def test_upload_progress_result_downloads_and_delete(client, alice, config, clip
     folder = Path(config.data_dir) / video.folder
     assert {p.name for p in folder.iterdir()} >= set(VIDEO_FILES)
     assert not (folder / "original.mp4").exists()  # the upload is not kept after the analysis
-    resp = post(client, f"/videos/{video.id}/delete", page=video_url)
+    resp = post(client, f"/videos/{video.id}/delete", {"confirm": "yes"}, page=video_url)
     assert resp.status_code == 302 and not folder.exists()
     assert client.get(video_url).status_code == 404
     assert client.get(f"/videos/jobs/{video.job_id}.json").status_code == 404
@@ -133,7 +133,7 @@ def test_photo_batch_through_the_form(client, alice, config):
     assert [row.split(",")[:2] for row in summary[1:]] == [["a.png", "ok"], ["b.png", "ok"]]
     history = client.get("/history").text
     assert "Hall / a.png" in history and "Hall / b.png" in history
-    resp = post(client, f"/videos/batches/{batch.id}/delete", page=f"/videos/batches/{batch.id}")
+    resp = post(client, f"/videos/batches/{batch.id}/delete", {"confirm": "yes"}, page=f"/videos/batches/{batch.id}")
     assert resp.status_code == 302 and not (Path(config.data_dir) / batch.folder).exists()
     with db.connection():
         assert db.count_computations(alice.id) == 0
@@ -174,7 +174,7 @@ def test_exhibit_is_chosen_from_the_users_exhibits_and_batches_feed_it(client, a
     with db.connection():
         rows = observations.observation_rows(exhibit.id)
     assert faces >= 2 and len(rows) == faces and {r["source"] for r in rows} == {"upload"}
-    post(client, f"/videos/batches/{batch.id}/delete", page=f"/videos/batches/{batch.id}")
+    post(client, f"/videos/batches/{batch.id}/delete", {"confirm": "yes"}, page=f"/videos/batches/{batch.id}")
     with db.connection():
         assert observations.observation_rows(exhibit.id) == []  # the photos' faces go with the batch
 
@@ -188,3 +188,26 @@ def test_video_download_names_keep_accents():
     video = SimpleNamespace(id=4, title="Café Ünter", created_at=datetime(2025, 1, 2, 3, 4))
     assert download_name(video, "mp4") == "video-4-café-ünter-20250102-0304.mp4"
     assert download_name(SimpleNamespace(id=5, title="", created_at=video.created_at), "csv").startswith("video-5-video-")
+
+
+def test_deleting_a_video_or_batch_asks_for_confirmation(client, alice, config):
+    """A single POST shows what will go and deletes nothing; the confirmed POST deletes."""
+    folders = []
+    with db.connection():
+        for name in (f"videos/{alice.id}/v", f"batches/{alice.id}/b"):
+            (Path(config.data_dir) / name).mkdir(parents=True)
+            folders.append(Path(config.data_dir) / name)
+        video = videos.Video.create(owner=alice.id, folder=f"videos/{alice.id}/v", title="Opening night")
+        batch = videos.Batch.create(owner=alice.id, folder=f"batches/{alice.id}/b", title="Hall", photos=3)
+    for url, words in ((f"/videos/{video.id}/delete", "Delete the video “Opening night”?"),
+                       (f"/videos/batches/{batch.id}/delete", "Delete the batch “Hall”?")):
+        resp = post(client, url, page="/videos")
+        assert resp.status_code == 200 and words in resp.text and 'name="confirm" value="yes"' in resp.text
+    with db.connection():
+        assert videos.get_video(video.id) and videos.get_batch(batch.id)
+    assert all(f.exists() for f in folders)
+    for url in (f"/videos/{video.id}/delete", f"/videos/batches/{batch.id}/delete"):
+        assert post(client, url, {"confirm": "yes"}, page="/videos").status_code == 302
+    with db.connection():
+        assert videos.get_video(video.id) is None and videos.get_batch(batch.id) is None
+    assert not any(f.exists() for f in folders)

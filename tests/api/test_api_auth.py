@@ -25,13 +25,20 @@ ROUTES = [("GET", "/analyses"), ("POST", "/analyses"), ("GET", "/analyses/1"),
           ("POST", "/videos"), ("GET", "/videos/1"), ("DELETE", "/videos/1"),
           ("GET", "/videos/1/timeline.csv"), ("GET", "/videos/1/annotated.mp4"), ("POST", "/batches"),
           ("GET", "/batches/1"), ("GET", "/batches/1/summary.csv"), ("DELETE", "/batches/1"),
-          ("GET", "/jobs/1"), ("POST", "/jobs/1/cancel"), ("POST", "/jobs/1/retry")]
+          ("GET", "/jobs/1"), ("POST", "/jobs/1/cancel"), ("POST", "/jobs/1/retry"),
+          ("GET", "/exhibits/1/compare"), ("GET", "/organisations/1/ranking"), ("GET", "/videos"),
+          ("GET", "/batches"), ("POST", "/visits")]
+# the visit code is these routes' only credential (issue 21): no token, a wrong code answers 404
+CODE_ROUTES = [("GET", "/visits/ABCD-EFGH-JKMN/suggestions"), ("DELETE", "/visits/ABCD-EFGH-JKMN")]
 
 
 def test_every_route_refuses_anonymous_and_bad_tokens(server, anon):
     schema = anon.get("/openapi.json").json()
     listed = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
-    assert len(listed) == len(ROUTES) + 1  # + POST /token
+    assert len(listed) == len(ROUTES) + len(CODE_ROUTES) + 1  # + POST /token
+    for method, path in CODE_ROUTES:
+        r = anon.request(method, path)
+        assert r.status_code == 404 and r.json()["detail"], (method, path, r.status_code)
     for method, path in ROUTES:
         for headers in ({}, {"Authorization": "Bearer ec_not-a-token"},
                         {"Authorization": "Basic YWxpY2U6eA=="}):

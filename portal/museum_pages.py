@@ -16,7 +16,7 @@ import db
 from db import museum_api as museum
 from db import observations as obs
 
-from . import charts, exhibit_data, museum_curator, museum_sessions
+from . import analytics, charts, exhibit_data, museum_curator, museum_sessions
 from .errors import render_error
 from .forms import PostForm
 from .museum import curator, roles
@@ -195,7 +195,7 @@ def _summary(exhibit, page: bool = False):
 @login_required
 def dashboard(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
-    summary, _ = _summary(exhibit, page=True)
+    summary, bounds = _summary(exhibit, page=True)
     query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
     comparison, problem = museum_curator.page_comparison(exhibit, _settings(), request.args)
     if problem:
@@ -205,7 +205,14 @@ def dashboard(exhibit_id: int):
                            definitions=museum_curator.page_definitions(_settings()),
                            charts=charts.CHARTS, org=exhibit.organisation,
                            role=_role(exhibit.organisation_id),
-                           sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm())
+                           sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm(),
+                           own_rows_hidden=_own_rows_hidden(exhibit, bounds))
+
+
+def _own_rows_hidden(exhibit, bounds) -> bool:
+    """True when the user's own observation rows are too few to export (the CSV is only a header)."""
+    rows = obs.observation_rows(exhibit.id, *bounds, owner_id=current_user.id)
+    return analytics.visitor_count(rows) < _settings().min_visitors
 
 
 @bp.app_template_filter("estimate")
@@ -226,8 +233,16 @@ def chart(exhibit_id: int, name: str):
     if name not in charts.CHARTS:
         abort(404)
     summary, _ = _summary(_exhibit(exhibit_id))
-    return Response(charts.render(summary, name), mimetype="image/svg+xml",
+    body = charts.render(summary, name) if summary["visitors"] else _no_visitors_svg()
+    return Response(body, mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})
+
+
+def _no_visitors_svg() -> bytes:
+    """An empty period's chart: words, not an empty plot (the heatmap's scale ran from -0.1 to 0.1)."""
+    return (b'<svg xmlns="http://www.w3.org/2000/svg" width="750" height="80" role="img">'
+            b'<text x="20" y="45" font-family="sans-serif" font-size="18" fill="#555">'
+            b'No visitors yet in this period</text></svg>')
 
 
 def _attachment(body: str, mimetype: str, name: str, **headers) -> Response:

@@ -83,7 +83,8 @@ def test_dashboard_shows_numbers_charts_and_exports_above_the_threshold(app, cli
     _record(alice.id, exhibit_id, visitors=6)
     page = client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
     assert 'id="visitors">6<' in page and 'id="faces">12<' in page and 'id="dwell">' in page
-    assert "too few visitors" not in page
+    assert "too few visitors" not in page and 'id="observations-hidden"' not in page
+    assert 'id="no-visitors"' not in page
     for name in ("emotions", "probabilities", "timeline", "dwell", "heatmap"):
         assert f"/exhibits/{exhibit_id}/chart/{name}.svg" in page
         svg = client.get(f"/exhibits/{exhibit_id}/chart/{name}.svg")
@@ -116,7 +117,17 @@ def test_small_groups_are_hidden_in_the_dashboard_charts_and_exports(client, ali
     r = client.get(f"/exhibits/{exhibit_id}/observations.csv")
     assert len(r.get_data(as_text=True).strip().splitlines()) == 1
     assert r.headers["X-Analytics-Hidden"] == "too few visitors to show"
+    assert 'id="observations-hidden"' in page and "fewer than 5 visitors" in page  # said next to the link
     assert "happy" not in client.get(f"/exhibits/{exhibit_id}/export.csv").get_data(as_text=True)
+
+
+def test_an_empty_dashboard_says_no_visitors_yet(client, alice):
+    """No visitors: words instead of empty charts (the heatmap's colour bar ran from -0.1 to 0.1)."""
+    _, exhibit_id = _make(client)
+    page = client.get(f"/exhibits/{exhibit_id}").get_data(as_text=True)
+    assert 'id="no-visitors"' in page and "No visitors yet" in page and "/chart/heatmap.svg" not in page
+    svg = client.get(f"/exhibits/{exhibit_id}/chart/heatmap.svg").data
+    assert b"No visitors yet" in svg and b"-0.1" not in svg
 
 
 def test_bad_dates_edit_archive_and_notice(client, alice):

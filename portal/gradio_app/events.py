@@ -348,6 +348,7 @@ class LiveSession:
         self.frames = 0
         self._times: list[float] = []
         self._work_ms: list[float] = []  # pipeline (decode..draw) + encoding, per recent frame
+        self._parts: list[dict[str, float]] = []  # the same frames' detect/classify/draw/other
 
     def update(self, frame: np.ndarray, analysis: Analysis, annotated: np.ndarray) -> None:
         with self._lock:
@@ -360,6 +361,20 @@ class LiveSession:
         """Server time spent on the latest frame (pipeline + encoding for the browser)."""
         with self._lock:
             self._work_ms = (self._work_ms + [float(ms)])[-30:]
+            t = self.analysis.timing_ms if self.analysis is not None else {}
+            parts = {k: float(t.get(k, 0.0)) for k in LIVE_PARTS}
+            parts["other"] = max(0.0, float(ms) - sum(parts.values()))  # decode, encoding, tracking
+            self._parts = (self._parts + [parts])[-30:]
+
+    def timings(self) -> dict[str, float]:
+        """Median ms of each part over the recent frames; ``total`` is their sum (so the caption adds up)."""
+        with self._lock:
+            parts = list(self._parts)
+        if not parts:
+            return {}
+        out = {k: float(np.median([p[k] for p in parts])) for k in (*LIVE_PARTS, "other")}
+        out["total"] = sum(out.values())
+        return out
 
     @property
     def work_ms(self) -> float:
@@ -416,20 +431,22 @@ def _check_owner(live: LiveSession | None, user_id: int | None) -> None:
         raise AppError("This webcam session belongs to another account. Reload the page.")
 
 
+LIVE_PARTS = ("detect", "classify", "draw")  # the caption's parts; the rest of a frame's time is "other"
+
+
 def live_caption(live: LiveSession | None) -> str:
     if live is None or live.analysis is None:
         return "Waiting for the webcam…"
     a = live.analysis
     n = len(a.faces)
-    t = a.timing_ms
-    ms = sum(float(t.get(k, 0.0)) for k in ("decode", "detect", "classify", "draw"))
     faces = f"{n} face{'s' if n != 1 else ''}"
     if n:
         faces += ": " + ", ".join(f.label for f in a.faces[:6])
-    work = live.work_ms or ms
-    return (f"{faces} · server {work:.0f} ms per frame (detect {float(t.get('detect', 0)):.0f}, "
-            f"classify {float(t.get('classify', 0)):.0f}, draw {float(t.get('draw', 0)):.0f}) · "
-            f"{live.fps:.1f} frames/s")
+    t = live.timings() or {k: float(a.timing_ms.get(k, 0.0)) for k in LIVE_PARTS}
+    parts = {k: round(t.get(k, 0.0)) for k in (*LIVE_PARTS, "other")}
+    return (f"{faces} · server {sum(parts.values())} ms per frame = "
+            + " + ".join(f"{k} {v}" for k, v in parts.items() if k in LIVE_PARTS or v)
+            + f" (medians of recent frames) · {live.fps:.1f} frames/s")
 
 
 def capture(ctx: AppContext, user_id: int, live: LiveSession | None, title: str = "",

@@ -143,6 +143,22 @@ def test_missing_model_is_a_clear_error(config, settings, user_id, portrait, tmp
 
 
 # ------------------------------------------------------------------ live webcam + capture
+def test_live_caption_timings_add_up(ctx):
+    """'14 ms per frame (detect 30 ...)': the total was a median, the parts the latest frame's."""
+    import re
+    live = None
+    for i, frame in enumerate(webcam_frames(5)):
+        annotated, live = stream_frame(ctx, live, frame)
+        live.analysis.timing_ms.update(detect=30.0 if i == 4 else 5.0, classify=3.0, draw=1.0)
+        live.note_work(14.0)
+    caption = live_caption(live)
+    m = re.search(r"server (\d+) ms per frame = detect (\d+) \+ classify (\d+) \+ draw (\d+) \+ other (\d+)",
+                  caption)
+    assert m, caption
+    total, *parts = map(int, m.groups())
+    assert total == sum(parts) == 14 and parts[0] == 5, caption
+
+
 def test_stream_tracks_faces_and_stores_nothing(ctx, user_id):
     live = None
     track_ids = []

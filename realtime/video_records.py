@@ -8,7 +8,7 @@ JSON document (``result.json``)::
                    "emotion": "happy", "confidence": 0.8, "uncertain": false, "probabilities": {...}}]}, ...],
      "video": {"width", "height", "fps", "duration_s", "frames", "frames_analysed", "sample_fps", ...},
      "tracks": [{"track_id", "first_seen_s", "last_seen_s", "first_frame", "last_frame", "dwell_s",
-                 "frames", "uncertain_frames", "dominant_emotion", "uncertain", "mean_probabilities"}],
+                 "frames", "uncertain_frames", "dominant_emotion", "emotion_frames", "uncertain", "mean_probabilities"}],
      "model": {...}, "uncertainty": {"rule", "threshold"}, "detector": "...", "classes": [...], "timing": {...}}
 
 A face is ``uncertain`` when the model's rule says so (realtime/uncertainty.py); the CSV has it as 1/0
@@ -70,12 +70,21 @@ class TrackStats:
     frames: int = 0
     uncertain_frames: int = 0
     prob_sum: np.ndarray = field(default=None, repr=False)
+    counts: dict[str, int] = field(default_factory=dict)  # per-frame emotions, uncertain frames apart
 
-    def add(self, t: float, frame: int, probs: np.ndarray, uncertain: bool = False) -> None:
+    def add(self, t: float, frame: int, probs: np.ndarray, uncertain: bool = False, emotion: str = "") -> None:
         self.last_t, self.last_frame = t, frame
         self.frames += 1
         self.uncertain_frames += bool(uncertain)
         self.prob_sum = probs.copy() if self.prob_sum is None else self.prob_sum + probs
+        if emotion and not uncertain:
+            self.counts[emotion] = self.counts.get(emotion, 0) + 1
+
+    def dominant(self, classes: Sequence[str], mean: np.ndarray) -> str:
+        """The most frequent per-frame emotion over the frames that are not uncertain (what the timeline
+        shows most); ties, or a track with only uncertain frames, go to the highest mean probability."""
+        order = {c: float(p) for c, p in zip(classes, mean)}
+        return max(order, key=lambda c: (self.counts.get(c, 0), order[c]))
 
     def to_dict(self, classes: Sequence[str], step_s: float, rule: UncertaintyRule | None = None) -> dict[str, Any]:
         mean = self.prob_sum / max(self.frames, 1)
@@ -86,7 +95,8 @@ class TrackStats:
             "dwell_s": round(self.last_t - self.first_t + step_s, 3),
             "frames": self.frames,
             "uncertain_frames": self.uncertain_frames,
-            "dominant_emotion": classes[int(np.argmax(mean))],
+            "dominant_emotion": self.dominant(classes, mean),
+            "emotion_frames": {c: self.counts[c] for c in classes if c in self.counts},
             "uncertain": is_uncertain(dict(zip(classes, mean)), rule),
             "mean_probabilities": {c: round(float(p), DIGITS) for c, p in zip(classes, mean)},
         }
@@ -120,7 +130,8 @@ class ResultWriter:
             stats = self.tracks.get(f["track_id"])
             if stats is None:
                 stats = self.tracks[f["track_id"]] = TrackStats(f["track_id"], entry["t"], frame)
-            stats.add(entry["t"], frame, np.array([f["probabilities"][c] for c in self.classes]), f["uncertain"])
+            stats.add(entry["t"], frame, np.array([f["probabilities"][c] for c in self.classes]), f["uncertain"],
+                      f["emotion"])
         self.entries += 1
         return entry
 

@@ -80,9 +80,10 @@ def _publish(files: dict[str, Path], out: Path) -> dict[str, Path]:
 
 
 def _dominant(tracks: list[dict[str, Any]]) -> str | None:
-    """The emotion with the most track-frames behind it (None without faces)."""
+    """The most frequent per-frame emotion over all tracks, uncertain frames apart (the tracks' own
+    definition); results written before ``emotion_frames`` fall back to each track's dominant emotion."""
     totals: dict[str, float] = {}
     for t in tracks:
-        for emotion, p in t["mean_probabilities"].items():
-            totals[emotion] = totals.get(emotion, 0.0) + p * t["frames"]
+        for emotion, n in (t.get("emotion_frames") or {t["dominant_emotion"]: t["frames"]}).items():
+            totals[emotion] = totals.get(emotion, 0) + n
     return max(totals, key=totals.get) if totals else None

@@ -65,7 +65,9 @@ def test_one_track_with_its_summary(one_result):
     assert track["dwell_s"] == pytest.approx(29 / 30, abs=2e-3)
     assert track["frames"] == 29
     assert sum(track["mean_probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
-    assert track["dominant_emotion"] == max(track["mean_probabilities"], key=track["mean_probabilities"].get)
+    shown = [f["emotion"] for e in doc["timeline"] for f in e["faces"] if not f["uncertain"]]
+    assert track["emotion_frames"] == {c: shown.count(c) for c in set(shown)}
+    assert track["dominant_emotion"] == max(track["emotion_frames"], key=track["emotion_frames"].get)
     assert doc["video"]["width"] == 640 and doc["video"]["frames_analysed"] == 45
     assert result.tracks == doc["tracks"]
 
@@ -326,3 +328,23 @@ def test_the_engine_knows_no_web_and_no_database():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_dominant_emotion_is_the_most_frequent_certain_frame_emotion(tmp_path):
+    """Mostly sad frames whose mean probability favours neutral: the track is sad, as its timeline;
+    uncertain frames do not vote."""
+    classes = ["sad", "neutral", "happy"]
+    writer = ResultWriter(tmp_path, classes)
+
+    def face(emotion, probs, uncertain=False):
+        from types import SimpleNamespace
+        return SimpleNamespace(track_id=1, box=[0, 0, 10, 10], emotion=emotion, confidence=max(probs),
+                               uncertain=uncertain, probabilities=dict(zip(classes, probs)))
+    frames = [face("sad", [0.45, 0.40, 0.15])] * 3 + [face("neutral", [0.0, 1.0, 0.0])] * 2
+    frames += [face("happy", [0.3, 0.3, 0.4], uncertain=True)] * 4
+    for i, f in enumerate(frames):
+        writer.add(i / 10, i, [f])
+    track = writer.track_summaries(0.1)[0]
+    assert max(track["mean_probabilities"], key=track["mean_probabilities"].get) == "neutral"
+    assert track["dominant_emotion"] == "sad" and track["emotion_frames"] == {"sad": 3, "neutral": 2}
+    writer.abort()

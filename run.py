@@ -70,7 +70,9 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
     from portal.gradio_app.settings import settings_from_env
     api = build_api(config, app_settings=realtime_settings or settings_from_env(),
                     museum_settings=museum_settings, prefix=API_PATH,
-                    jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"))
+                    jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"),
+                    visit_guesses=flask_app.extensions.get("visit_guesses"),
+                    limiter=flask_app.extensions.get("login_attempts"))  # one counter per account
     app.mount(API_PATH, api)
     log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
 

@@ -8,6 +8,8 @@ from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .museum.visits import hide_code
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -32,7 +34,7 @@ def render_error(code: int, message: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        log.warning("CSRF check failed: %s %s (%s)", request.method, request.path, exc.description)
+        log.warning("CSRF check failed: %s %s (%s)", request.method, hide_code(request.path), exc.description)
         return render_error(400, "This form has expired or did not come from this site. "
                                  "Please go back, reload the page and try again.")
 
@@ -43,7 +45,7 @@ def register(app) -> None:
         from flask_login import AnonymousUserMixin
         if g.get("_login_user") is None:
             g._login_user = AnonymousUserMixin()
-        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        log.error("database unavailable on %s %s: %s", request.method, hide_code(request.path), exc)
         return render_error(503)
 
     @app.errorhandler(HTTPException)
@@ -56,5 +58,5 @@ def register(app) -> None:
     def _unexpected(exc):
         if isinstance(exc, HTTPException):
             return _http(exc)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, hide_code(request.path))
         return render_error(InternalServerError.code)

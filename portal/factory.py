@@ -26,6 +26,7 @@ from .records import storage
 from .config import Config, validate
 from .frame_gate import FrameGate
 from .headers import security_headers
+from .museum.visits import hide_code
 from .users import login_manager
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
                    tokens, kiosk, kiosk_connect):
         app.register_blueprint(module.bp)
+    from . import visit_pages  # the visitor's phone page of an opted-in visit (issue 21)
+    from .museum.guesses import Guesses
+    app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
+    app.register_blueprint(visit_pages.bp)
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
     csrf.exempt(kiosk.bp)  # checked by the kiosk itself, after the login (401 first)
@@ -132,7 +137,7 @@ def _register_hooks(app: Flask) -> None:
         # PostgreSQL cannot store or even compare text with NUL characters; no form needs them
         values = [*request.args.values(), *request.form.values()]
         if any("\x00" in value for value in values):
-            log.warning("refused a request with a NUL character: %s %s", request.method, request.path)
+            log.warning("refused a request with a NUL character: %s %s", request.method, hide_code(request.path))
             return errors.render_error(400, "The text you sent contains a NUL character "
                                             "(\\0), which is not allowed. Remove it and try again.")
 
@@ -149,6 +154,6 @@ def _register_hooks(app: Flask) -> None:
         ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         user = current_user.id if current_user and current_user.is_authenticated else "-"
         level = logging.DEBUG if request.path.startswith("/static/") else logging.INFO
-        log.log(level, "%s %s %d %.1fms user=%s", request.method, request.path,
+        log.log(level, "%s %s %d %.1fms user=%s", request.method, hide_code(request.path),
                 response.status_code, ms, user)
         return response

@@ -33,6 +33,8 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .museum.visits import hide_code
+
 log = logging.getLogger(__name__)
 
 
@@ -92,7 +94,7 @@ def init_app(app: Flask, config) -> Limiter:
         from .errors import render_error
         current = limiter.current_limit
         wait = max(0.0, current.reset_at - time.time()) if current else 60.0
-        log.warning("rate limit reached on %s %s (%s)", request.method, request.path, exc.description)
+        log.warning("rate limit reached on %s %s (%s)", request.method, hide_code(request.path), exc.description)
         body, code = render_error(429, wait_message(wait))
         return body, code, {"Retry-After": str(math.ceil(wait))}
     return limiter

@@ -58,11 +58,12 @@ def _docs(api: FastAPI, prefix: str) -> None:
 def build_api(config: Config, *, app_settings: AppSettings | None = None,
               museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
               jobs_service: JobService | None = None, frame_gate: FrameGate | None = None,
-              prefix: str = PREFIX) -> FastAPI:
+              prefix: str = PREFIX, visit_guesses=None) -> FastAPI:
     """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters);
     ``jobs_service``: the web app's job service (videos, batches; without it those routes answer 503);
     ``frame_gate``: recording frames' size limit and analysis slots, shared with the kiosk
-    (default: a gate of its own, from ``config``)."""
+    (default: a gate of its own, from ``config``); ``visit_guesses``: wrong visit codes per address,
+    shared with the portal's visit pages (default: counters of its own)."""
     app_settings = app_settings or AppSettings()
     museum_settings = (museum_settings or MuseumSettings()).with_secret(config.secret_key)
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
@@ -83,7 +84,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
                                museum_settings.session_idle_s),
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
         jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config),
-        visit_guesses=visits.Guesses(config))
+        visit_guesses=visit_guesses or visits.Guesses(config))
     errors.register(api)
     for module in (auth, analyses, museum, members, sessions, videos, batches, jobs, visits):
         api.include_router(module.router)

@@ -8,6 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from portal.museum.visits import hide_code
+
 log = logging.getLogger(__name__)
 
 
@@ -25,5 +27,5 @@ def register(api: FastAPI) -> None:
 
     @api.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
-        log.exception("API error on %s %s", request.method, request.url.path)
+        log.exception("API error on %s %s", request.method, hide_code(request.url.path))
         return JSONResponse({"detail": "internal server error"}, status_code=500)

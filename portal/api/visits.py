@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
-import time
-
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 import db
 from db.models import utcnow
 from portal.museum import visits
+from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
 from portal.ratelimit import forwarded_client, proxy_networks
 
 from .auth import current_user
@@ -55,25 +53,6 @@ class Suggestion(BaseModel):
 class Suggestions(BaseModel):
     visited: list[int]
     suggestions: list[Suggestion]
-
-
-class Guesses:
-    """Wrong visit codes per client address, in the rate-limit storage (Redis when set)."""
-
-    def __init__(self, config):
-        from limits import parse, storage, strategies
-        self._window = strategies.MovingWindowRateLimiter(
-            storage.storage_from_string(config.redis_url or "memory://"))
-        self._limit, self._prefix = parse(config.visit_guess_limit), f"{config.ratelimit_prefix}:visit-code"
-
-    def retry_after(self, address: str) -> int:
-        if self._window.test(self._limit, self._prefix, address):
-            return 0
-        reset_at, _ = self._window.get_window_stats(self._limit, self._prefix, address)
-        return math.ceil(max(reset_at - time.time(), 1.0))
-
-    def wrong(self, address: str) -> None:
-        self._window.hit(self._limit, self._prefix, address)
 
 
 def _address(request: Request, ctx: ApiContext) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import logging
+import re
 import secrets
 
 from db import visits as visit_rows
@@ -31,8 +32,11 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O,
 LENGTH, GROUP = 12, 4  # 60 bits
 READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 UTC = _dt.timezone.utc
-__all__ = ["NotFound", "new_code", "normalise", "code_hash", "day_end", "start", "find",
-           "join", "what_next", "end"]
+CODE_IN_PATH = re.compile(r"^((?:/api/v1)?/visits?/)[^/]+")
+KEPT = ("What is kept: your reaction numbers at each exhibit, linked to this code until the end of "
+        "the day. No image. No face matching between kiosks: the code links the visit, never the face.")
+__all__ = ["NotFound", "KEPT", "new_code", "normalise", "code_hash", "day_end", "start", "find",
+           "join", "what_next", "overview", "recordings", "end", "hide_code"]
 
 
 def new_code() -> str:
@@ -45,6 +49,12 @@ def normalise(code: str) -> str | None:
     cannot be a code at all."""
     text = "".join(str(code or "").split()).replace("-", "").upper().translate(READS_AS)
     return text if len(text) == LENGTH and all(c in ALPHABET for c in text) else None
+
+
+def hide_code(path: str) -> str:
+    """A request path fit for a log line: the code of ``/visit/<code>...`` (the phone page) and
+    ``/api/v1/visits/<code>...`` replaced by ``<code>``."""
+    return CODE_IN_PATH.sub(r"\1<code>", path or "")
 
 
 def code_hash(code: str) -> str | None:
@@ -104,6 +114,22 @@ def what_next(visit, min_visitors: int) -> dict:
                 or p.exhibit_id in {r.exhibit_id for r in readings}]
     chosen = suggest.suggest(profiles, readings, min_visitors=min_visitors)
     return {"visited": visited, "suggestions": [s for s in chosen if s["exhibit_id"] not in by_exhibit]}
+
+
+def overview(visit, min_visitors: int) -> dict:
+    """What the visitor's pages show: the visited exhibits (names), the suggestions, the expiry."""
+    answer = what_next(visit, min_visitors)
+    names = {x.id: x for x in visit_rows.organisation_exhibits(visit.organisation_id)}
+    visited = [{"exhibit_id": i, "name": names[i].name, "location": names[i].location or ""}
+               for i in answer["visited"] if i in names]
+    return {"visited": visited, "suggestions": answer["suggestions"], "expires_at": visit.expires_at}
+
+
+def recordings(visit) -> list[tuple[int, int]]:
+    """``(user id, session id)`` of the visit's recording sessions (a kiosk may still be
+    recording into one: it must forget it before the visit is deleted)."""
+    ids = visit_rows.visit_sessions(visit)
+    return [(s.user_id, s.id) for s in RecordingSession.select().where(RecordingSession.id.in_(ids))] if ids else []
 
 
 def end(visit) -> None:

@@ -74,15 +74,16 @@ def login():
     status = 200
     if form.validate_on_submit():
         row = db.get_user_by_login(form.login.data)
-        if row is not None and verify_password(row.password_hash, form.password.data):
+        ok, wait = _checked(row, form.login.data, form.password.data)
+        if wait:
+            return _too_many(wait)
+        if ok:
             db.update_user(row.id, last_login_at=db.models.utcnow())
             login_user(PortalUser(row), remember=form.remember.data)
             log.info("login ok user_id=%d ip=%s remember=%s", row.id, client_ip(), form.remember.data)
             flash(f"Logged in as {row.username}.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.menu"))
-        if row is None:
-            _burn_time(form.password.data)
-        g.auth_failed = True  # counted by the login rate limits
+        g.auth_failed = True  # counted by LoginAttempts (portal.ratelimit)
         log.warning("login failed: login=%.40s ip=%s known_user=%s", form.login.data,
                     client_ip(), row is not None)
         form.form_errors.append("Wrong username/e-mail or password.")
@@ -90,6 +91,27 @@ def login():
     elif form.errors:
         status = 400
     return render_template("login.html", form=form), status
+
+
+def _checked(row, login: str, password: str) -> tuple[bool, int]:
+    """``(ok, wait)`` from the login limits shared with the API (one counter per account)."""
+    attempts = current_app.extensions["login_attempts"]
+    account = attempts.account(login, row.id if row is not None else None)
+
+    def verify() -> bool:
+        if row is None:
+            _burn_time(password)
+            return False
+        return verify_password(row.password_hash, password)
+    return attempts.attempt(client_ip(), account, verify)
+
+
+def _too_many(wait: int):
+    from .errors import render_error
+    from .ratelimit import wait_message
+    log.warning("login refused: too many failed attempts ip=%s", client_ip())
+    body, code = render_error(429, wait_message(wait))
+    return body, code, {"Retry-After": str(wait)}
 
 
 def _burn_time(password: str) -> None:

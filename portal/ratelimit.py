@@ -10,7 +10,8 @@ locked out by someone else guessing its password:
 * per client IP for any name (``LOGIN_IP_LIMIT``: 100 per hour) - one address
   trying many accounts.
 
-Only *failed* attempts count (the view sets ``g.auth_failed``).  Registration
+Only *failed* attempts count, one counter per account for the login form and the API's
+``POST /token`` (:class:`LoginAttempts`, checked and counted atomically).  Registration
 counts every attempt per IP (``REGISTER_LIMIT``); the password re-checks on
 ``/account/password``, ``/account/delete`` and ``/account/tokens`` count wrong passwords per user
 (``PASSWORD_CHECK_LIMIT``).  The counters live in Redis when ``REDIS_URL`` is
@@ -26,7 +27,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import threading
 import time
+import zlib
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
@@ -46,10 +49,6 @@ def _cfg():
     return current_app.config["PORTAL"]
 
 
-def _login_name() -> str:
-    return (request.form.get("login") or "").strip().lower()[:254]
-
-
 def _auth_failed(response) -> bool:
     return bool(g.get("auth_failed"))
 
@@ -61,12 +60,7 @@ def _user_key() -> str:
 
 def _apply_limits(app: Flask, limiter: Limiter) -> None:
     """Wrap the views that check a password (POST only)."""
-    views = app.view_functions
-    for value, key in ((lambda: _cfg().login_limit, lambda: f"ip-user:{client_ip()}:{_login_name()}"),
-                       (lambda: _cfg().login_user_limit, lambda: f"user:{_login_name()}"),
-                       (lambda: _cfg().login_ip_limit, lambda: f"ip:{client_ip()}")):
-        views["auth.login"] = limiter.limit(value, key_func=key, methods=["POST"],
-                                            deduct_when=_auth_failed)(views["auth.login"])
+    views = app.view_functions  # login failures: LoginAttempts (one counter per account, atomic)
     views["auth.register"] = limiter.limit(lambda: _cfg().register_limit, methods=["POST"],
                                            key_func=lambda: f"register:{client_ip()}")(views["auth.register"])
     recheck = limiter.shared_limit(lambda: _cfg().password_check_limit, scope="password-check",
@@ -88,6 +82,7 @@ def init_app(app: Flask, config) -> Limiter:
                       key_prefix=config.ratelimit_prefix, headers_enabled=True)
     _apply_limits(app, limiter)
     app.extensions["portal_limiter"] = limiter
+    app.extensions["login_attempts"] = LoginAttempts(config)  # shared with the API's POST /token
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc):
@@ -145,11 +140,17 @@ class TrustedProxyFix:
 
 
 class LoginAttempts:
-    """Failed password logins outside Flask (the API's ``POST /token``), limited by the same
-    settings as the login form (per IP + name, per name, per IP) in the same storage
-    (Redis when ``REDIS_URL`` is set, so every process shares the counts)."""
+    """Failed password logins, one set of counters for the login form and the API's
+    ``POST /token`` (issue 18): per IP + account (``LOGIN_LIMIT``), per account (``LOGIN_USER_LIMIT``)
+    and per IP (``LOGIN_IP_LIMIT``), in Redis when ``REDIS_URL`` is set (every process shares them),
+    in memory otherwise.  An existing account is counted by its id, so its name and its e-mail
+    share one counter.  :meth:`attempt` checks, verifies and counts under a lock per account (a
+    Redis lock with ``REDIS_URL``), so parallel bursts cannot all pass the check before any of
+    them is counted."""
 
-    def __init__(self, config, scope: str = "api-login"):
+    STRIPES = 64
+
+    def __init__(self, config, scope: str = "login", lock_wait_s: float = 10.0):
         from limits import parse, storage, strategies
 
         self._window = strategies.MovingWindowRateLimiter(
@@ -157,20 +158,55 @@ class LoginAttempts:
         self._limits = [(parse(config.login_limit), "ip-user"), (parse(config.login_user_limit), "user"),
                         (parse(config.login_ip_limit), "ip")]
         self._prefix = f"{config.ratelimit_prefix}:{scope}"
+        self._redis_url, self._redis, self.lock_wait_s = config.redis_url, None, lock_wait_s
+        self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
 
-    def _keys(self, ip: str, name: str):
-        ids = {"ip-user": f"{ip}:{name}", "user": name, "ip": ip}
+    @staticmethod
+    def account(login: str, user_id: int | None) -> str:
+        """The counter's name: the account's id, or the typed name for an unknown one."""
+        return f"id:{user_id}" if user_id is not None else "name:" + (login or "").strip().lower()[:254]
+
+    def _keys(self, ip: str, account: str):
+        ids = {"ip-user": f"{ip}:{account}", "user": account, "ip": ip}
         return [(limit, self._prefix, kind, ids[kind]) for limit, kind in self._limits]
 
-    def retry_after(self, ip: str, name: str) -> int:
+    def retry_after(self, ip: str, account: str) -> int:
         """Seconds to wait before the next attempt (0: allowed now)."""
         wait = 0.0
-        for limit, *ids in self._keys(ip, name):
+        for limit, *ids in self._keys(ip, account):
             if not self._window.test(limit, *ids):
                 reset_at, _ = self._window.get_window_stats(limit, *ids)
                 wait = max(wait, reset_at - time.time(), 1.0)
         return math.ceil(wait)
 
-    def failed(self, ip: str, name: str) -> None:
-        for limit, *ids in self._keys(ip, name):
+    def failed(self, ip: str, account: str) -> None:
+        for limit, *ids in self._keys(ip, account):
             self._window.hit(limit, *ids)
+
+    def attempt(self, ip: str, account: str, verify) -> tuple[bool, int]:
+        """``(ok, wait)``: ``verify()`` (the password check) runs only when no limit is reached
+        (else ``(False, seconds to wait)``); a failure is counted before the lock is released."""
+        lock = self._lock(account)
+        acquired = lock.acquire() if self._redis_url else lock.acquire(timeout=self.lock_wait_s)
+        if not acquired:
+            log.warning("login attempts queued too long for one account; refused")
+            return False, 1
+        try:
+            wait = self.retry_after(ip, account)
+            if wait:
+                return False, wait
+            ok = bool(verify())
+            if not ok:
+                self.failed(ip, account)
+            return ok, 0
+        finally:
+            lock.release()
+
+    def _lock(self, account: str):
+        if not self._redis_url:
+            return self._stripes[zlib.crc32(account.encode()) % self.STRIPES]
+        if self._redis is None:
+            import redis
+            self._redis = redis.Redis.from_url(self._redis_url, socket_timeout=5)
+        return self._redis.lock(f"{self._prefix}:lock:{account}", timeout=30,
+                                blocking_timeout=self.lock_wait_s)

@@ -76,16 +76,15 @@ def issue_token(request: Request, form: OAuth2PasswordRequestForm = Depends(),
     peer = request.client.host if request.client else "unknown"
     address = forwarded_client(peer, request.headers.get("x-forwarded-for"), ctx.config.proxy_count,
                                proxy_networks(ctx.config.trusted_proxies))  # behind nginx: the client
-    keys = (address, form.username.strip().lower()[:254])
-    wait = ctx.limiter.retry_after(*keys)
-    if wait:
-        raise HTTPException(429, f"too many failed logins; try again in {wait} s",
-                            headers={"Retry-After": str(wait)})
     with db.connection():
         user = db.get_user_by_login(form.username)
-        valid = verify_password(user.password_hash if user else ctx.dummy_hash, form.password)
-        if user is None or not valid:
-            ctx.limiter.failed(*keys)
+        account = ctx.limiter.account(form.username, user.id if user else None)
+        valid, wait = ctx.limiter.attempt(address, account, lambda: verify_password(
+            user.password_hash if user else ctx.dummy_hash, form.password) and user is not None)
+        if wait:
+            raise HTTPException(429, f"too many failed logins; try again in {wait} s",
+                                headers={"Retry-After": str(wait)})
+        if not valid:
             log.info("API token refused: wrong username or password")
             raise HTTPException(401, "wrong username or password", headers=CHALLENGE)
         token, _ = tokens.create_token(user.id, kind="login", name="POST /api/v1/token",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
@@ -68,7 +68,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
     museum_settings = (museum_settings or MuseumSettings()).with_secret(config.secret_key)
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
-                  servers=[{"url": prefix}],
+                  servers=[{"url": prefix}], dependencies=[Depends(errors.refuse_nul)],
                   description="Photos, exhibits and visitor analytics; videos and photo batches "
                               "analysed as background jobs. Authenticate with "
                               "`Authorization: Bearer <token>` (POST /token or a personal "

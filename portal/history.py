@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 import db
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
+from .accounts.service import delete_computation
 from .records import storage
 from .confirm import confirm_page, confirmed
 from .records.documents import content_disposition, download_name, json_bytes
@@ -123,13 +124,8 @@ def delete(comp_id: int):
         return confirm_page(f"“{comp.title or 'this result'}”", "The result, its images and its downloads "
                             "will be deleted.", url_for("history.detail", comp_id=comp.id),
                             keep={"page": page} if page else None)
-    paths = db.delete_computation(current_user.id, comp_id)
-    if paths is None:
+    if delete_computation(_config().data_dir, current_user.id, comp_id) is None:
         abort(404)
-    removed = storage.remove_files(_config().data_dir, paths)
-    removed += storage.remove_downloads(_config().data_dir, [comp_id])
-    log.info("computation deleted user_id=%d computation_id=%d files_removed=%d",
-             current_user.id, comp_id, removed)
     flash("The computation, its images and its downloads have been deleted.", "info")
     page = request.form.get("page", type=int)
     return redirect(url_for("history.index", page=page) if page and page > 1

@@ -77,7 +77,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
                               "what your role allows; anything else answers 403 naming the scope "
                               "it needs.")
     api.state.ctx = ApiContext(
-        config=config, app=AppContext(data_dir=config.data_dir, settings=app_settings),
+        config=config, app=AppContext(data_dir=config.data_dir, settings=app_settings, downloads=False),
         museum=museum_settings,
         limiter=limiter or LoginAttempts(config),
         streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,

@@ -15,7 +15,8 @@ from db import museum_api
 from db.observations import attach_computation
 from portal.records import storage
 from portal.records.pdf import build_pdf
-from portal.gradio_app.events import AppError, run_upload
+from portal.accounts.service import delete_computation
+from portal.gradio_app.events import AppError, UploadQuotaError, run_upload
 from portal.records.documents import content_disposition, download_name, json_document
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
@@ -32,6 +33,8 @@ NOT_FOUND = "analysis not found"
 def status_for(exc: AppError) -> int:
     """The HTTP status of an engine error the user can fix."""
     cause = exc.__cause__
+    if isinstance(exc, UploadQuotaError):
+        return 429
     if isinstance(cause, ImageTooLargeError):
         return 413
     if isinstance(cause, ImageError):
@@ -69,7 +72,8 @@ def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **field
     try:
         return run_upload(ctx.app, user.id, path, **fields).computation
     except AppError as exc:
-        raise HTTPException(status_for(exc), str(exc)) from exc
+        status = status_for(exc)
+        raise HTTPException(status, str(exc), headers={"Retry-After": "60"} if status == 429 else None) from exc
     finally:
         path.unlink(missing_ok=True)
 
@@ -119,11 +123,9 @@ def show(analysis_id: Id, user: db.User = Depends(current_user)):
 def delete(analysis_id: Id, user: db.User = Depends(current_user),
            ctx: ApiContext = Depends(get_ctx)):
     with db.connection():
-        paths = db.delete_computation(user.id, analysis_id)
-    if paths is None:
+        removed = delete_computation(ctx.config.data_dir, user.id, analysis_id)
+    if removed is None:
         raise HTTPException(404, NOT_FOUND)
-    storage.remove_files(ctx.config.data_dir, paths)
-    log.info("computation deleted via API user_id=%d computation_id=%d", user.id, analysis_id)
     return Response(status_code=204)
 
 

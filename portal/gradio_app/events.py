@@ -48,6 +48,10 @@ class AppError(Exception):
     """Something the user can fix; the message is shown to them as is."""
 
 
+class UploadQuotaError(AppError):
+    """The account has analysed ``UPLOADS_PER_MINUTE`` photos in the last minute (API: 429)."""
+
+
 class DownloadsFailed(AppError):
     """The computation was saved but its PDF/JSON could not be written."""
 
@@ -64,6 +68,7 @@ class AppContext:
     data_dir: Path
     settings: AppSettings = field(default_factory=AppSettings)
     upload_dir: Path | None = None  # Gradio's upload cache: the only place an input file may be
+    downloads: bool = True  # write the PDF/JSON downloads (the API builds them when asked instead)
     streams: StreamShare = field(init=False)
     uploads: UploadShare = field(init=False)
 
@@ -114,8 +119,8 @@ class Outcome:
     annotated: np.ndarray  # RGB
     rows: list[list]  # per-face table
     summary: str  # markdown
-    pdf_path: Path
-    json_path: Path
+    pdf_path: Path | None  # None: not written (AppContext.downloads off)
+    json_path: Path | None
     image_path: Path | None = None  # the annotated JPEG beside the downloads, named after the id
 
 
@@ -220,6 +225,8 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
     log.info("%s computation user_id=%d computation_id=%d faces=%d dominant=%s total_ms=%.1f",
              kind, user_id, comp_dict["id"], comp_dict["faces_found"], comp_dict["dominant_emotion"],
              float(result["timing_ms"].get("total", 0.0)))
+    if not ctx.downloads:
+        return Outcome(comp_dict, annotated, face_rows(result), summary_markdown(comp_dict), None, None)
     try:
         pdf_path, json_path = write_downloads(ctx.download_dir, comp_dict, data_dir / annotated_rel,
                                               username, ctx.settings.download_max_age_s)
@@ -253,7 +260,7 @@ def _analyse_upload(ctx: AppContext, user_id: int, path: Path, title: str, exhib
         raise AppError("Please give the photo a title (it names the result in your History).")
     _texts(title, exhibit, notes)  # refused before any work
     if not ctx.uploads.admit(user_id):
-        raise AppError(f"You have analysed {ctx.settings.uploads_per_minute} photos in the last "
+        raise UploadQuotaError(f"You have analysed {ctx.settings.uploads_per_minute} photos in the last "
                        "minute, the most one account may; please wait a moment.")
     _regular_file(path, ctx.settings.max_upload_bytes)
     analyzer = ctx.analyzer(live=False)

@@ -100,6 +100,9 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     from .museum.guesses import Guesses
     app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
     app.register_blueprint(visit_pages.bp)
+    from . import kiosk_visits  # the kiosk's Personalise / I have a code / What next (issue 21)
+    app.register_blueprint(kiosk_visits.bp)
+    csrf.exempt(kiosk_visits.bp)  # checked after the kiosk's login, as the kiosk's own routes
     from .videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
     csrf.exempt(kiosk.bp)  # checked by the kiosk itself, after the login (401 first)

@@ -28,7 +28,7 @@ from realtime.io import ImageError, ImageTooLargeError
 from . import kiosk_connect
 from .frame_gate import ServerBusy
 from .errors import render_error
-from .museum import roles
+from .museum import roles, visits
 from .notice import notice_text
 from .recording import TooManyRecordings, frame_faces
 
@@ -85,7 +85,7 @@ def page(exhibit_id: int):
                          current_app.config["MUSEUM"].retention_days)
     return render_template("kiosk.html", exhibit=exhibit, org=org, notice=notice,
                            interval_ms=FRAME_INTERVAL_MS, max_pixels=current_app.extensions["frames"].max_pixels,
-                           available="recorder" in current_app.extensions)
+                           available="recorder" in current_app.extensions, kept=visits.KEPT)
 
 
 def _recording(recorder, exhibit, session_id):

@@ -11,7 +11,8 @@ Scopes:
 * ``read``: GET requests only (dashboards, summaries, one's own analyses);
 * ``full``: everything the user may do (the default; what every token could do before);
 * ``kiosk``: bound to one exhibit: start a recording session there, post its frames, read and
-  stop it, and nothing else (no exhibit, analysis, video or organisation, not even reading).
+  stop it, start a visit code for that exhibit's organisation (issue 21), and nothing else
+  (no exhibit, analysis, video or organisation, not even reading).
 
 A token never grants more than its user's role allows; a scope only takes rights away.
 """
@@ -30,7 +31,8 @@ from ..security import verify_password
 log = logging.getLogger(__name__)
 
 KIOSK_ROUTES = {("POST", "/sessions"), ("GET", "/sessions/{session_id}"),
-                ("POST", "/sessions/{session_id}/frames"), ("POST", "/sessions/{session_id}/stop")}
+                ("POST", "/sessions/{session_id}/frames"), ("POST", "/sessions/{session_id}/stop"),
+                ("POST", "/visits")}  # a visit code for its exhibit's organisation only (issue 21)
 ANY_SCOPE = {("POST", "/token/revoke")}  # a token may always give itself up
 READ_METHODS = ("GET", "HEAD")
 
@@ -123,6 +125,17 @@ def exhibit_refusal(grant: Grant, exhibit_id) -> str | None:
     if grant.scope == "kiosk" and museum_api.as_id(exhibit_id) != grant.exhibit_id:
         return (f"this kiosk token records at exhibit {grant.exhibit_id} only; use a token with "
                 "the 'full' scope for other exhibits")
+    return None
+
+
+def organisation_refusal(grant: Grant, organisation_id) -> str | None:
+    """A kiosk token starts visits for its own exhibit's organisation only."""
+    if grant.scope != "kiosk":
+        return None
+    exhibit = museum_api.get_exhibit(grant.user.id, grant.exhibit_id)
+    if exhibit is None or exhibit.organisation_id != museum_api.as_id(organisation_id):
+        return (f"this kiosk token starts visits only for the organisation of exhibit "
+                f"{grant.exhibit_id}; use a token with the 'full' scope for other organisations")
     return None
 
 

@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict
 
 import db
 from db.models import utcnow
+from portal.accounts import tokens as access
 from portal.museum import visits
 from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
 from portal.ratelimit import forwarded_client, proxy_networks
 
-from .auth import current_user
+from .auth import current_grant
 from .context import ApiContext, get_ctx
 from .museum import refusals
 from .schemas import BodyId
@@ -93,15 +94,19 @@ def _iso(value: _dt.datetime) -> str:
 
 
 @router.post("", status_code=201, response_model=VisitOut, summary="Start an opted-in visit")
-def start(body: VisitIn, request: Request, user: db.User = Depends(current_user),
+def start(body: VisitIn, request: Request, grant: access.Grant = Depends(current_grant),
           ctx: ApiContext = Depends(get_ctx)):
     """A visit code for a visitor of one of your organisations (owner or manager).  It expires at
-    VISIT_ENDS local time (default: the end of the day) and is deleted with its readings."""
+    VISIT_ENDS local time (default: the end of the day) and is deleted with its readings.  A kiosk
+    token starts visits for its own exhibit's organisation only (403 for any other)."""
     now = clock()
     expires = visits.day_end(now, ctx.museum.tz, ctx.config.visit_ends)
     with db.connection(), refusals():
+        problem = access.organisation_refusal(grant, body.organisation_id)
+        if problem:
+            raise HTTPException(403, problem)
         visits.delete_expired(now)
-        code, visit = visits.start(user.id, body.organisation_id, expires)
+        code, visit = visits.start(grant.user.id, body.organisation_id, expires)
     url = str(request.base_url).rstrip("/").rsplit("/api/v1", 1)[0] + f"/visit/{code}"
     return {"code": code, "url": url, "expires_at": _iso(visit.expires_at)}
 

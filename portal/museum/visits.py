@@ -129,7 +129,7 @@ def recordings(visit) -> list[tuple[int, int]]:
     """``(user id, session id)`` of the visit's recording sessions (a kiosk may still be
     recording into one: it must forget it before the visit is deleted)."""
     ids = visit_rows.visit_sessions(visit)
-    return [(s.user_id, s.id) for s in RecordingSession.select().where(RecordingSession.id.in_(ids))] if ids else []
+    return [(s.owner_id, s.id) for s in RecordingSession.select().where(RecordingSession.id.in_(ids))] if ids else []
 
 
 def end(visit) -> None:

@@ -79,6 +79,9 @@
     form.append("session_id", sessionId);
     navigator.sendBeacon(root.dataset.stopUrl, form);
   });
+  // for kiosk-visit.js (issue 21): the running session's id, and switching to a visit's session
+  // ("" starts a fresh session at the next frame)
+  window.kioskSession = { get: () => sessionId, set: (id) => { sessionId = String(id || ""); } };
   setInterval(tick, interval);
   tick();
 })();

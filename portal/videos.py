@@ -31,7 +31,8 @@ from .jobs.uploads import UploadError, store_batch, store_video
 log = logging.getLogger(__name__)
 bp = Blueprint("videos", __name__, url_prefix="/videos")
 
-PRESET_LABELS = {"default": "Standard (people within a few metres)", "close": "Close-up (one or two large faces, fastest)",
+PRESET_LABELS = {"auto": "Automatic (chosen from the faces' sizes in the first seconds)",
+                 "default": "Standard (people within a few metres)", "close": "Close-up (one or two large faces, fastest)",
                  "room": "Room camera (small, distant faces; slower)"}
 
 
@@ -121,7 +122,7 @@ def upload():
         video, job = store_video(
             _service().settings, current_user.id, file.stream, file.filename, title=form.get("title", ""),
             **_exhibit(), notes=form.get("notes", ""), consent=bool(form.get("consent")),
-            sample_fps=_sample_fps(), preset=form.get("preset") or "default")
+            sample_fps=_sample_fps(), preset=form.get("preset") or "auto")
     except UploadError as exc:
         flash(str(exc), "error")
         return redirect(url_for("videos.index"))
@@ -137,7 +138,7 @@ def detail(video_id: int):
     job = jobs.get_job(video.job_id) if video.job_id else None
     doc = load_summary(_file(video.result_path)) if job is not None and job.status == "done" else None
     return render_template("video.html", video=video, job=job, doc=doc, form=PostForm(),
-                           preset_label=PRESET_LABELS.get(video.preset, video.preset))
+                           preset_label=PRESET_LABELS.get(video.preset, video.preset), presets=PRESET_LABELS)
 
 
 @bp.get("/jobs/<int:job_id>.json")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +23,7 @@ from .config import DEFAULT_DETECTOR, PipelineConfig, StreamConfig
 from .draw import DrawStyle, draw_analysis
 from .pipeline import Analyzer, get_analyzer
 from .stream import Stream
+from .video_auto import AUTO, DetectorChoice, choose, explicit
 from .video_io import H264Writer, VideoInfo, VideoLimits, probe, read_frames
 from .video_records import ResultWriter
 
@@ -37,6 +38,8 @@ PRESETS: dict[str, str] = {
 #: Tiled detectors in videos run their tiles in turn (StreamConfig.tile_every), measured in
 #: docs/video.md ("Tiles in turn"): the same faces at a third of the detector calls.
 TILE_EVERY: dict[str, int] = {"default": 3, "room": 2}
+#: What a user may ask for: ``auto`` (the default) measures the first seconds (realtime/video_auto.py).
+PRESET_CHOICES: tuple[str, ...] = (AUTO, *PRESETS)
 NO_BARS = DrawStyle(bars=False, crowded=10**9)  # when the bars would need a side panel (frame size must not change)
 
 
@@ -46,7 +49,7 @@ class VideoCancelled(Exception):
 
 @dataclass(frozen=True)
 class VideoConfig:
-    preset: str = "default"
+    preset: str = AUTO  # auto: chosen per video by measurement (video_auto.choose)
     detector: str | None = None  # overrides the preset
     model_path: str | None = None
     sample_fps: float | None = None  # None: every frame
@@ -57,16 +60,30 @@ class VideoConfig:
     crf: int = 23
     x264_preset: str = "ultrafast"  # 3x faster than veryfast here, files ~3x larger (docs/video.md)
 
-    def pipeline(self) -> PipelineConfig:
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown video preset '{self.preset}'; choose one of: {', '.join(PRESETS)}")
+    def validate(self) -> None:
+        if self.preset not in PRESET_CHOICES:
+            raise ValueError(f"unknown video preset '{self.preset}'; choose one of: {', '.join(PRESET_CHOICES)}")
         if self.sample_fps is not None and not self.sample_fps > 0:
             raise ValueError(f"sample_fps must be a positive number of frames per second, got {self.sample_fps}")
-        return PipelineConfig(detector=self.detector or PRESETS[self.preset], model_path=self.model_path,
+
+    def resolve(self, path: str | Path) -> tuple["VideoConfig", DetectorChoice]:
+        """This config with ``auto`` replaced by the preset the video needs, and why."""
+        self.validate()
+        if self.preset != AUTO or self.detector:
+            preset = "default" if self.preset == AUTO else self.preset  # a detector of one's own: no probe
+            return replace(self, preset=preset), explicit(preset, self.preset, self.detector)
+        choice = choose(path, self.limits)
+        return replace(self, preset=choice.preset), choice
+
+    def pipeline(self) -> PipelineConfig:
+        self.validate()
+        preset = "default" if self.preset == AUTO else self.preset  # resolve() first to measure
+        return PipelineConfig(detector=self.detector or PRESETS[preset], model_path=self.model_path,
                               upright=self.upright)
 
     def stream_config(self) -> StreamConfig:
-        return self.stream or StreamConfig(tile_every=TILE_EVERY.get(self.preset, 1))
+        preset = "default" if self.preset == AUTO else self.preset  # resolve() first to measure
+        return self.stream or StreamConfig(tile_every=TILE_EVERY.get(preset, 1))
 
 
 @dataclass
@@ -78,6 +95,7 @@ class VideoResult:
     timing_s: dict[str, float]
     out_dir: Path
     files: dict[str, Path]
+    choice: DetectorChoice | None = None  # the preset used and why (auto: measured)
 
     @property
     def fps_processed(self) -> float:
@@ -122,7 +140,7 @@ class _Annotator:
 
 
 def _tail(info: VideoInfo, writer: ResultWriter, analyzer: Analyzer, *, frames: int, config: VideoConfig,
-          timing: dict[str, float]) -> dict[str, Any]:
+          timing: dict[str, float], choice: DetectorChoice) -> dict[str, Any]:
     return {
         "video": {"width": info.width, "height": info.height, "fps": round(info.fps, 3),
                   "duration_s": round(max(info.duration_s, frames / info.fps), 3), "frames": frames,
@@ -131,7 +149,8 @@ def _tail(info: VideoInfo, writer: ResultWriter, analyzer: Analyzer, *, frames: 
         "tracks": writer.track_summaries(_step(info, config)),
         "model": {"name": analyzer.classifier.name, "version": analyzer.classifier.version},
         "uncertainty": {"rule": analyzer.uncertainty.rule, "threshold": analyzer.uncertainty.threshold},
-        "detector": analyzer.spec.name, "classes": list(analyzer.classifier.classes),
+        "detector": analyzer.spec.name, "detector_choice": choice.to_dict(),
+        "classes": list(analyzer.classifier.classes),
         "timing_s": {k: round(v, 3) for k, v in timing.items()},
     }
 
@@ -149,8 +168,10 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
 
     Raises VideoError for bad input (checked before anything is written), VideoCancelled."""
     config = config or VideoConfig()
-    pipeline_config = config.pipeline()  # validates the preset and sample_fps
+    config.validate()
     info = probe(path, config.limits)
+    config, choice = config.resolve(path)  # auto: probes the first seconds
+    pipeline_config = config.pipeline()
     analyzer = analyzer or get_analyzer(pipeline_config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -159,7 +180,8 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
     try:
         frames, timing = _run(path, info, config, analyzer, writer, annotator, progress, should_stop)
         annotator.close()
-        writer.finish(_tail(info, writer, analyzer, frames=frames, config=config, timing=timing))
+        writer.finish(_tail(info, writer, analyzer, frames=frames, config=config, timing=timing,
+                            choice=choice))
     except BaseException:
         with contextlib.suppress(Exception):  # the original error is the one to report
             annotator.close()
@@ -171,7 +193,8 @@ def analyse_video(path: str | Path, out_dir: str | Path, config: VideoConfig | N
         files["video"] = out / "annotated.mp4"
     log.info("video %s: %d frames (%d analysed), %d tracks, %.1f frames/s", Path(path).name, frames,
              writer.entries, len(writer.tracks), frames / max(timing["total"], 1e-9))
-    return VideoResult(info, frames, writer.entries, writer.track_summaries(_step(info, config)), timing, out, files)
+    return VideoResult(info, frames, writer.entries, writer.track_summaries(_step(info, config)), timing, out, files,
+                       choice)
 
 
 def _run(path, info: VideoInfo, config: VideoConfig, analyzer: Analyzer, writer: ResultWriter,

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from .video import PRESETS, VideoCancelled, VideoConfig, analyse_video
+from .video import PRESET_CHOICES, PRESETS, VideoCancelled, VideoConfig, analyse_video
 from .video_io import VideoError, VideoLimits
 
 log = logging.getLogger(__name__)
@@ -15,8 +15,9 @@ def add_video_parser(sub: "argparse._SubParsersAction") -> None:
     v = sub.add_parser("video", help="analyse a video: result.json, timeline.csv, annotated.mp4")
     v.add_argument("video", metavar="VIDEO")
     v.add_argument("--out", required=True, help="output directory")
-    v.add_argument("--preset", choices=list(PRESETS), default="default",
-                   help="detector for the footage: " + ", ".join(f"{k}={d}" for k, d in PRESETS.items()))
+    v.add_argument("--preset", choices=list(PRESET_CHOICES), default="auto",
+                   help="detector for the footage: auto (measured on the first seconds), "
+                        + ", ".join(f"{k}={d}" for k, d in PRESETS.items()))
     v.add_argument("--detector", default=None, help="detector name (overrides --preset), e.g. full@0.6")
     v.add_argument("--model", default=None)
     v.add_argument("--sample-fps", type=float, default=None, help="analyse this many frames per second (default: all)")
@@ -40,6 +41,8 @@ def run_video(args: argparse.Namespace) -> int:
     tracks = ", ".join(f"#{t['track_id']} {t['dominant_emotion']} {t['dwell_s']:.1f}s" for t in result.tracks) or "no face"
     print(f"{args.video}: {result.frames} frames ({result.frames_analysed} analysed) at "
           f"{result.fps_processed:.1f} frames/s; tracks: {tracks}")
+    if result.choice is not None:
+        print(f"  detector: {result.choice.preset} ({result.choice.reason})")
     for kind, path in result.files.items():
         print(f"  {kind}: {path}")
     return 0

@@ -336,7 +336,10 @@ class Video(BaseModel):
     notes: str
     consent: bool
     sample_fps: float | None
-    preset: str
+    preset: str = Field(description="asked for: auto (chosen per video by measurement), default, close or room")
+    detector_choice: dict | None = Field(None, description="once done: the preset used ('preset'), the one asked "
+                                         "for ('requested'), 'reason', and the probe's 'faces', 'frames_probed', "
+                                         "'median_face_px', 'median_face_share'")
     duration_s: float | None
     fps: float | None
     width: int | None

@@ -61,7 +61,8 @@ def upload(video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI
            exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
            notes: str = Form("", max_length=4000), consent: bool = Form(False),
            sample_fps: float | None = Form(None, gt=0, le=240, description="empty: every frame"),
-           preset: Literal["default", "close", "room"] = Form("default"),
+           preset: Literal["auto", "default", "close", "room"] = Form(
+               "auto", description="auto: the detector is chosen from the faces' sizes in the first seconds"),
            user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
     """Store the video and queue its analysis; poll ``GET /jobs/{job_id}``.  Refused at once
     (nothing stored): not a video (415), over VIDEO_MAX_MB / VIDEO_MAX_SECONDS (413)."""
@@ -153,7 +154,8 @@ def show(video_id: Id, user: db.User = Depends(current_user), service: JobServic
     fields = ("id", "job_id", "title", "filename", "exhibit_id", "notes", "consent", "sample_fps", "preset",
               "duration_s", "fps", "width", "height", "frames", "frames_analysed", "dominant_emotion")
     return {**{k: getattr(video, k) for k in fields}, "status": status,
-            "created_at": created(video), "tracks": doc.get("tracks", []), "timeline": doc.get("timeline", [])}
+            "created_at": created(video), "tracks": doc.get("tracks", []), "timeline": doc.get("timeline", []),
+            "detector_choice": doc.get("detector_choice")}
 
 
 @router.get("/videos/{video_id}/timeline.csv", response_class=FileResponse,

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import db
 from db import jobs, videos
-from realtime.video import PRESETS
+from realtime.video import PRESET_CHOICES
 from realtime.video_io import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError,
                                VideoTooLargeError, probe)
 
@@ -87,14 +87,14 @@ def _create(settings: JobSettings, create, owner_id: int, **fields):
 
 def store_video(settings: JobSettings, owner_id: int, stream: BinaryIO, filename: str, *, title: str = "",
                 exhibit: str = "", exhibit_id: int | None = None, notes: str = "", consent: bool = False,
-                sample_fps: float | None = None, preset: str = "default") -> tuple[videos.Video, "db.jobs.Job"]:
+                sample_fps: float | None = None, preset: str = "auto") -> tuple[videos.Video, "db.jobs.Job"]:
     """Save, check (container, stream, limits) and record the video with its queued job."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in ACCEPTED_SUFFIXES:
         raise UploadError(f"'{filename}' is not a video we accept; send one of: {', '.join(ACCEPTED_SUFFIXES)}",
                           "format")
-    if preset not in PRESETS:
-        raise UploadError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    if preset not in PRESET_CHOICES:
+        raise UploadError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESET_CHOICES)}")
     if sample_fps is not None and not 0 < sample_fps <= 240:
         raise UploadError("frames analysed per second must be between 0 and 240 (empty: every frame)")
     check_queue(settings, owner_id)

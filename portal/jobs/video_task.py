@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def video_config(video: videos.Video, settings: JobSettings) -> VideoConfig:
-    return VideoConfig(preset=video.preset or "default", sample_fps=video.sample_fps, limits=settings.video_limits,
+    return VideoConfig(preset=video.preset or "auto", sample_fps=video.sample_fps, limits=settings.video_limits,
                        model_path=settings.model_path)
 
 

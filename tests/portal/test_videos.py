@@ -77,6 +77,22 @@ def test_upload_progress_result_downloads_and_delete(client, alice, config, clip
     assert client.get(f"/videos/jobs/{video.job_id}.json").status_code == 404
 
 
+def test_the_detector_is_chosen_automatically_and_the_page_says_why(client, alice, clip):
+    """No preset chosen (the form's default): the job measures the faces and the page names the
+    detector used and why (issue 20); the upload form offers Automatic first."""
+    assert '<option value="auto">Automatic' in client.get("/videos").text.split('id="preset"')[1].split("</select>")[0][:200]
+    resp = upload(client, clip, preset="")
+    with db.connection():
+        video = videos.list_videos(alice.id)[0]
+    assert video.preset == "auto"
+    assert wait_done(client, video.job_id)["status"] == "done"
+    page = client.get(resp.headers["Location"]).text
+    choice = page.split('id="detector-choice">')[1].split("</dd>")[0]
+    assert "Standard" in choice and "chosen automatically" in choice and "at least 12%" in choice
+    doc = client.get(f"/videos/{video.id}/result.json").get_json()
+    assert doc["detector_choice"]["requested"] == "auto" and doc["detector_choice"]["preset"] == "default"
+
+
 def test_other_users_get_404(client, alice, config, clip):
     from portal.jobs.settings import JobSettings
     from portal.jobs.uploads import store_video

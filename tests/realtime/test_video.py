@@ -200,6 +200,50 @@ def test_room_preset_finds_small_faces(tmp_path, answer_model):
     assert found >= 3 * 6  # at least three of the four 14-22 px faces in every frame, on average
 
 
+def test_auto_picks_the_room_detector_for_a_room_camera(tmp_path, answer_model):
+    """No preset: the first seconds are probed, the faces are small, the room detector is used
+    and finds at least three of the four 14-22 px faces in the median frame (issue 20)."""
+    import statistics
+
+    synth = room_camera(n_frames=20)
+    path = synth.write(tmp_path / "room.mp4")
+    result = analyse_video(path, tmp_path / "out", VideoConfig(model_path=str(answer_model)))
+    doc = load_result(result.files["json"])
+    choice = doc["detector_choice"]
+    assert choice["requested"] == "auto" and choice["preset"] == "room" == doc["video"]["preset"]
+    assert doc["detector"] == "full-tiled3@0.5"
+    assert choice["median_face_share"] < 0.12 and choice["faces"] >= 3 and "room camera" in choice["reason"]
+    per_frame = [sum(any(iou(box, f["box"]) >= 0.3 for f in e["faces"]) for _, box in synth.truth(e["frame"]))
+                 for e in doc["timeline"]]
+    assert statistics.median(per_frame) >= 3
+
+
+def test_auto_keeps_the_default_detector_for_close_faces(one, answer_model, tmp_path):
+    _, path = one  # an 80 px face in 640x480 (17% of the height)
+    doc = load_result(analyse_video(path, tmp_path, VideoConfig(model_path=str(answer_model))).files["json"])
+    choice = doc["detector_choice"]
+    assert choice["requested"] == "auto" and choice["preset"] == "default" == doc["video"]["preset"]
+    assert choice["median_face_share"] >= 0.12 and "standard detector" in choice["reason"]
+    assert doc["detector"] == "short-tiled3" and sum(bool(e["faces"]) for e in doc["timeline"]) >= 27
+
+
+def test_an_explicit_preset_wins_without_a_probe(tmp_path, answer_model, monkeypatch):
+    import realtime.video_auto as auto
+
+    monkeypatch.setattr(auto, "probe_face_heights", lambda *a: pytest.fail("an explicit preset needs no probe"))
+    synth = room_camera(n_frames=4)
+    path = synth.write(tmp_path / "room.mp4")
+    doc = load_result(analyse_video(path, tmp_path / "out", VideoConfig(preset="default",
+                                                                          model_path=str(answer_model))).files["json"])
+    assert doc["detector_choice"] == {**doc["detector_choice"], "preset": "default", "requested": "default"}
+    assert "explicitly" in doc["detector_choice"]["reason"] and doc["detector"] == "short-tiled3"
+
+
+def test_an_unknown_preset_is_refused(one, tmp_path):
+    with pytest.raises(ValueError, match="auto, default, close, room"):
+        analyse_video(one[1], tmp_path, VideoConfig(preset="gallery"))
+
+
 def test_tiles_in_turn_find_the_same_faces_with_fewer_detector_calls(tmp_path, answer_model):
     """The room preset runs its 9 tiles in turn (every 2nd frame each, and every frame where a
     face they found is tracked): recall within 3% of every tile every frame, far fewer calls."""

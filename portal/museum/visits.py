@@ -32,7 +32,7 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O,
 LENGTH, GROUP = 12, 4  # 60 bits
 READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 UTC = _dt.timezone.utc
-CODE_IN_PATH = re.compile(r"^((?:/api/v1)?/visits?/)[^/]+")
+CODE_IN_PATH = re.compile(r"^((?:/api/v1)?/(?:visits?|invitations)/)[^/]+")  # visit and invitation codes
 KEPT = ("What is kept: your reaction numbers at each exhibit, linked to this code until the end of "
         "the day. No image. No face matching between kiosks: the code links the visit, never the face.")
 __all__ = ["NotFound", "KEPT", "new_code", "normalise", "code_hash", "day_end", "start", "find",
@@ -53,7 +53,7 @@ def normalise(code: str) -> str | None:
 
 def hide_code(path: str) -> str:
     """A request path fit for a log line: the code of ``/visit/<code>...`` (the phone page) and
-    ``/api/v1/visits/<code>...`` replaced by ``<code>``."""
+    ``/api/v1/visits/<code>...``, and of ``(/api/v1)/invitations/<code>...``, replaced by ``<code>``."""
     return CODE_IN_PATH.sub(r"\1<code>", path or "")
 
 

@@ -21,7 +21,7 @@ from .errors import render_error
 from .forms import PostForm
 from .museum import curator, roles
 from .museum_forms import ExhibitForm, InviteForm, OrganisationForm
-from .notice import build_notice
+from .notice import NoticeFacts, build_notice
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum", __name__)
@@ -279,6 +279,6 @@ def notice(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
     org = exhibit.organisation
     pdf = build_notice(exhibit.name, exhibit.location, org.name, org.owner.email,
-                       _settings().retention_days)
+                       facts=NoticeFacts.of_app(current_app))  # what this installation keeps
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="visitor-notice-exhibit-{exhibit.id}.pdf"'})

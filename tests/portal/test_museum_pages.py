@@ -146,9 +146,38 @@ def test_bad_dates_edit_archive_and_notice(client, alice):
     pdf = client.get(f"/exhibits/{exhibit_id}/notice.pdf")
     assert pdf.mimetype == "application/pdf"
     from pypdf import PdfReader
-    text = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
+    pages = PdfReader(io.BytesIO(pdf.data)).pages
+    text = " ".join(pages[0].extract_text().split())
+    assert len(pages) == 1  # one printable sheet
     assert "Emotion recognition in use" in text and "Gioconda" in text
-    assert "alice@example.org" in text and "No camera frame" in text
+    assert "alice@example.org" in text
+    # what this installation keeps (issue 20): staff-attached videos are stored and playable,
+    # kept until deleted (no RETENTION_DAYS); the live camera keeps no frame; visit codes offered
+    assert "Recorded videos" in text and "can be played back" in text
+    assert "Recorded videos are kept until a staff member deletes them" in text
+    assert "keeps no video and no camera frame" in text and "No video. No camera frame." not in text
+    assert "Personalised visit" in text and "until the end of the day" in text
+
+
+def test_the_notice_says_what_the_settings_keep(config):
+    """The notice is generated from the settings: RETENTION_DAYS deletes videos too, VISIT_ENDS is
+    the visit codes' end, and a site without videos or visits does not mention them."""
+    from portal.factory import create_app
+    from portal.museum_settings import MuseumSettings
+    from portal.notice import NoticeFacts, notice_text
+
+    app = create_app(config, MuseumSettings(retention_days=30))
+    with app.app_context():
+        facts = NoticeFacts.of_app(app)
+        text = " ".join(p for _, p in notice_text("Mona Lisa", "Salle 711", "Louvre", "a@b.c", 30))
+    assert facts.retention_days == 30 and facts.videos and facts.visits
+    assert "Recorded videos are deleted after 30 days" in text and "deleted after 30 days." in text
+    bare = dict(notice_text("Mona Lisa", "", "Louvre", "a@b.c",
+                            facts=NoticeFacts(retention_days=None, videos=False, visits=False)))
+    assert "Recorded videos" not in bare and not any("Personalised" in h for h in bare)
+    assert "no camera frame" in bare["What is not stored"] and "Numbers only" in bare["What is stored"]
+    evening = dict(notice_text("X", "", "O", "c", facts=NoticeFacts(visits=True, visit_ends="18:30")))
+    assert "until 18:30 local time" in evening["Personalised visit (only if you ask for one)"]
 
 
 def test_personal_access_tokens_are_shown_once_listed_and_revocable(client, alice, bob):

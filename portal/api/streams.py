@@ -33,12 +33,15 @@ class Entry:
     last_frame: float = field(default_factory=time.monotonic)
     last_t: float | None = None
     frames: int = 0
+    tokens: float = 0.0  # the frame-rate bucket, refilled from last_frame
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SessionStreams:
+    BURST = 3  # frames a session may send closer together than 1/max_fps (network jitter)
+
     def __init__(self, max_sessions: int, max_fps: float, idle_s: float, clock=time.monotonic):
-        self.max_sessions, self.min_interval, self.idle_s = max_sessions, 1.0 / max_fps, idle_s
+        self.max_sessions, self.rate, self.idle_s = max_sessions, max_fps, idle_s
         self.clock = clock
         self._entries: dict[int, Entry] = {}
         self._lock = threading.Lock()
@@ -62,11 +65,11 @@ class SessionStreams:
                                   f"(the limit is {self.max_sessions}); stop one first")
                 stream, base = make()
                 entry = self._entries[session_id] = Entry(user_id, stream, base, last_frame=-1e9)
-            wait = entry.last_frame + self.min_interval - now
-            if wait > 0:
-                raise TooMany(f"too many frames: at most {1.0 / self.min_interval:g} per second "
-                              "per session", retry_after=max(1, int(wait + 0.999)))
-            entry.last_frame = now
+            tokens = min(self.BURST, entry.tokens + (now - entry.last_frame) * self.rate)
+            if tokens < 1:  # a token bucket: max_fps on average, bursts of BURST frames
+                raise TooMany(f"too many frames: at most {self.rate:g} per second per session "
+                              f"(bursts of {self.BURST})", retry_after=max(1, int((1 - tokens) / self.rate + 0.999)))
+            entry.tokens, entry.last_frame = tokens - 1, now
         return entry
 
     def release(self, session_id: int) -> Entry | None:

@@ -40,7 +40,7 @@ TABS = ("live", "upload")
 PRIVACY_NOTE = (
     "**Privacy:** webcam frames are analysed in memory and then discarded. "
     "No frame is stored unless you press **Capture**; a captured frame and its result are "
-    "saved to your History, where you can delete them. **Record** stores only numbers per face "
+    "saved to your History, where you can delete them. **Start recording at exhibit** stores only numbers per face "
     "(time, track, emotion probabilities) for an exhibit's analytics, never a frame.")
 
 CSS = """

@@ -22,8 +22,10 @@ from .events import AppContext, AppError
 
 log = logging.getLogger(__name__)
 
-IDLE = "Not recording. Choose an exhibit and press **Record**: each analysed frame's faces " \
-       "are stored as anonymous numbers (no image)."
+START_LABEL = "Start recording at exhibit"  # the museum recording; the webcam has its own start/stop
+STOP_LABEL = "Stop recording at exhibit"
+IDLE = f"Not recording. Choose an exhibit, press **{START_LABEL}**, then start the webcam: each analysed " \
+       "frame's faces are stored as anonymous numbers (no image)."
 
 
 def make_recorder(ctx: AppContext, flask_app=None) -> Recorder:
@@ -79,8 +81,8 @@ def controls() -> SimpleNamespace:
     with gr.Row(equal_height=True):
         c.exhibit = gr.Dropdown(label="Exhibit", choices=[], value=None, elem_id="record-exhibit",
                                 scale=3, info="Exhibits of your organisations (not archived)")
-        c.start = gr.Button("Record", variant="primary", elem_id="record-start", scale=1)
-        c.stop = gr.Button("Stop", variant="stop", elem_id="record-stop", scale=1)
+        c.start = gr.Button(START_LABEL, variant="primary", elem_id="record-start", scale=1)
+        c.stop = gr.Button(STOP_LABEL, variant="stop", elem_id="record-stop", scale=1)
     c.status = gr.Markdown(IDLE, elem_id="record-status")
     c.timer = gr.Timer(5.0)  # refreshes the counts while recording
     return c
@@ -98,7 +100,7 @@ class RecordHandlers:
     def _status(self, rec) -> str:
         return (f"● **Recording** at **{rec.exhibit_name}** (session #{rec.id}): "
                 f"{rec.frames} frame(s), {rec.faces} face observation(s) so far. "
-                "Press **Stop** to save the summary.")
+                f"Press **{STOP_LABEL}** to save the summary.")
 
     def on_load(self, user_id: int):
         """Dropdown choices (live and upload), and the user's running live recording."""

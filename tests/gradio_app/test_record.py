@@ -104,3 +104,18 @@ def test_upload_attached_to_an_exhibit(handlers, museum, portrait, tmp_path, mon
     with db.connection():
         assert observations.attached_exhibit(2) is None
         assert observations.observation_rows(museum.bobs) == []
+
+
+def test_the_live_page_has_one_clearly_labelled_button_per_action(config, flask_app, settings):
+    """Issue 20: the museum recording's buttons say what they do and no two buttons share a
+    label (it had Record/Stop beside the webcam's own start/stop)."""
+    from portal.gradio_app.blocks import build_blocks
+
+    demo = build_blocks(config, flask_app=flask_app, settings=settings)
+    buttons = {c["props"].get("elem_id"): c["props"].get("value") for c in demo.get_config_file()["components"]
+               if c["type"] in ("button", "downloadbutton") and c["props"].get("visible", True) is not False}
+    assert buttons["record-start"] == "Start recording at exhibit"
+    assert buttons["record-stop"] == "Stop recording at exhibit"
+    labels = [v for v in buttons.values() if v]
+    assert len(labels) == len(set(labels)), labels
+    assert not {"Record", "Stop"} & set(labels)

@@ -38,7 +38,7 @@ def score_shipped_models(data: str, out: Path) -> list[dict]:
 
 
 def _pct(x) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
+    return "—" if x is None or x != x else f"{100 * x:.1f}%"  # None or NaN (no face in that group)
 
 
 def _models_table(rows: list[dict]) -> list[str]:

@@ -110,3 +110,25 @@ def register(client, name: str = "alice") -> None:
     data = {"username": name, "email": f"{name}@example.org", "password": PASSWORD,
             "confirm": PASSWORD, "csrf_token": csrf_token(client, "/register")}
     assert client.post("/register", data=data).status_code == 302
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def launch_with_camera(playwright, y4m: Path):
+    """Headless Chromium whose webcam plays ``y4m`` (permission prompts answered yes)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}"])
+
+
+def register_in_browser(page, url: str, name: str = "alice") -> None:
+    """Fill and send the registration form as a person would; lands on the menu."""
+    page.goto(url + "/register")
+    page.fill("#username", name)
+    page.fill("#email", f"{name}@example.org")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/menu")

@@ -6,17 +6,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 import db
-from app_testlib import PASSWORD, REPO, ServerThread, webcam_frames, write_y4m
+from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
+                         write_y4m)
 from db import museum_api, observations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 log = logging.getLogger(__name__)
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "docs" / "screenshots"
 BUSY_LOAD = 1.5  # load average per core above which slowness is blamed on the machine
 
@@ -52,10 +51,7 @@ def test_kiosk_and_live_record(server, tmp_path):
     y4m = write_y4m(tmp_path / "webcam.y4m", webcam_frames(45), fps=15)
     url = server.url
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}"])
+        browser = launch_with_camera(p, y4m)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.grant_permissions(["camera"], origin=url)
@@ -63,13 +59,7 @@ def test_kiosk_and_live_record(server, tmp_path):
             page.set_default_timeout(60_000)
             blocked = []  # the portal's CSP (no inline script) must not block the kiosk
             page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
-            page.goto(url + "/register")
-            page.fill("#username", "alice")
-            page.fill("#email", "alice@example.org")
-            page.fill("#password", PASSWORD)
-            page.fill("#confirm", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_url("**/menu")
+            register_in_browser(page, url)
             with db.connection():
                 alice = db.get_user_by_username("alice").id
                 org = museum_api.create_organisation(alice, "Louvre")

@@ -5,17 +5,16 @@ docs/screenshots/kiosk-visit-code.png, kiosk-visit-next.png, visit-phone.png."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 import db
-from app_testlib import PASSWORD, REPO, ServerThread, webcam_frames, write_y4m
+from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
+                         write_y4m)
 from db import museum_api
 from db import visits as visit_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "docs" / "screenshots"
 
 if not CHROMIUM.exists():
@@ -33,13 +32,7 @@ def server(config, settings):
 
 
 def _register(page, url: str) -> dict:
-    page.goto(url + "/register")
-    page.fill("#username", "alice")
-    page.fill("#email", "alice@example.org")
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/menu")
+    register_in_browser(page, url)
     with db.connection():
         alice = db.get_user_by_username("alice").id
         org = museum_api.create_organisation(alice, "Louvre")
@@ -57,10 +50,7 @@ def test_personalise_enter_code_what_next_and_end(server, tmp_path):
     y4m = write_y4m(tmp_path / "webcam.y4m", webcam_frames(45), fps=15)
     url = server.url
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}"])
+        browser = launch_with_camera(p, y4m)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.grant_permissions(["camera"], origin=url)

@@ -114,4 +114,24 @@ def section_consensus(load) -> list[str]:
         p = ROOT / "docs" / "results" / name
         if p.is_file():
             s += [p.read_text(), ""]
+    return s + _speed_and_gpu()
+
+
+def _speed_and_gpu() -> list[str]:
+    speed = ROOT / "docs" / "results" / "model_speed.md"
+    s = ["### Cost, and a GPU when lent", ""]
+    if speed.is_file():
+        s += ["Per view, batch 1, one thread (`python -m realtime.research.model_speed onnx/emotion-fer2013.onnx "
+              "onnx/emotion.onnx`; the same network, so the same cost; the goal was a ratio of at most 1.15):", "",
+              speed.read_text().strip(), ""]
+    s += ["Training used bf16 autocast with channels_last on the CPU's AMX units: 2.5x the fp32 throughput for "
+          "`vgg_small` (section 3's table: 591 vs 240 img/s on a quiet machine). The FER+ run trained at 115-245 img/s "
+          "on one thread while the other core ran the rest of the work (resumed once, `--resume ... --set epochs=16`).",
+          "",
+          "No GPU was lent to this work. `make gpu-pack` packs Training + PublicTest and the votes (about 56 MB, to "
+          "travel with the tree) and `bash train/gpu_teacher.sh` trains a wider network (`vgg`, 4.8M parameters) on "
+          "the votes as a teacher, exports it and scores it on both label sets; "
+          "`train/configs/vgg_small_ferplus_kd.yaml` then distils it into the small default model on the CPU. The "
+          "script is tested end to end on the CPU with a tiny budget (`tests/train/test_gpu_teacher.py`); its "
+          "numbers on a GPU are not measured yet.", ""]
     return s

@@ -66,7 +66,8 @@ def shown(code: str) -> str:
 
 def local_time(value: _dt.datetime) -> str:
     tz = current_app.config["MUSEUM"].tz
-    return value.replace(tzinfo=_dt.timezone.utc).astimezone(tz).strftime("%H:%M")
+    text = value.replace(tzinfo=_dt.timezone.utc).astimezone(tz).strftime("%H:%M")
+    return "midnight" if text == "00:00" else text  # "valid until 00:00 today" read as already over
 
 
 def _private(response, status: int = 200):

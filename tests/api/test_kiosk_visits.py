@@ -56,6 +56,7 @@ def test_personalise_join_what_next_and_end(site, portrait_jpeg):
     assert made.status_code == 201, made.text
     code = made.json()["code"]
     assert made.json()["url"].endswith(f"/visit/{code}")
+    assert made.json()["ends"] == "midnight"  # VISIT_ENDS 00:00: not "valid until 00:00 today"
     # at a second kiosk (Venus): the code links that kiosk's recording to the visit
     csrf2, _ = _kiosk(alice, site["venus"])
     joined = _post(alice, f"/kiosk/{site['venus']}/visit/join", csrf2, code=code.lower(), session_id="")

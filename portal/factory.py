@@ -100,6 +100,8 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     from .museum.guesses import Guesses
     app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
     app.register_blueprint(visit_pages.bp)
+    from . import visit_report  # the organisation's "suggested, then visited next" (issue 21)
+    app.register_blueprint(visit_report.bp)
     from . import kiosk_visits  # the kiosk's Personalise / I have a code / What next (issue 21)
     app.register_blueprint(kiosk_visits.bp)
     csrf.exempt(kiosk_visits.bp)  # checked after the kiosk's login, as the kiosk's own routes

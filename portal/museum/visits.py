@@ -19,7 +19,9 @@ import logging
 import re
 import secrets
 
+from db import visit_outcomes
 from db import visits as visit_rows
+from db.models import utcnow
 from db.observations import observation_rows
 from db.museum import RecordingSession
 
@@ -92,10 +94,14 @@ def find(code: str, now: _dt.datetime):
 
 def join(visit, session: RecordingSession) -> None:
     """The session's observations count for the visit too; a visit of another organisation
-    than the session's exhibit's is unknown there (NotFound)."""
+    than the session's exhibit's is unknown there (NotFound).  A new exhibit after suggestions
+    were shown is counted as suggested-then-visited or not (:mod:`db.visit_outcomes`)."""
     if session.exhibit.organisation_id != visit.organisation_id:
         raise NotFound("visit not found (wrong code, ended or expired)")
+    followed = visit_outcomes.record_move(visit, session.exhibit_id, utcnow())
     visit_rows.link_session(visit, session)
+    if followed is not None:
+        log.info("visit moved on visit_id=%d suggested=%s", visit.id, followed)
 
 
 def _profiles(exhibits) -> list:
@@ -105,15 +111,18 @@ def _profiles(exhibits) -> list:
 
 def what_next(visit, min_visitors: int) -> dict:
     """The exhibits the visit has readings at, and at most three suggestions among the other
-    (non-archived) exhibits of its organisation."""
+    (non-archived) exhibits of its organisation; the suggestions are stored as shown."""
     exhibits = visit_rows.organisation_exhibits(visit.organisation_id)
     by_exhibit = visit_rows.visit_rows(visit)
     readings = [r for r in (suggest.reading_from_rows(x, rows) for x, rows in by_exhibit.items()) if r]
     visited = sorted(by_exhibit)
     profiles = [p for p in _profiles(exhibits) if p.exhibit_id not in by_exhibit
                 or p.exhibit_id in {r.exhibit_id for r in readings}]
-    chosen = suggest.suggest(profiles, readings, min_visitors=min_visitors)
-    return {"visited": visited, "suggestions": [s for s in chosen if s["exhibit_id"] not in by_exhibit]}
+    chosen = [s for s in suggest.suggest(profiles, readings, min_visitors=min_visitors)
+              if s["exhibit_id"] not in by_exhibit]
+    unvisited = sum(1 for x in exhibits if x.id not in by_exhibit)
+    visit_outcomes.record_shown(visit, [s["exhibit_id"] for s in chosen], unvisited, utcnow())
+    return {"visited": visited, "suggestions": chosen}
 
 
 def overview(visit, min_visitors: int) -> dict:

@@ -85,13 +85,15 @@ def page(exhibit_id: int):
                          current_app.config["MUSEUM"].retention_days)
     return render_template("kiosk.html", exhibit=exhibit, org=org, notice=notice,
                            interval_ms=FRAME_INTERVAL_MS, max_pixels=current_app.extensions["frames"].max_pixels,
-                           available="recorder" in current_app.extensions, kept=visits.KEPT)
+                           available="recorder" in current_app.extensions, kept=visits.KEPT,
+                           idle_s=current_app.config["MUSEUM"].kiosk_idle_s)
 
 
 def _recording(recorder, exhibit, session_id):
     """The page's running recording, or a new one (after a restart, a sweep or a rollover)."""
     rec = recorder.get(g.kiosk_user, session_id)
-    if rec is None or rec.origin != "kiosk" or rec.exhibit_id != exhibit.id:
+    if rec is None or rec.origin != "kiosk" or rec.exhibit_id != exhibit.id \
+            or recorder.close_idle(rec):  # frames stopped for KIOSK_IDLE_S: that session ended
         return recorder.start(g.kiosk_user, exhibit.id, origin="kiosk")
     return recorder.rollover(rec)
 

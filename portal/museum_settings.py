@@ -15,6 +15,8 @@ Environment variables (read only by :func:`museum_settings_from_env`):
     API_MAX_FPS             frames per second one recording session may post (default 10)
     API_MAX_SESSIONS        recording sessions one user may have running (default 8)
     API_MAX_FRAME_MB        largest frame a session accepts (default 2)
+    KIOSK_IDLE_S            a kiosk recording whose frames stopped (page closed, camera gone)
+                            ends after this many seconds (default 60)
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class MuseumSettings:
     max_sessions: int = 8
     max_frame_bytes: int = 2 * 1024 * 1024
     session_idle_s: float = 600.0  # a running session's tracker is forgotten after this idle time
+    kiosk_idle_s: float = 60.0  # KIOSK_IDLE_S: a kiosk recording without frames this long ends
     noise: float = 1.0  # ANALYTICS_NOISE (portal.museum.privacy)
     noise_key: bytes = dataclasses.field(default=b"", repr=False)  # seeds it: with_secret()
     stop_s: float = 5.0  # ANALYTICS_STOP_S (portal.museum.curator)
@@ -50,6 +53,8 @@ class MuseumSettings:
             raise ValueError("ANALYTICS_STOP_S must be between 0 and 3600 seconds (default 5)")
         if not 1000 <= self.resamples <= 100_000:  # fewer: p-values too coarse to be clear
             raise ValueError("ANALYTICS_RESAMPLES must be between 1000 and 100000 (default 2000)")
+        if not 1 <= self.kiosk_idle_s <= 86400:
+            raise ValueError("KIOSK_IDLE_S must be between 1 and 86400 seconds (default 60)")
         if self.retention_days is not None and self.retention_days <= 0:
             raise ValueError("RETENTION_DAYS must be positive")
         ZoneInfo(self.timezone)  # unknown zones fail at start-up
@@ -78,7 +83,8 @@ def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
                             ("RETENTION_DAYS", "retention_days", float),
                             ("API_TOKEN_TTL_S", "token_ttl_s", int),
                             ("API_MAX_FPS", "max_fps", float),
-                            ("API_MAX_SESSIONS", "max_sessions", int)):
+                            ("API_MAX_SESSIONS", "max_sessions", int),
+                            ("KIOSK_IDLE_S", "kiosk_idle_s", float)):
         if env.get(key):
             values[name] = cast(env[key])
     if env.get("API_MAX_FRAME_MB"):

@@ -9,8 +9,8 @@
 Observations go to the database through :mod:`db.observations` (the functions the JSON API
 uses); they are buffered in memory and flushed every ``flush_s`` seconds or ``flush_rows``
 faces, so a crash or a closed tab loses at most that much.  A recording without frames for
-``abandon_s`` is closed by :meth:`Recorder.sweep` (and so is a session left open in the
-database by a crash, once idle for ``orphan_s``).  Every call names the authenticated user:
+``abandon_s`` (a kiosk's: ``kiosk_idle_s``) is closed by :meth:`Recorder.sweep` (and so is a
+session left open in the database by a crash, once idle for ``orphan_s``).  Every call names the authenticated user:
 another user's session id is unknown here.  No frame is stored, only per-face numbers.
 """
 from __future__ import annotations
@@ -62,6 +62,7 @@ class RecordSettings:
     flush_s: float = 10.0  # buffered observations are written at least this often...
     flush_rows: int = 200  # ...or as soon as this many faces are waiting
     abandon_s: float = 300.0  # a recording without frames for this long is closed
+    kiosk_idle_s: float = 60.0  # ...a kiosk's (2 frames/s) sooner: KIOSK_IDLE_S
     orphan_s: float = 3600.0  # an open session nobody feeds (crash, API camera gone) is closed
     rollover_s: float = 3600.0  # a kiosk starts a new session this often
     max_per_user: int = 8
@@ -210,6 +211,22 @@ class Recorder:
                     return {}
                 return finish_session(sess, self.settings.min_visitors, rec.last_t)
 
+    def idle_limit(self, rec: Recording) -> float:
+        """Seconds without a frame after which ``rec`` is closed (a kiosk's page is gone)."""
+        return self.settings.kiosk_idle_s if rec.origin == "kiosk" else self.settings.abandon_s
+
+    def is_idle(self, rec: Recording) -> bool:
+        return self.clock() - rec.last_frame >= self.idle_limit(rec)
+
+    def close_idle(self, rec: Recording) -> bool:
+        """Close ``rec`` if it went without frames for its idle limit (True when closed)."""
+        if not self.is_idle(rec):
+            return False
+        log.info("%s recording session %d idle (no frame for %.0f s): closed",
+                 rec.origin, rec.id, self.clock() - rec.last_frame)
+        self._close(rec)
+        return True
+
     def rollover(self, rec: Recording) -> Recording:
         """The kiosk's hourly new session: close ``rec``, start the next one at its exhibit."""
         if self.clock() - rec.t0 < self.settings.rollover_s:
@@ -226,10 +243,7 @@ class Recorder:
         with self._lock:
             recs = list(self._recs.values())
         for rec in recs:
-            if now - rec.last_frame >= self.settings.abandon_s:
-                log.info("recording session %d abandoned (no frame for %.0f s): closed",
-                         rec.id, now - rec.last_frame)
-                self._close(rec)
+            if self.close_idle(rec):
                 closed.append(rec.id)
             elif now - rec.last_flush >= self.settings.flush_s:
                 self.flush(rec)
@@ -246,12 +260,14 @@ class Recorder:
         return closed
 
     def start_sweeper(self) -> threading.Thread | None:
-        """:meth:`sweep` every ``sweep_every_s`` in a daemon thread (started by run.py)."""
+        """:meth:`sweep` every ``sweep_every_s`` (at most half ``kiosk_idle_s``) in a daemon
+        thread (started by run.py)."""
         if self.settings.sweep_every_s <= 0 or self._sweeper is not None:
             return self._sweeper
+        period = min(self.settings.sweep_every_s, max(self.settings.kiosk_idle_s / 2, 0.05))
 
         def loop():
-            while not self._stop_sweeper.wait(self.settings.sweep_every_s):
+            while not self._stop_sweeper.wait(period):
                 try:
                     self.sweep()
                 except Exception:  # noqa: BLE001 - the next round tries again

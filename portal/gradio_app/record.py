@@ -33,7 +33,8 @@ def make_recorder(ctx: AppContext, flask_app=None) -> Recorder:
     if flask_app is not None and "recorder" in flask_app.extensions:
         return flask_app.extensions["recorder"]
     museum = flask_app.config.get("MUSEUM") if flask_app is not None else None
-    settings = RecordSettings(min_visitors=museum.min_visitors) if museum else RecordSettings()
+    settings = RecordSettings(min_visitors=museum.min_visitors, kiosk_idle_s=museum.kiosk_idle_s) \
+        if museum else RecordSettings()
     recorder = Recorder(settings, make_stream=lambda: Stream(analyzer=ctx.analyzer(live=True)),
                         max_pixels=ctx.settings.max_pixels)
     if flask_app is not None:

@@ -1,5 +1,6 @@
-// Kiosk page (portal/kiosk.py): take a camera frame every `interval` ms, post it, show the
-// status; restart the camera after errors, reload the page when the login has expired.
+// Kiosk page (portal/kiosk.py): nothing happens until staff press Start recording; then take a
+// camera frame every `interval` ms, post it, show the status; restart the camera after errors,
+// reload the page when the login has expired.  Stop recording ends the session, back to the start.
 (() => {
   "use strict";
   const root = document.getElementById("kiosk");
@@ -8,7 +9,7 @@
   const interval = Number(root.dataset.interval) || 500;
   const maxPixels = Number(root.dataset.maxPixels) || 1920 * 1080;  // the server refuses larger frames
   const canvas = document.createElement("canvas");
-  let sessionId = "", stream = null, failures = 0, busy = false;
+  let sessionId = "", stream = null, failures = 0, busy = false, timer = null;
 
   const say = (text, error) => { status.textContent = text; status.classList.toggle("error", !!error); };
 
@@ -45,6 +46,7 @@
     const body = await res.json().catch(() => ({}));
     if (res.status === 429 || res.status === 503) return;  // too fast, too many sessions, server busy: the next tick tries again
     if (!res.ok) throw new Error(body.detail || ("server answered " + res.status));
+    if (!timer) return;  // Stop recording pressed meanwhile (the server ends that session when idle)
     sessionId = String(body.session_id);
     say(`Recording · session ${body.session_id} · ${body.observations} face observations · ` +
         `${body.faces ? body.faces + " face(s) now" : "no face now"}`);
@@ -67,21 +69,40 @@
     }
   }
 
-  if (root.dataset.available !== "yes") { say("Recording is not available on this server.", true); return; }
+  if (root.dataset.available !== "yes") {
+    document.getElementById("kiosk-start").hidden = true;
+    say("Recording is not available on this server.", true);
+    return;
+  }
   document.getElementById("kiosk-fullscreen").addEventListener("click", () => {
     document.documentElement.requestFullscreen().catch(() => {});
     if (navigator.wakeLock) navigator.wakeLock.request("screen").catch(() => {});
   });
-  window.addEventListener("pagehide", () => {
+  function stopSession() {
     if (!sessionId) return;
     const form = new FormData();
     form.append("csrf_token", root.dataset.csrf);
     form.append("session_id", sessionId);
     navigator.sendBeacon(root.dataset.stopUrl, form);
+    sessionId = "";
+  }
+  window.addEventListener("pagehide", stopSession);
+  const startScreen = document.getElementById("kiosk-start");
+  const running = document.getElementById("kiosk-running");
+  document.getElementById("kiosk-start-button").addEventListener("click", () => {
+    startScreen.hidden = true; running.hidden = false;
+    if (!timer) timer = setInterval(tick, interval);
+    tick();
+  });
+  document.getElementById("kiosk-stop-button").addEventListener("click", () => {
+    clearInterval(timer); timer = null;
+    stopSession();
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+    running.hidden = true; startScreen.hidden = false;
+    say("Not recording.");
   });
   // for kiosk-visit.js (issue 21): the running session's id, and switching to a visit's session
   // ("" starts a fresh session at the next frame)
   window.kioskSession = { get: () => sessionId, set: (id) => { sessionId = String(id || ""); } };
-  setInterval(tick, interval);
-  tick();
 })();

@@ -144,3 +144,43 @@ def test_dashboard_lists_sessions_with_stop_and_delete_for_their_owner(site, por
     with db.connection():
         assert observations.get_session(site["alice"], sid) is None
         assert observations.observation_rows(site["exhibit"], session_id=sid) == []
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 5000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_kiosk_waits_for_staff_and_ends_its_session_when_frames_stop(site, portrait_jpeg):
+    """Issue 20: opening the page records nothing (a Start recording button for staff); a
+    session whose frames stop ends after KIOSK_IDLE_S (no beacon needed), the next frame starts
+    a new one."""
+    alice = portal_login(site["url"], "alice")
+    text = alice.get(f"/kiosk/{site['exhibit']}").text
+    assert 'id="kiosk-start-button">Start recording</button>' in text
+    assert '<div id="kiosk-running" hidden>' in text and "Nothing is recorded before" in text
+    with db.connection():
+        assert observations.exhibit_sessions(site["exhibit"]) == []  # the page started nothing
+    recorder = site["flask"].extensions["recorder"]
+    recorder.clock = clock = _Clock()
+    idle = site["flask"].config["MUSEUM"].kiosk_idle_s
+    assert recorder.settings.kiosk_idle_s == idle
+    csrf = CSRF_RE.search(text).group(1)
+    sid = post_frame(alice, site["exhibit"], csrf, portrait_jpeg).json()["session_id"]
+    clock.now += idle - 1
+    assert recorder.sweep() == [] and recorder.get(site["alice"], sid) is not None
+    clock.now += 1  # the tab was closed without its beacon: frames stopped
+    assert recorder.sweep() == [sid]
+    with db.connection():
+        sess = observations.get_session(site["alice"], sid)
+    assert sess.stopped_at is not None and '"faces": 1' in sess.summary_json
+    # a page that stalls (no sweep yet) and comes back gets a new session, the old one ended
+    sid2 = post_frame(alice, site["exhibit"], csrf, portrait_jpeg, sid).json()["session_id"]
+    clock.now += idle + 5
+    sid3 = post_frame(alice, site["exhibit"], csrf, portrait_jpeg, sid2).json()["session_id"]
+    assert len({sid, sid2, sid3}) == 3
+    with db.connection():
+        assert observations.get_session(site["alice"], sid2).stopped_at is not None

@@ -65,9 +65,13 @@ def test_kiosk_and_live_record(server, tmp_path):
                 org = museum_api.create_organisation(alice, "Louvre")
                 exhibit = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711").id
 
-            # the kiosk: the notice at once, then recording by itself
+            # the kiosk: the notice at once, nothing recorded until staff press Start recording
             page.goto(f"{url}/kiosk/{exhibit}")
             assert "Emotion recognition in use" in page.inner_text("#visitor-notice")
+            assert page.inner_text("#kiosk-status") == "Not recording."
+            time.sleep(2)
+            assert _stored(exhibit) == [] and not page.is_visible("#visit-panel")
+            page.click("#kiosk-start-button")
             page.wait_for_selector("#kiosk-status:has-text('Recording')", timeout=90_000)
             assert _wait_for(lambda: len(_stored(exhibit)) >= 3, 60), page.inner_text("#kiosk-status")
             SHOTS.mkdir(parents=True, exist_ok=True)

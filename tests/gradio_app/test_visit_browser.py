@@ -60,6 +60,7 @@ def test_personalise_enter_code_what_next_and_end(server, tmp_path):
             first.on("console", lambda m: m.type == "error" and errors.append(m.text))
             ids = _register(first, url)
             first.goto(f"{url}/kiosk/{ids['Mona Lisa']}")
+            first.click("#kiosk-start-button")  # the staff's start screen
             first.wait_for_selector("#kiosk-status:has-text('Recording')", timeout=90_000)
             first.click("#visit-personalise")
             first.wait_for_selector("#visit-new-code:not(:empty)")
@@ -73,6 +74,7 @@ def test_personalise_enter_code_what_next_and_end(server, tmp_path):
             second.set_default_timeout(60_000)
             second.on("console", lambda m: m.type == "error" and errors.append(m.text))
             second.goto(f"{url}/kiosk/{ids['Venus de Milo']}")
+            second.click("#kiosk-start-button")  # the staff's start screen
             second.wait_for_selector("#kiosk-status:has-text('Recording')", timeout=90_000)
             second.click("#visit-have-code")
             second.fill("#visit-code-input", code.lower().replace("-", " "))

@@ -1,7 +1,7 @@
 """The kiosk's side of an opted-in visit (issue 21), for the kiosk page's script (JSON).
 
     POST /kiosk/<exhibit_id>/visit        "Personalise my visit": a new code for the exhibit's
-                                          organisation -> {code, url, ends}
+                                          organisation -> {code, url, qr (PNG data URI), ends}
     POST /kiosk/<exhibit_id>/visit/join   "I have a code" (form ``code``, ``session_id``): the
                                           kiosk's recording starts again as a session of the visit
     POST /kiosk/<exhibit_id>/visit/next   (form ``code``) "What next" -> {visited, suggestions, ends}
@@ -19,7 +19,7 @@ import logging
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from . import kiosk
-from .museum import visits
+from .museum import qr, visits
 from .museum.roles import NotAllowed
 from .recording import TooManyRecordings
 from .ratelimit import client_ip
@@ -56,8 +56,8 @@ def start(exhibit_id: int):
     visits.delete_expired(now)
     expires = visits.day_end(now, museum.tz, current_app.config["PORTAL"].visit_ends)
     code, visit = visits.start(g.kiosk_user, exhibit.organisation_id, expires)
-    return jsonify(code=code, url=url_for("visit.page", code=code, _external=True),
-                   ends=local_time(visit.expires_at)), 201
+    url = url_for("visit.page", code=code, _external=True)
+    return jsonify(code=code, url=url, qr=qr.png_data_uri(url), ends=local_time(visit.expires_at)), 201
 
 
 @bp.post("/kiosk/<int:exhibit_id>/visit/join")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 
 from db.models import utcnow
 
 from .errors import render_error
-from .museum import visits
+from .museum import qr, visits
 from .ratelimit import client_ip
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,9 @@ def _refused(exc: VisitRefused):
 def page(code: str):
     visit = live_visit(code)
     data = visits.overview(visit, current_app.config["MUSEUM"].min_visitors)
-    return _private(render_template("visit.html", code=shown(code), kept=visits.KEPT,
-                                    ends=local_time(data["expires_at"]), **data))
+    url = url_for("visit.page", code=shown(code), _external=True)
+    return _private(render_template("visit.html", code=shown(code), kept=visits.KEPT, url=url,
+                                    qr=qr.png_data_uri(url), ends=local_time(data["expires_at"]), **data))
 
 
 @bp.post("/visit/<code>/end")

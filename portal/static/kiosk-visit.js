@@ -37,6 +37,12 @@
     }
   }
 
+  function showQr(src) {  // a PNG data URI drawn by the server (CSP: img-src data:)
+    const img = document.getElementById("visit-qr");
+    if (src) img.src = src; else img.removeAttribute("src");
+    img.hidden = !src;
+  }
+
   function done() {
     if (timer) clearTimeout(timer);
     timer = null;
@@ -44,6 +50,7 @@
     panel.dataset.joined = "";
     code = "";
     document.getElementById("visit-code-input").value = "";
+    showQr("");
     say("");
     show("start");
   }
@@ -97,6 +104,7 @@
     code = body.code;
     document.getElementById("visit-new-code").textContent = body.code;
     document.getElementById("visit-url").textContent = body.url;
+    showQr(body.qr || "");
     setEnds(body.ends);
     show("created");
     if (timer) clearTimeout(timer);

@@ -9,6 +9,7 @@ built once here and passed to everything else.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -85,6 +86,19 @@ def portal_asgi(config: Config, flask_app):
                         min_rate=config.body_min_rate, spool_dir=config.data_dir)
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    """uvicorn runs this when the server stops (SIGTERM from systemd or docker, SIGINT, Ctrl-C):
+    the embedded job pool's workers are terminated, so nothing is left running (issue 18); a job
+    they were running is re-queued at the next start."""
+    yield
+    flask_app = getattr(app.state, "flask_app", None)
+    jobs = flask_app.extensions.get("jobs") if flask_app is not None else None
+    if jobs is not None:
+        log.info("stopping the job workers")
+        jobs.shutdown(wait=False)
+
+
 def build_app(config: Config, realtime: bool = True, realtime_settings=None,
               museum_settings=None) -> FastAPI:
     """The root ASGI app.  Routes match in order: /app, /api/v1, then Flask.
@@ -92,7 +106,7 @@ def build_app(config: Config, realtime: bool = True, realtime_settings=None,
     limits, retention (both default to the environment's)."""
     validate(config)
     museum_settings = museum_settings or museum_settings_from_env()
-    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     # Same-origin only: no CORS headers for any other origin. Its presence also switches off
     # Gradio's own CORS middleware, which reflects other origins with credentials.
     root.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)

@@ -27,6 +27,7 @@ class EmbeddedBackend:
         self._pool = ProcessPoolExecutor(settings.pool_size, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_init_worker, initargs=(logging.getLogger().level,))
         self.futures: dict[int, Future] = {}
+        self._closing = False
 
     def send(self, job_id: int) -> None:
         future = self._pool.submit(run_next_jobs, self.settings, "embedded")
@@ -37,9 +38,29 @@ class EmbeddedBackend:
         if future.cancelled():
             return
         exc = future.exception()
-        if exc is not None:  # the pool itself broke (a worker was killed): the job is re-queued at start-up
+        if exc is not None and self._closing:
+            log.info("job %d: worker stopped with the server; it is re-queued at the next start", job_id)
+        elif exc is not None:  # the pool itself broke (a worker was killed): the job is re-queued at start-up
             log.error("job %d: worker process failed: %r", job_id, exc)
         self.futures.pop(job_id, None)
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+    def shutdown(self, wait: bool = True, grace_s: float = 5.0) -> None:
+        """``wait``: let the pool finish every job sent.  Otherwise (the server stopping, see
+        run.py's lifespan) nothing more starts and the workers are terminated at once (killed
+        after ``grace_s``): a job they were running stays "running" and is re-queued at the next
+        start (``recover_jobs``: its worker is dead).  multiprocessing's resource tracker ends by
+        itself once the server and its workers are gone."""
+        if wait:
+            self._pool.shutdown(wait=True)
+            return
+        self._closing = True
+        workers = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(grace_s)
+            if process.is_alive():
+                process.kill()
+                process.join(1)
+        log.info("job pool shut down (%d worker(s) stopped)", len(workers))

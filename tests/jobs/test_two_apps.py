@@ -37,9 +37,11 @@ def start_server(settings, port: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_up(base: str, timeout: float = 120.0) -> None:
+def wait_up(base: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
+    """Until ``base`` answers /healthz; fails at once if ``proc`` (the server) has died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert proc is None or proc.poll() is None, f"the server at {base} exited ({proc.returncode})"
         try:
             if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                 return

@@ -27,6 +27,7 @@ from realtime.io import ImageError, ImageTooLargeError
 
 from . import kiosk_connect
 from .frame_gate import ServerBusy
+from .frame_rate import FrameBucket
 from .errors import render_error
 from .museum import roles, visits
 from .notice import notice_text
@@ -127,14 +128,17 @@ def _image_refused(exc: ImageError):
 
 
 def _analyse(recorder, gate, rec, data: bytes):
-    """The frame-rate check first, then the frame decoded and tracked in one of the gate's
-    slots (503 with Retry-After when the server already analyses FRAME_ANALYSES frames)."""
-    min_interval = 1.0 / current_app.config["MUSEUM"].max_fps
+    """The frame-rate check first (API_MAX_FPS on average, in bursts of a few frames: the API
+    sessions' token bucket), then the frame decoded and tracked in one of the gate's slots (503
+    with Retry-After when the server already analyses FRAME_ANALYSES frames)."""
     try:
         with rec.lock:  # one frame of a recording at a time, in order
-            wait = rec.last_frame + min_interval - recorder.clock()
-            if rec.frames and wait > 0:
-                return _fail(429, "Too many frames for one kiosk; slow down.", retry_after=wait)
+            if rec.bucket is None:
+                rec.bucket = FrameBucket(current_app.config["MUSEUM"].max_fps)
+            wait = rec.bucket.take(recorder.clock())
+            if wait:
+                return _fail(429, f"Too many frames for one kiosk: {rec.bucket.describe()}; slow down.",
+                             retry_after=wait)
             with gate.slot():
                 decoded = gate.decode(data)
                 if rec.stream is None:

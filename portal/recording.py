@@ -80,6 +80,7 @@ class Recording:
     last_flush: float
     stream: object = None  # the kiosk's own tracker (the live page's is the browser session's)
     stream_key: int | None = None
+    bucket: object = None  # the kiosk's frame-rate limit (portal.frame_rate.FrameBucket)
     base_track: int = 0  # added to the stream's track ids (a restarted stream starts again at 1)
     max_track: int = 0
     last_t: float | None = None

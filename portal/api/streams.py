@@ -4,15 +4,19 @@ A camera posts frames to ``POST /sessions/{id}/frames``; each session has its ow
 :class:`realtime.stream.Stream` (track ids, smoothing).  A session idle for longer than
 ``idle_s`` loses its tracker (a later frame starts a new one whose track ids continue after
 the session's highest stored id).  Each user may run ``max_sessions`` trackers at once and
-feed each one at most ``max_fps`` frames per second.
+feed each one at most ``max_fps`` frames per second on average, in bursts of up to
+:data:`portal.frame_rate.BURST` (:class:`portal.frame_rate.FrameBucket`, as the kiosk page).
 """
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+from ..frame_rate import BURST, FrameBucket
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +37,12 @@ class Entry:
     last_frame: float = field(default_factory=time.monotonic)
     last_t: float | None = None
     frames: int = 0
-    tokens: float = 0.0  # the frame-rate bucket, refilled from last_frame
+    bucket: FrameBucket | None = None  # the frame-rate limit
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SessionStreams:
-    BURST = 3  # frames a session may send closer together than 1/max_fps (network jitter)
+    BURST = BURST  # frames a session may send closer together than 1/max_fps (network jitter)
 
     def __init__(self, max_sessions: int, max_fps: float, idle_s: float, clock=time.monotonic):
         self.max_sessions, self.rate, self.idle_s = max_sessions, max_fps, idle_s
@@ -64,12 +68,13 @@ class SessionStreams:
                     raise TooMany(f"you already have {running} recording sessions running "
                                   f"(the limit is {self.max_sessions}); stop one first")
                 stream, base = make()
-                entry = self._entries[session_id] = Entry(user_id, stream, base, last_frame=-1e9)
-            tokens = min(self.BURST, entry.tokens + (now - entry.last_frame) * self.rate)
-            if tokens < 1:  # a token bucket: max_fps on average, bursts of BURST frames
-                raise TooMany(f"too many frames: at most {self.rate:g} per second per session "
-                              f"(bursts of {self.BURST})", retry_after=max(1, int((1 - tokens) / self.rate + 0.999)))
-            entry.tokens, entry.last_frame = tokens - 1, now
+                entry = self._entries[session_id] = Entry(user_id, stream, base,
+                                                          bucket=FrameBucket(self.rate, self.BURST))
+            wait = entry.bucket.take(now)
+            if wait:
+                raise TooMany(f"too many frames for this session: {entry.bucket.describe()}",
+                              retry_after=max(1, math.ceil(wait)))
+            entry.last_frame = now
         return entry
 
     def release(self, session_id: int) -> Entry | None:

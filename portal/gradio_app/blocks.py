@@ -74,6 +74,7 @@ footer { display: none !important; }
 # detector and is ~3x smaller to encode, upload and decode. Only that exact call changes.
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
 HEAD = """<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<script src="/static/webcam-labels.js" defer></script>
 <script>
 (() => {
   const orig = HTMLCanvasElement.prototype.toDataURL;

@@ -115,7 +115,12 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             # live webcam
             page.wait_for_selector("#signed-in-user:has-text('alice')")
             page.click("#webcam >> text=Click to Access Webcam")
-            page.click("#webcam button[aria-label='capture photo']")  # Gradio's "Record": start streaming
+            # one clear control per action: the webcam's own button is relabelled (webcam-labels.js)
+            start = page.locator("#webcam button[aria-label='Start camera']")
+            start.wait_for()
+            assert "Start camera" in start.inner_text() and "Record" not in start.inner_text()
+            assert page.locator("[title='start recording'], [title='stop recording']").count() == 0
+            start.click()  # start streaming
             page.wait_for_selector("#live-frame")
             time.sleep(1.0)  # warm-up: models loaded, stream settled
             page.evaluate(COUNT_FRAMES_JS)
@@ -173,7 +178,10 @@ def test_end_to_end(server, tmp_path, portrait, record_property):
             assert set(doc["result"]["faces"][0]["probabilities"]) == {
                 "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
             _shot(page, "02-captured")
-            page.click("#webcam button[aria-label='stop recording'], #webcam button:has-text('Stop')")
+            stop = page.locator("#webcam button[aria-label='Stop camera']")
+            assert stop.inner_text().strip() == "Stop camera"
+            stop.click()
+            page.locator("#webcam button[aria-label='Start camera']").wait_for()
 
             # upload: a file that is not an image gives a clear message, no traceback
             page.goto(url + "/app/?tab=upload")

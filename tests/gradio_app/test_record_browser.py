@@ -96,7 +96,7 @@ def test_kiosk_and_live_record(server, tmp_path):
             page.wait_for_selector("#record-status:has-text('Recording')")
             before = len(_stored(exhibit))
             page.click("#webcam >> text=Click to Access Webcam")
-            page.click("#webcam button[aria-label='capture photo']")
+            page.click("#webcam button[aria-label='Start camera']")
             page.wait_for_selector("#live-frame")
             time.sleep(12.0)  # more than one flush period
             page.wait_for_function("!document.querySelector('#record-status').innerText"
@@ -107,7 +107,7 @@ def test_kiosk_and_live_record(server, tmp_path):
                 assert load > BUSY_LOAD * (os.cpu_count() or 1), "no observation flushed while recording"
             page.screenshot(path=str(SHOTS / "live-record.png"), full_page=True)
             # stop the webcam first: under load the streaming page can starve a click
-            page.click("#webcam button[aria-label='stop recording'], #webcam button:has-text('Stop')")
+            page.click("#webcam button[aria-label='Stop camera']")
             page.click("#record-stop")
             page.wait_for_selector("#record-status:has-text('Recording saved')")
             assert len(_stored(exhibit)) > before, page.inner_text("#record-status")

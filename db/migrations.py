@@ -23,6 +23,7 @@ from .migrate_v6 import v6_roles_and_scopes
 from .migrate_v7 import v7_uncertain_observations
 from .migrate_v8 import v8_visits
 from .migrate_v9 import v9_visit_suggestions
+from .migrate_v10 import v10_saved_comparisons
 from .models import SchemaVersion, utcnow
 from .museum_schema import create_v3
 
@@ -91,6 +92,7 @@ MIGRATIONS: list[tuple[int, str, callable]] = [
     (7, "observations.uncertain (faces whose answer the model marked as doubtful)", v7_uncertain_observations),
     (8, "visits and visit_sessions (opted-in visit codes)", v8_visits),
     (9, "visit_suggestions and suggestion_outcomes (suggested, then visited next)", v9_visit_suggestions),
+    (10, "saved_comparisons (before/after comparisons kept for the printable report)", v10_saved_comparisons),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -92,9 +92,9 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     _register_hooks(app)
 
     from . import (account, auth, history, kiosk, kiosk_connect, main, museum_members,
-                   museum_pages, museum_sessions, tokens)
+                   museum_pages, museum_report, museum_sessions, tokens)
     for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
-                   tokens, kiosk, kiosk_connect):
+                   museum_report, tokens, kiosk, kiosk_connect):
         app.register_blueprint(module.bp)
     from . import visit_pages  # the visitor's phone page of an opted-in visit (issue 21)
     from .museum.guesses import Guesses

@@ -170,13 +170,22 @@ def build_pdf(comp: dict, annotated_image: str | Path | None = None, *,
 
 
 def _new_report(comp: dict, faces: list, username: str, generated_at: datetime) -> _Report:
+    needed = "".join(str(comp.get(k) or "") for k in ("title", "exhibit", "notes")) + username \
+        + "".join(str(f.get("emotion") or "") for f in faces)
+    return new_document(needed, comp.get("title") or "Emotion analysis", "Emotion classifier report",
+                        generated_at, username)
+
+
+def new_document(needed: str, title: str, footer: str, generated_at: datetime,
+                 author: str = "") -> _Report:
+    """An A4 report with fonts for ``needed``, its first page started; the footer says
+    ``footer`` and when it was generated (also :mod:`portal.records.museum_report_pdf`)."""
     pdf = _Report(format="A4")
-    pdf.setup_fonts("".join(str(comp.get(k) or "") for k in ("title", "exhibit", "notes"))
-                    + username + "".join(str(f.get("emotion") or "") for f in faces))
-    pdf.set_title(pdf.text(comp.get("title") or "Emotion analysis"))
-    pdf.set_author(pdf.text(username))
+    pdf.setup_fonts(needed + title)
+    pdf.set_title(pdf.text(title))
+    pdf.set_author(pdf.text(author))
     pdf.set_creator("emotion-classifier portal")
-    pdf.footer_text = f"Emotion classifier report · generated {generated_at:%Y-%m-%d %H:%M} UTC"
+    pdf.footer_text = f"{footer} · generated {generated_at:%Y-%m-%d %H:%M} UTC"
     if not pdf.unicode:
         pdf.footer_text = pdf.footer_text.replace("·", "-")
     pdf.set_auto_page_break(True, margin=16)

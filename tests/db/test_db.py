@@ -44,7 +44,7 @@ def test_migration_from_version_1_keeps_data(database_url):
     real = db.database.obj
     with db.connection():
         newer = [model._meta.table_name for model in reversed(museum.MODELS)]  # they refer to users (observations: videos)
-        for table in ["visit_suggestions", "suggestion_outcomes", "visit_sessions", "visits"] + newer + ["batch_items", "batches", "videos", "jobs", "computations", "users", "schema_version"]:
+        for table in ["saved_comparisons", "visit_suggestions", "suggestion_outcomes", "visit_sessions", "visits"] + newer + ["batch_items", "batches", "videos", "jobs", "computations", "users", "schema_version"]:
             real.execute_sql(f"DROP TABLE {table}")
         assert migrations.migrate(real, target=1) == 1
         cols = {c.name for c in real.get_columns("users")}

@@ -30,6 +30,7 @@ from portal.gradio_app.settings import AppSettings
 from . import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from .context import ApiContext
 from .limits import BodyLimit
+from .schemas import COMMON, declared
 from .streams import SessionStreams
 
 PREFIX = "/api/v1"
@@ -69,6 +70,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
                   servers=[{"url": prefix}], dependencies=[Depends(errors.refuse_nul)],
+                  responses=declared(*COMMON),
                   description="Photos, exhibits and visitor analytics; videos and photo batches "
                               "analysed as background jobs. Authenticate with "
                               "`Authorization: Bearer <token>` (POST /token or a personal "

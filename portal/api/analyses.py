@@ -23,7 +23,7 @@ from realtime.io import ImageError, ImageTooLargeError
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import MAX_ID, Analysis, AnalysisPage, Id
+from .schemas import MAX_ID, Analysis, AnalysisPage, Id, declared
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/analyses", tags=["analyses"])
@@ -78,7 +78,8 @@ def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **field
         path.unlink(missing_ok=True)
 
 
-@router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo")
+@router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo",
+             responses=declared(415, 429, 503))
 def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
            title: str = Form("", max_length=200),
            exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),

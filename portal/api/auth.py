@@ -22,7 +22,7 @@ from portal.ratelimit import forwarded_client, proxy_networks
 from portal.security import verify_password
 
 from .context import ApiContext, get_ctx
-from .schemas import TokenOut
+from .schemas import TokenOut, declared
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["authentication"])
@@ -65,7 +65,8 @@ def current_user(grant: access.Grant = Depends(current_grant)) -> db.User:
     return grant.user
 
 
-@router.post("/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
+@router.post("/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)",
+             responses=declared(described={401: "wrong name or password", 429: "too many failed logins"}))
 def issue_token(request: Request, form: OAuth2PasswordRequestForm = Depends(),
                 ctx: ApiContext = Depends(get_ctx)) -> TokenOut:
     """Exchange a username (or e-mail) and password for a bearer token valid for

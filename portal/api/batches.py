@@ -14,18 +14,19 @@ from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_batch
 
 from .auth import current_user
-from .jobs import job_service
-from .schemas import MAX_ID, Batch, Id, JobSubmitted
+from .jobs import NO_JOBS, job_service
+from .schemas import MAX_ID, Batch, Id, JobSubmitted, declared
 from pydantic import BaseModel
 
 from .videos import created, exhibit_of, job_status, page_of, refused, stored_file
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["videos and jobs"])
+router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)
 NOT_FOUND = "batch not found"
 
 
-@router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)")
+@router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)",
+             responses=declared(415, 429))
 def upload_batch(photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
                  exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
                  notes: str = Form("", max_length=4000), consent: bool = Form(False),

@@ -13,10 +13,11 @@ from portal.jobs.uploads import UploadError
 
 from .auth import current_user
 from .context import ApiContext, get_ctx
-from .schemas import Id, Job
+from .schemas import Id, Job, declared
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/jobs", tags=["videos and jobs"])
+NO_JOBS = declared(described={503: "background jobs are not available on this server"})
+router = APIRouter(prefix="/jobs", tags=["videos and jobs"], responses=NO_JOBS)
 NOT_FOUND = "job not found"
 
 
@@ -56,14 +57,14 @@ def _act(user: db.User, job_id: int, act, verb: str, which: str) -> dict:
         return job_rows.job_to_dict(job_rows.get_job(job.id))
 
 
-@router.post("/{job_id}/cancel", response_model=Job, responses={409: {"description": "already over"}})
+@router.post("/{job_id}/cancel", response_model=Job, responses=declared(described={409: "already over"}))
 def cancel(job_id: Id, user: db.User = Depends(current_user),
            service: JobService = Depends(job_service)):
     """Cancel a queued or running job (a running one stops between two frames)."""
     return _act(user, job_id, service.cancel, "cancelled", "queued or running")
 
 
-@router.post("/{job_id}/retry", response_model=Job, responses={409: {"description": "not failed or cancelled"}})
+@router.post("/{job_id}/retry", response_model=Job, responses=declared(429, described={409: "not failed or cancelled, or its photos are gone"}))
 def retry(job_id: Id, user: db.User = Depends(current_user),
           service: JobService = Depends(job_service)):
     """Queue a failed or cancelled job again."""

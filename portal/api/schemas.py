@@ -367,3 +367,44 @@ class Batch(BaseModel):
     consent: bool
     photos: int = Field(description="photos uploaded")
     analyses: list[BatchItem] = Field(description="one per photo analysed (a photo that could not be read has none)")
+
+
+class Error(BaseModel):
+    """Every refusal of the API: ``{"detail": "what is wrong and what to do"}``."""
+    detail: str
+
+
+class ValidationItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidRequest(BaseModel):
+    """422: FastAPI's list of fields that are missing or malformed, or one message for a value
+    that is refused (a NUL character, a date range, an empty image...)."""
+    detail: str | list[ValidationItem]
+
+
+def declared(*codes: int, described: dict[int, str] | None = None) -> dict:
+    """``responses=`` for a route: each status in ``codes`` and ``described`` with its body model
+    and a description (``described``'s own, else :data:`REFUSALS`')."""
+    described = described or {}
+    return {code: {"model": InvalidRequest if code == 422 else Error,
+                   "description": described.get(code) or REFUSALS[code]}
+            for code in sorted(set(codes) | set(described))}
+
+
+REFUSALS = {
+    400: "the body cannot be parsed (not the form or JSON the route takes)",
+    401: "no token, or it is invalid, expired or revoked",
+    403: "the token's scope or your role does not allow it (the message says what is needed)",
+    404: "not found, or not yours",
+    409: "the object is not in a state that allows it",
+    413: "the request, upload or frame is larger than its limit (the message names it)",
+    415: "the upload is not an accepted format, or cannot be read",
+    422: "a field is missing, malformed or refused",
+    429: "a limit per account or address was reached (Retry-After when the wait is known)",
+    503: "the service is busy or not available on this server",
+}
+COMMON = (400, 401, 403, 404, 413, 422)  # what any route may answer (auth, ownership, body)

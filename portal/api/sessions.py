@@ -22,9 +22,9 @@ from .analyses import read_limited
 from .auth import current_grant, current_user
 from .context import ApiContext, get_ctx
 from .museum import refusals
-from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary
+from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
 from .streams import TooMany
-from .visits import link_session, visit_for
+from .visits import WRONG_CODES, link_session, visit_for
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sessions", tags=["recording sessions"])
@@ -57,9 +57,9 @@ def _running(user: db.User, session_id: int, feeding: bool = False):
 
 
 @router.post("", status_code=201, response_model=Session, summary="Start recording at an exhibit",
-             responses={403: {"description": "a kiosk token of another exhibit"},
-                        404: {"description": "no such exhibit, or a wrong, expired or other "
-                                             "organisation's visit code"}})
+             responses=declared(described={403: "a kiosk token of another exhibit",
+                                           404: "no such exhibit, or a wrong, expired or other "
+                                                "organisation's visit code", 429: WRONG_CODES}))
 def start(body: SessionIn, request: Request, grant: Grant = Depends(current_grant),
           ctx: ApiContext = Depends(get_ctx)):
     """A new session at an exhibit you may record at (the organisation's owner or a manager; a
@@ -115,15 +115,21 @@ def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
 
 
 @router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
-             responses={409: {"description": "the session was stopped"},
-                        413: {"description": "the frame is larger than FRAME_MAX_PIXELS (1920x1080)"},
-                        429: {"description": "too many frames or sessions"},
-                        503: {"description": "the server analyses FRAME_ANALYSES frames already: "
-                                             "send again after Retry-After"}})
+             responses=declared(415, described={
+                 409: "the session was stopped",
+                 413: "the frame is larger than FRAME_MAX_PIXELS (1920x1080) or API_MAX_FRAME_MB",
+                 429: "too many frames (above API_MAX_FPS on average, or more than the burst at once) "
+                      "or sessions; send the next frame after Retry-After",
+                 503: "the server analyses FRAME_ANALYSES frames already: send again after Retry-After"}))
 def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
           t: float = Form(..., description="seconds since the session started"),
           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
-    """Faces with their track ids; each is stored as an observation (the frame is not)."""
+    """Faces with their track ids; each is stored as an observation (the frame is not).
+
+    **Frame rate**: each session may send API_MAX_FPS frames a second on average (default 10) and
+    bursts of up to 3 frames closer together than that (a token bucket, as the kiosk page), so a
+    camera at its own pace with network jitter loses only what is above the average.  A frame
+    beyond it gets 429 with ``Retry-After``; the frame is not analysed or stored."""
     if not math.isfinite(t) or not 0 <= t <= MAX_T:
         raise HTTPException(422, f"t must be seconds since the session started (0 to {MAX_T:.0f})")
     with db.connection():
@@ -147,7 +153,8 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
     return {"t": t, "faces": faces}
 
 
-@router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise")
+@router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise",
+             responses=declared(described={409: "the session was stopped already"}))
 def stop(session_id: Id, user: db.User = Depends(current_user),
          ctx: ApiContext = Depends(get_ctx)):
     """Duration (the last frame's ``t``), visitors (tracks), faces, median dwell time, emotion

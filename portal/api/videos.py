@@ -20,13 +20,13 @@ from portal.records import storage
 from realtime.video_records import load_result
 
 from .auth import current_user
-from .jobs import job_service
+from .jobs import NO_JOBS, job_service
 from pydantic import BaseModel
 
-from .schemas import MAX_ID, Id, JobSubmitted, Video
+from .schemas import MAX_ID, Id, JobSubmitted, Video, declared
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["videos and jobs"])
+router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)
 NOT_FOUND = "video not found"
 FORM_OVERHEAD = 64 * 1024  # the other form fields and the multipart boundaries
 STATUS = {"format": 415, "size": 413, "invalid": 422, "busy": 429, "gone": 409}
@@ -56,7 +56,8 @@ def refused(exc: UploadError) -> HTTPException:
     return HTTPException(STATUS.get(exc.reason, 422), str(exc))
 
 
-@router.post("/videos", status_code=202, response_model=JobSubmitted, summary="Analyse a video (a job)")
+@router.post("/videos", status_code=202, response_model=JobSubmitted, summary="Analyse a video (a job)",
+             responses=declared(415, 429))
 def upload(video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI"),
            exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
            notes: str = Form("", max_length=4000), consent: bool = Form(False),

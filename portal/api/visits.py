@@ -20,10 +20,11 @@ from portal.ratelimit import forwarded_client, proxy_networks
 from .auth import current_grant
 from .context import ApiContext, get_ctx
 from .museum import refusals
-from .schemas import BodyId
+from .schemas import BodyId, declared
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/visits", tags=["visits"])
+WRONG_CODES = "too many wrong visit codes from this address (VISIT_GUESS_LIMIT); Retry-After says when"
+router = APIRouter(prefix="/visits", tags=["visits"], responses=declared(described={429: WRONG_CODES}))
 NOT_FOUND = "visit not found (wrong code, ended or expired)"
 
 

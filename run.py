@@ -158,6 +158,8 @@ def main(argv=None) -> int:
     if museum.retention_days:
         from portal.retention import start_retention
         start_retention(config.data_dir, museum.retention_days)
+    from portal.museum.visits import start_expiry
+    start_expiry()  # opted-in visit codes and their readings are deleted at expiry (docs/visits.md)
     recorder = app.state.flask_app.extensions.get("recorder")
     if recorder is not None:  # closes recordings nobody feeds any more (portal.recording)
         recorder.start_sweeper()

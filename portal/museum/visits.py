@@ -151,3 +151,27 @@ def delete_expired(now: _dt.datetime) -> int:
     if count:
         log.info("expired visits deleted count=%d", count)
     return count
+
+
+def start_expiry(every_s: float = 600.0, clock=utcnow):
+    """Delete expired visits (with their sessions and readings) now and then every ``every_s`` seconds, in a
+    daemon thread: a code's data goes at its expiry even when no new visit is started (run.py wires it).
+    Returns the event that stops it."""
+    import threading
+
+    import db
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                with db.connection():
+                    delete_expired(clock())
+            except Exception:  # noqa: BLE001 - keep the schedule; the next run retries
+                log.exception("visit expiry run failed")
+            if stop.wait(every_s):
+                return
+
+    threading.Thread(target=loop, name="visit-expiry", daemon=True).start()
+    return stop

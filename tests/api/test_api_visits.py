@@ -134,3 +134,26 @@ def test_guessing_is_rate_limited(users, anon):
     assert anon.delete(f"/visits/{visit['code']}").status_code == 429
     with db.connection():
         assert visit_table.Visit.select().count() == 1
+
+
+def test_expired_visits_are_deleted_by_the_schedule_without_a_new_visit(users):
+    """The expiry sweep (run.py starts it) deletes an expired visit although nobody starts another one."""
+    import time
+
+    from portal.museum.visits import start_expiry
+
+    org, _ = _museum(users["alice"])
+    visit = _start(users["alice"], org)
+    later = _dt.datetime.fromisoformat(visit["expires_at"].rstrip("Z")) + _dt.timedelta(seconds=1)
+    stop = start_expiry(every_s=0.05, clock=lambda: later)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with db.connection():
+                if visit_table.Visit.select().count() == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the expired visit was not deleted by the schedule")
+    finally:
+        stop.set()
+

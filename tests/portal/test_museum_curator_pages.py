@@ -74,6 +74,9 @@ def test_the_organisation_page_ranks_exhibits_and_says_which_differences_are_cle
     ranking = page.split('id="ranking-list"')[1].split("</ol>")[0]
     assert ranking.index("Gloomy") > max(ranking.index("Joyful"), ranking.index("Also joyful"))
     assert re.search(r"\d+% \(\d+–\d+%\)", ranking)
+    side_by_side = page.split('id="ex-h"')[1].split("</table>")[0]  # every share says how sure it is
+    assert len(re.findall(r"\d+% \(\d+–\d+%\)", side_by_side)) == 3
+    assert len(re.findall(r"\d+ s \(\d+–\d+ s\)", side_by_side)) == 3
     notes = page.split('id="ranking-notes"')[1].split("</ul>")[0]
     assert "no clear difference" in notes and "is clearly above Gloomy" in notes
     page = client.get(org_url + "?measure=dwell").get_data(as_text=True)

@@ -92,6 +92,7 @@ def test_dashboard_overview_and_api_docs_in_a_browser(server, config, database_u
             page.screenshot(path=str(ARTIFACTS / "museum-dashboard.png"), full_page=True)
             page.goto(server.url + "/account/tokens")
             page.fill("#name", "Camera room 30")
+            page.fill("#password", PASSWORD)  # creating a token re-checks the password (issue 18)
             page.click("main button[type=submit]")
             assert page.text_content("#new-token").startswith("ec_")
             page.screenshot(path=str(ARTIFACTS / "museum-tokens.png"), full_page=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 import peewee as pw
 from playhouse import db_url
 
-from . import migrations
-from .models import KINDS, TEXT_LIMITS, Computation, User, database, utcnow
+from db import migrations
+from db.models import KINDS, TEXT_LIMITS, Computation, User, database, utcnow
 
 log = logging.getLogger(__name__)
 

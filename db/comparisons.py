@@ -13,8 +13,8 @@ import logging
 
 import peewee as pw
 
-from .models import BaseModel, User, utcnow
-from .museum import Exhibit, Organisation
+from db.models import BaseModel, User, utcnow
+from db.museum import Exhibit, Organisation
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any, Iterable
 
 import peewee as pw
 
-from .api import valid_id
-from .models import BaseModel, User, database, utcnow
+from db.api import valid_id
+from db.models import BaseModel, User, database, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from .models import utcnow
+from db.models import utcnow
 
 
 def v4_jobs_videos(database: pw.Database) -> None:

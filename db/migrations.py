@@ -17,15 +17,15 @@ import logging
 import peewee as pw
 from playhouse import migrate as pwm
 
-from .migrate_v4 import v4_jobs_videos
-from .migrate_v5 import v5_video_observations
-from .migrate_v6 import v6_roles_and_scopes
-from .migrate_v7 import v7_uncertain_observations
-from .migrate_v8 import v8_visits
-from .migrate_v9 import v9_visit_suggestions
-from .migrate_v10 import v10_saved_comparisons
-from .models import SchemaVersion, utcnow
-from .museum_schema import create_v3
+from db.migrate_v4 import v4_jobs_videos
+from db.migrate_v5 import v5_video_observations
+from db.migrate_v6 import v6_roles_and_scopes
+from db.migrate_v7 import v7_uncertain_observations
+from db.migrate_v8 import v8_visits
+from db.migrate_v9 import v9_visit_suggestions
+from db.migrate_v10 import v10_saved_comparisons
+from db.models import SchemaVersion, utcnow
+from db.museum_schema import create_v3
 
 log = logging.getLogger(__name__)
 

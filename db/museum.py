@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import peewee as pw
 
-from .models import BaseModel, Computation, User, utcnow
-from .videos import Video
+from db.models import BaseModel, Computation, User, utcnow
+from db.videos import Video
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 ROLES = ("owner", "manager", "viewer")  # migration 6; before it: "owner", "member"

@@ -10,8 +10,8 @@ import secrets
 
 import peewee as pw
 
-from .models import User, database, utcnow
-from .museum import CONTRIBUTOR_ROLES, ROLES, Exhibit, Invitation, Membership, Organisation
+from db.models import User, database, utcnow
+from db.museum import CONTRIBUTOR_ROLES, ROLES, Exhibit, Invitation, Membership, Organisation
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from typing import Iterable
 
 import peewee as pw
 
-from .models import Computation, database, utcnow
-from .museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
-from .museum_api import as_id, recordable_exhibit
-from .videos import Video
+from db.models import Computation, database, utcnow
+from db.museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
+from db.museum_api import as_id, recordable_exhibit
+from db.videos import Video
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from .jobs import Job, cancel_job
-from .models import Computation, database, utcnow
-from .videos import Batch, BatchItem, Video
+from db.jobs import Job, cancel_job
+from db.models import Computation, database, utcnow
+from db.videos import Batch, BatchItem, Video
 
 
 def _cutoff(days: float, now: _dt.datetime | None) -> _dt.datetime:

@@ -13,9 +13,9 @@ import datetime as _dt
 import hashlib
 import secrets
 
-from .models import User, utcnow
-from .museum import SCOPES, ApiToken
-from .museum_api import as_id
+from db.models import User, utcnow
+from db.museum import SCOPES, ApiToken
+from db.museum_api import as_id
 
 PREFIX = "ec_"
 TOUCH_EVERY = _dt.timedelta(minutes=1)  # last_used_at is written at most this often

@@ -8,9 +8,9 @@ from typing import Any
 
 import peewee as pw
 
-from .api import Page, valid_id
-from .jobs import Job, create_job
-from .models import BaseModel, Computation, User, database, utcnow
+from db.api import Page, valid_id
+from db.jobs import Job, create_job
+from db.models import BaseModel, Computation, User, database, utcnow
 
 log = logging.getLogger(__name__)
 

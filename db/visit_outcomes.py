@@ -18,9 +18,9 @@ import logging
 
 import peewee as pw
 
-from .models import BaseModel, database
-from .museum import Exhibit, Organisation, RecordingSession
-from .visits import Visit, VisitSession
+from db.models import BaseModel, database
+from db.museum import Exhibit, Organisation, RecordingSession
+from db.visits import Visit, VisitSession
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import logging
 
 import peewee as pw
 
-from .models import BaseModel, User, database, utcnow
-from .museum import Exhibit, Observation, Organisation, RecordingSession
-from .observations import observation_rows
+from db.models import BaseModel, User, database, utcnow
+from db.museum import Exhibit, Observation, Organisation, RecordingSession
+from db.observations import observation_rows
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
-from .accounts import tokens as access
+from portal.accounts import tokens as access
 
-from .accounts.service import delete_account
-from .forms import AccountForm, DeleteAccountForm, PasswordForm
-from .security import hash_password, password_problem, verify_password
-from .users import PortalUser, rotate_token
+from portal.accounts.service import delete_account
+from portal.forms import AccountForm, DeleteAccountForm, PasswordForm
+from portal.security import hash_password, password_problem, verify_password
+from portal.users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("account", __name__, url_prefix="/account")

@@ -11,10 +11,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 import db
 from db import tokens
 
-from .forms import LoginForm, PostForm, RegisterForm
-from .ratelimit import client_ip
-from .security import hash_password, password_problem, verify_password
-from .users import PortalUser, rotate_token
+from portal.forms import LoginForm, PostForm, RegisterForm
+from portal.ratelimit import client_ip
+from portal.security import hash_password, password_problem, verify_password
+from portal.users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -107,8 +107,8 @@ def _checked(row, login: str, password: str) -> tuple[bool, int]:
 
 
 def _too_many(wait: int):
-    from .errors import render_error
-    from .ratelimit import wait_message
+    from portal.errors import render_error
+    from portal.ratelimit import wait_message
     log.warning("login refused: too many failed attempts ip=%s", client_ip())
     body, code = render_error(429, wait_message(wait))
     return body, code, {"Retry-After": str(wait)}

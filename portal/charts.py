@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .analytics import EMOTIONS, HIDDEN, UNCERTAIN  # noqa: E402
+from portal.analytics import EMOTIONS, HIDDEN, UNCERTAIN  # noqa: E402
 from realtime.palette import color_for, hex_color  # noqa: E402
 
 CHARTS = ("emotions", "probabilities", "timeline", "dwell", "heatmap")

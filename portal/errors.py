@@ -8,7 +8,7 @@ from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .museum.visits import hide_code
+from portal.museum.visits import hide_code
 
 log = logging.getLogger(__name__)
 

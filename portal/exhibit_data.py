@@ -12,10 +12,10 @@ import io
 
 from db.observations import observation_rows
 
-from . import analytics
-from .museum import curator, published
-from .museum.privacy import Blur
-from .museum_settings import MuseumSettings
+from portal import analytics
+from portal.museum import curator, published
+from portal.museum.privacy import Blur
+from portal.museum_settings import MuseumSettings
 
 OBSERVATION_COLUMNS = (["observed_at", "source", "session_id", "analysis_id", "video_id", "t_s", "track_id"]
                        + [f"p_{e}" for e in analytics.EMOTIONS] + ["emotion", "uncertain", "face_size"])

@@ -12,9 +12,9 @@ import logging
 
 from db.observations import observation_rows
 
-from . import analytics, exhibit_data
-from .museum import curator, published
-from .museum_settings import MuseumSettings
+from portal import analytics, exhibit_data
+from portal.museum import curator, published
+from portal.museum_settings import MuseumSettings
 
 log = logging.getLogger(__name__)
 

@@ -20,14 +20,14 @@ from flask_wtf.csrf import CSRFProtect
 
 import db
 
-from . import errors, ratelimit
-from .accounts.service import remove_orphan_folders
-from .records import storage
-from .config import Config, validate
-from .frame_gate import FrameGate
-from .headers import security_headers
-from .museum.visits import hide_code
-from .users import login_manager
+from portal import errors, ratelimit
+from portal.accounts.service import remove_orphan_folders
+from portal.records import storage
+from portal.config import Config, validate
+from portal.frame_gate import FrameGate
+from portal.headers import security_headers
+from portal.museum.visits import hide_code
+from portal.users import login_manager
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -57,7 +57,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     """Build the portal for ``config`` (validated; the database is
     initialised and migrated here).  ``museum_settings``: analytics privacy threshold, time
     zone, retention (:class:`portal.museum_settings.MuseumSettings`; default: its defaults)."""
-    from .museum_settings import MuseumSettings
+    from portal.museum_settings import MuseumSettings
     validate(config)
     app = PortalFlask(__name__)
     app.config.update(
@@ -91,21 +91,21 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     errors.register(app)
     _register_hooks(app)
 
-    from . import (account, auth, history, kiosk, kiosk_connect, main, museum_members,
+    from portal import (account, auth, history, kiosk, kiosk_connect, main, museum_members,
                    museum_pages, museum_report, museum_sessions, tokens)
     for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
                    museum_report, tokens, kiosk, kiosk_connect):
         app.register_blueprint(module.bp)
-    from . import visit_pages  # the visitor's phone page of an opted-in visit (issue 21)
-    from .museum.guesses import Guesses
+    from portal import visit_pages  # the visitor's phone page of an opted-in visit (issue 21)
+    from portal.museum.guesses import Guesses
     app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
     app.register_blueprint(visit_pages.bp)
-    from . import visit_report  # the organisation's "suggested, then visited next" (issue 21)
+    from portal import visit_report  # the organisation's "suggested, then visited next" (issue 21)
     app.register_blueprint(visit_report.bp)
-    from . import kiosk_visits  # the kiosk's Personalise / I have a code / What next (issue 21)
+    from portal import kiosk_visits  # the kiosk's Personalise / I have a code / What next (issue 21)
     app.register_blueprint(kiosk_visits.bp)
     csrf.exempt(kiosk_visits.bp)  # checked after the kiosk's login, as the kiosk's own routes
-    from .videos import init_jobs
+    from portal.videos import init_jobs
     init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
     csrf.exempt(kiosk.bp)  # checked by the kiosk itself, after the login (401 first)
     ratelimit.init_app(app, config)

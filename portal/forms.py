@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length,
                                 Optional, Regexp)
 
-from .security import MAX_PASSWORD, MIN_PASSWORD
+from portal.security import MAX_PASSWORD, MIN_PASSWORD
 
 USERNAME_RE = r"^[A-Za-z0-9_.-]+$"
 

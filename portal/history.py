@@ -12,12 +12,12 @@ from flask_login import current_user, login_required
 import db
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
-from .accounts.service import delete_computation
-from .records import storage
-from .confirm import confirm_page, confirmed
-from .records.documents import content_disposition, download_name, json_bytes
-from .records.pdf import emotion_order, face_label
-from .forms import PostForm
+from portal.accounts.service import delete_computation
+from portal.records import storage
+from portal.confirm import confirm_page, confirmed
+from portal.records.documents import content_disposition, download_name, json_bytes
+from portal.records.pdf import emotion_order, face_label
+from portal.forms import PostForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("history", __name__, url_prefix="/history")
@@ -106,7 +106,7 @@ def download_json(comp_id: int):
 @bp.get("/<int:comp_id>/pdf")
 @login_required
 def download_pdf(comp_id: int):
-    from .records.pdf import build_pdf
+    from portal.records.pdf import build_pdf
     comp = _own(comp_id)
     annotated = storage.resolve(_config().data_dir, comp.annotated_path or comp.original_path)
     data = db.computation_to_dict(comp)

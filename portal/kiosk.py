@@ -25,13 +25,13 @@ from flask_login import current_user
 from db import museum_api
 from realtime.io import ImageError, ImageTooLargeError
 
-from . import kiosk_connect
-from .frame_gate import ServerBusy
-from .frame_rate import FrameBucket
-from .errors import render_error
-from .museum import roles, visits
-from .notice import notice_text
-from .recording import TooManyRecordings, frame_faces
+from portal import kiosk_connect
+from portal.frame_gate import ServerBusy
+from portal.frame_rate import FrameBucket
+from portal.errors import render_error
+from portal.museum import roles, visits
+from portal.notice import notice_text
+from portal.recording import TooManyRecordings, frame_faces
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kiosk", __name__)

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired
 
 from db import museum_api
 
-from .accounts import tokens as access
+from portal.accounts import tokens as access
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kiosk_connect", __name__)

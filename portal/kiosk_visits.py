@@ -18,12 +18,12 @@ import logging
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from . import kiosk
-from .museum import qr, visits
-from .museum.roles import NotAllowed
-from .recording import TooManyRecordings
-from .ratelimit import client_ip
-from .visit_pages import NOT_FOUND, VisitRefused, clock, end_visit, live_visit, local_time
+from portal import kiosk
+from portal.museum import qr, visits
+from portal.museum.roles import NotAllowed
+from portal.recording import TooManyRecordings
+from portal.ratelimit import client_ip
+from portal.visit_pages import NOT_FOUND, VisitRefused, clock, end_visit, live_visit, local_time
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kiosk_visit", __name__)

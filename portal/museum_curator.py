@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-from . import exhibit_data, exhibit_stats
-from .museum import curator
-from .museum_settings import MuseumSettings
+from portal import exhibit_data, exhibit_stats
+from portal.museum import curator
+from portal.museum_settings import MuseumSettings
 
 log = logging.getLogger(__name__)
 DEFAULT_MEASURE = "happy"

@@ -6,7 +6,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from .forms import _strip
+from portal.forms import _strip
 
 
 class OrganisationForm(FlaskForm):

@@ -9,10 +9,10 @@ import logging
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .errors import render_error
-from .forms import PostForm
-from .museum import roles
-from .museum_forms import RoleForm
+from portal.errors import render_error
+from portal.forms import PostForm
+from portal.museum import roles
+from portal.museum_forms import RoleForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_members", __name__)

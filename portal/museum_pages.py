@@ -16,12 +16,12 @@ import db
 from db import museum_api as museum
 from db import observations as obs
 
-from . import analytics, charts, exhibit_data, museum_curator, museum_sessions
-from .errors import render_error
-from .forms import PostForm
-from .museum import curator, roles
-from .museum_forms import ExhibitForm, InviteForm, OrganisationForm
-from .notice import NoticeFacts, build_notice
+from portal import analytics, charts, exhibit_data, museum_curator, museum_sessions
+from portal.errors import render_error
+from portal.forms import PostForm
+from portal.museum import curator, roles
+from portal.museum_forms import ExhibitForm, InviteForm, OrganisationForm
+from portal.notice import NoticeFacts, build_notice
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum", __name__)

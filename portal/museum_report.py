@@ -19,12 +19,12 @@ from flask_login import current_user, login_required
 from db import comparisons as saved_db
 from db import museum_api as museum
 
-from . import exhibit_data, exhibit_stats
-from .errors import render_error
-from .museum import roles
-from .museum.report import organisation_report
-from .records.documents import content_disposition, slug
-from .records.museum_report_pdf import build_report_pdf
+from portal import exhibit_data, exhibit_stats
+from portal.errors import render_error
+from portal.museum import roles
+from portal.museum.report import organisation_report
+from portal.records.documents import content_disposition, slug
+from portal.records.museum_report_pdf import build_report_pdf
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_report", __name__)

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from db import museum_api, observations
 
-from .recording import finish_session
+from portal.recording import finish_session
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_sessions", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records.pdf import _Report
+from portal.records.pdf import _Report
 
 
 @dataclass(frozen=True)

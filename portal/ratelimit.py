@@ -36,7 +36,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .museum.visits import hide_code
+from portal.museum.visits import hide_code
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def init_app(app: Flask, config) -> Limiter:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc):
-        from .errors import render_error
+        from portal.errors import render_error
         current = limiter.current_limit
         wait = max(0.0, current.reset_at - time.time()) if current else 60.0
         log.warning("rate limit reached on %s %s (%s)", request.method, hide_code(request.path), exc.description)

@@ -26,7 +26,7 @@ import db
 from db import observations
 from db.museum_api import as_id
 
-from . import analytics
+from portal import analytics
 
 log = logging.getLogger(__name__)
 ORIGINS = ("live", "kiosk")

@@ -20,8 +20,8 @@ from pathlib import Path
 import db
 from db import retention
 
-from .jobs.uploads import remove_job_folder
-from .records.storage import remove_files
+from portal.jobs.uploads import remove_job_folder
+from portal.records.storage import remove_files
 
 log = logging.getLogger(__name__)
 EVERY_S = 6 * 3600
@@ -58,7 +58,7 @@ def start_retention(data_dir: Path, days: float, every_s: float = EVERY_S) -> th
 
 
 def main(argv=None) -> int:
-    from .config import load_config
+    from portal.config import load_config
 
     parser = argparse.ArgumentParser(description="Delete stored images, videos and photo batches older than N days.")
     parser.add_argument("--days", type=float, required=True)

@@ -26,7 +26,7 @@ from itsdangerous import BadSignature
 
 import db
 
-from .users import user_from_login_id
+from portal.users import user_from_login_id
 
 log = logging.getLogger(__name__)
 

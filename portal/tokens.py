@@ -12,10 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from db import museum_api
 from db import tokens
 
-from .accounts import tokens as access
-from .forms import PostForm
-from .museum import roles
-from .museum_forms import TokenForm
+from portal.accounts import tokens as access
+from portal.forms import PostForm
+from portal.museum import roles
+from portal.museum_forms import TokenForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")

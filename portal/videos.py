@@ -20,13 +20,13 @@ from db.museum import CONTRIBUTOR_ROLES
 from realtime.video import PRESETS
 from realtime.video_records import iter_timeline_csv, load_summary
 
-from .confirm import confirm_page, confirmed
-from .records import storage
-from .records.documents import slug
-from .forms import PostForm
-from .jobs.service import JobService
-from .jobs.settings import JobSettings
-from .jobs.uploads import UploadError, store_batch, store_video
+from portal.confirm import confirm_page, confirmed
+from portal.records import storage
+from portal.records.documents import slug
+from portal.forms import PostForm
+from portal.jobs.service import JobService
+from portal.jobs.settings import JobSettings
+from portal.jobs.uploads import UploadError, store_batch, store_video
 
 log = logging.getLogger(__name__)
 bp = Blueprint("videos", __name__, url_prefix="/videos")
@@ -185,7 +185,7 @@ def download(video_id: int, name: str):
 
 def _chart_file(video: videos.Video, fmt: str) -> Path:
     """The timeline chart, drawn once and kept in the video's folder (removed with it)."""
-    from .video_chart import timeline_chart
+    from portal.video_chart import timeline_chart
 
     path = Path(_service().settings.data_dir) / video.folder / f"timeline.{fmt}"
     if not path.is_file():
@@ -207,8 +207,8 @@ def chart(video_id: int):
 def pdf(video_id: int):
     import io
 
-    from .records.pdf import build_pdf
-    from .video_summary import video_as_computation
+    from portal.records.pdf import build_pdf
+    from portal.video_summary import video_as_computation
 
     video = _own_video(video_id)
     doc = load_summary(_file(video.result_path))

@@ -17,9 +17,9 @@ from flask import Blueprint, current_app, render_template, url_for
 
 from db.models import utcnow
 
-from .errors import render_error
-from .museum import qr, visits
-from .ratelimit import client_ip
+from portal.errors import render_error
+from portal.museum import qr, visits
+from portal.ratelimit import client_ip
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visit", __name__)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from db import museum_api
 
-from .museum import followed, roles
+from portal.museum import followed, roles
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visit_report", __name__)

@@ -25,7 +25,7 @@ import db
 from db import jobs as job_rows
 from db import videos
 
-from ..records import storage
+from portal.records import storage
 
 log = logging.getLogger(__name__)
 USER_FOLDERS = ("uploads", "videos", "batches")  # DATA_DIR/<kind>/<user id>/...

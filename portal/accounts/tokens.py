@@ -25,8 +25,8 @@ from db import museum_api
 from db import tokens as token_rows
 from db.museum import SCOPES
 
-from ..museum import roles
-from ..security import verify_password
+from portal.museum import roles
+from portal.security import verify_password
 
 log = logging.getLogger(__name__)
 

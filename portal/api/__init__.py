@@ -27,11 +27,11 @@ from portal.security import hash_password
 from portal.gradio_app.events import AppContext
 from portal.gradio_app.settings import AppSettings
 
-from . import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
-from .context import ApiContext
-from .limits import BodyLimit
-from .schemas import COMMON, declared
-from .streams import SessionStreams
+from portal.api import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
+from portal.api.context import ApiContext
+from portal.api.limits import BodyLimit
+from portal.api.schemas import COMMON, declared
+from portal.api.streams import SessionStreams
 
 PREFIX = "/api/v1"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields

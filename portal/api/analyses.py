@@ -21,9 +21,9 @@ from portal.records.documents import content_disposition, download_name, json_do
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
 
-from .auth import current_user
-from .context import ApiContext, get_ctx
-from .schemas import MAX_ID, Analysis, AnalysisPage, Id, declared
+from portal.api.auth import current_user
+from portal.api.context import ApiContext, get_ctx
+from portal.api.schemas import MAX_ID, Analysis, AnalysisPage, Id, declared
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/analyses", tags=["analyses"])

@@ -21,8 +21,8 @@ from portal.accounts import tokens as access
 from portal.ratelimit import forwarded_client, proxy_networks
 from portal.security import verify_password
 
-from .context import ApiContext, get_ctx
-from .schemas import TokenOut, declared
+from portal.api.context import ApiContext, get_ctx
+from portal.api.schemas import TokenOut, declared
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["authentication"])

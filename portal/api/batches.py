@@ -13,12 +13,12 @@ from db import videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_batch
 
-from .auth import current_user
-from .jobs import NO_JOBS, job_service
-from .schemas import MAX_ID, Batch, Id, JobSubmitted, declared
+from portal.api.auth import current_user
+from portal.api.jobs import NO_JOBS, job_service
+from portal.api.schemas import MAX_ID, Batch, Id, JobSubmitted, declared
 from pydantic import BaseModel
 
-from .videos import created, exhibit_of, job_status, page_of, refused, stored_file
+from portal.api.videos import created, exhibit_of, job_status, page_of, refused, stored_file
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)

@@ -12,7 +12,7 @@ from portal.museum_settings import MuseumSettings
 from portal.ratelimit import LoginAttempts
 from portal.gradio_app.events import AppContext
 
-from .streams import SessionStreams
+from portal.api.streams import SessionStreams
 
 
 @dataclass

@@ -11,9 +11,9 @@ from db import jobs as job_rows
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError
 
-from .auth import current_user
-from .context import ApiContext, get_ctx
-from .schemas import Id, Job, declared
+from portal.api.auth import current_user
+from portal.api.context import ApiContext, get_ctx
+from portal.api.schemas import Id, Job, declared
 
 log = logging.getLogger(__name__)
 NO_JOBS = declared(described={503: "background jobs are not available on this server"})

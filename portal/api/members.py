@@ -12,9 +12,9 @@ import db
 from db import museum_api as museum
 from portal.museum import roles
 
-from .auth import current_user
-from .museum import organisation_out, refusals
-from .schemas import Id, Member, Organisation, RoleIn, TransferIn
+from portal.api.auth import current_user
+from portal.api.museum import organisation_out, refusals
+from portal.api.schemas import Id, Member, Organisation, RoleIn, TransferIn
 
 router = APIRouter(prefix="/organisations/{organisation_id}", tags=["organisations and exhibits"])
 FORBIDDEN = {403: {"description": "your role does not allow it (the message says which does)"}}

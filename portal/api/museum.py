@@ -15,9 +15,9 @@ from db import museum_api as museum
 from portal import exhibit_data, exhibit_stats
 from portal.museum import roles
 
-from .auth import current_user
-from .context import ApiContext, get_ctx
-from .schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn,
+from portal.api.auth import current_user
+from portal.api.context import ApiContext, get_ctx
+from portal.api.schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn,
                       InvitationOut, Organisation, OrganisationIn, Ranking, Summary)
 
 router = APIRouter(tags=["organisations and exhibits"])

@@ -18,13 +18,13 @@ from portal.recording import finish_session
 from realtime.io import ImageError, ImageTooLargeError
 from realtime.stream import Stream
 
-from .analyses import read_limited
-from .auth import current_grant, current_user
-from .context import ApiContext, get_ctx
-from .museum import refusals
-from .schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
-from .streams import TooMany
-from .visits import WRONG_CODES, link_session, visit_for
+from portal.api.analyses import read_limited
+from portal.api.auth import current_grant, current_user
+from portal.api.context import ApiContext, get_ctx
+from portal.api.museum import refusals
+from portal.api.schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
+from portal.api.streams import TooMany
+from portal.api.visits import WRONG_CODES, link_session, visit_for
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sessions", tags=["recording sessions"])

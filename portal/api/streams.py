@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..frame_rate import BURST, FrameBucket
+from portal.frame_rate import BURST, FrameBucket
 
 log = logging.getLogger(__name__)
 

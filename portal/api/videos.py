@@ -19,11 +19,11 @@ from portal.jobs.uploads import UploadError, store_video
 from portal.records import storage
 from realtime.video_records import load_result
 
-from .auth import current_user
-from .jobs import NO_JOBS, job_service
+from portal.api.auth import current_user
+from portal.api.jobs import NO_JOBS, job_service
 from pydantic import BaseModel
 
-from .schemas import MAX_ID, Id, JobSubmitted, Video, declared
+from portal.api.schemas import MAX_ID, Id, JobSubmitted, Video, declared
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)

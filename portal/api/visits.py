@@ -17,10 +17,10 @@ from portal.museum import visits
 from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
 from portal.ratelimit import forwarded_client, proxy_networks
 
-from .auth import current_grant
-from .context import ApiContext, get_ctx
-from .museum import refusals
-from .schemas import BodyId, declared
+from portal.api.auth import current_grant
+from portal.api.context import ApiContext, get_ctx
+from portal.api.museum import refusals
+from portal.api.schemas import BodyId, declared
 
 log = logging.getLogger(__name__)
 WRONG_CODES = "too many wrong visit codes from this address (VISIT_GUESS_LIMIT); Retry-After says when"

@@ -25,13 +25,13 @@ from portal.records.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from .events import (AppContext, AppError, bars_help, capture, checked_upload, live_caption,
+from portal.gradio_app.events import (AppContext, AppError, bars_help, capture, checked_upload, live_caption,
                      run_upload, stream_frame, table_headers, warm_up)
-from .header import header_html, logout_token, username_for
-from . import record
-from .settings import AppSettings
-from .tempfiles import start_pruning, use_private_cache
-from .webcam import WebcamImage
+from portal.gradio_app.header import header_html, logout_token, username_for
+from portal.gradio_app import record
+from portal.gradio_app.settings import AppSettings
+from portal.gradio_app.tempfiles import start_pruning, use_private_cache
+from portal.gradio_app.webcam import WebcamImage
 
 log = logging.getLogger(__name__)
 

@@ -36,9 +36,9 @@ from realtime.pipeline import Analysis, Analyzer, get_analyzer
 from realtime.stream import Stream
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
-from .report import write_downloads
-from .settings import AppSettings
-from .shares import StreamShare, UploadShare
+from portal.gradio_app.report import write_downloads
+from portal.gradio_app.settings import AppSettings
+from portal.gradio_app.shares import StreamShare, UploadShare
 
 log = logging.getLogger(__name__)
 

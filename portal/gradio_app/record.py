@@ -18,7 +18,7 @@ from db.museum import CONTRIBUTOR_ROLES
 from portal.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
 from realtime.stream import Stream
 
-from .events import AppContext, AppError
+from portal.gradio_app.events import AppContext, AppError
 
 log = logging.getLogger(__name__)
 

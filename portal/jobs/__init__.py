@@ -11,4 +11,4 @@ The database is the source of truth (``db.jobs``): status, progress, error, atte
 A worker claims a job with one conditional UPDATE, writes progress + heartbeat twice a second
 and stops when that write says the job was cancelled.
 """
-from .settings import JobSettings  # noqa: F401
+from portal.jobs.settings import JobSettings  # noqa: F401

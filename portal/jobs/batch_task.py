@@ -19,9 +19,9 @@ from realtime.config import PipelineConfig
 from realtime.io import ImageError
 from realtime.pipeline import Analysis, get_analyzer
 
-from ..records.storage import remove_files
-from .settings import JobSettings
-from .reporting import JobInputError, Reporter
+from portal.records.storage import remove_files
+from portal.jobs.settings import JobSettings
+from portal.jobs.reporting import JobInputError, Reporter
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import logging
 
 from celery.signals import worker_ready
 
-from .celery_backend import TASK, make_celery
-from .settings import JobSettings
+from portal.jobs.celery_backend import TASK, make_celery
+from portal.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ app = make_celery(settings.redis_url)
 @app.task(name=TASK)
 def run(job_id: int) -> str:
     """Sent once per job (``job_id`` is only logged): runs the fairest jobs that may start."""
-    from .worker import run_next_jobs
+    from portal.jobs.worker import run_next_jobs
 
     outcomes = run_next_jobs(settings, "celery")
     log.debug("task for job %s ran %d job(s): %s", job_id, len(outcomes), outcomes)
@@ -48,8 +48,8 @@ def run(job_id: int) -> str:
 
 @worker_ready.connect
 def _recover(**_kwargs) -> None:
-    from .service import recover_jobs
-    from .worker import ensure_db
+    from portal.jobs.service import recover_jobs
+    from portal.jobs.worker import ensure_db
 
     ensure_db(settings)
     for job_id in recover_jobs(settings):

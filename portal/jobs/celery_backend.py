@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from .settings import JobSettings
+from portal.jobs.settings import JobSettings
 
 TASK = "portal.jobs.run"
 

@@ -5,8 +5,8 @@ import logging
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from .settings import JobSettings
-from .worker import run_next_jobs
+from portal.jobs.settings import JobSettings
+from portal.jobs.worker import run_next_jobs
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ import logging
 import db
 from db import jobs, videos
 
-from ..records.storage import remove_files
+from portal.records.storage import remove_files
 
-from .batch_task import NO_UPLOADS, discard_uploads, has_uploads
-from .settings import JobSettings
-from .uploads import UploadError, queue_message, remove_folder
-from .worker import dead_local_workers
+from portal.jobs.batch_task import NO_UPLOADS, discard_uploads, has_uploads
+from portal.jobs.settings import JobSettings
+from portal.jobs.uploads import UploadError, queue_message, remove_folder
+from portal.jobs.worker import dead_local_workers
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,11 @@ class JobService:
         self.settings = settings
         if backend is None:
             if settings.backend == "celery":
-                from .celery_backend import CeleryBackend
+                from portal.jobs.celery_backend import CeleryBackend
 
                 backend = CeleryBackend(settings)
             else:
-                from .embedded import EmbeddedBackend
+                from portal.jobs.embedded import EmbeddedBackend
 
                 backend = EmbeddedBackend(settings)
         self.backend = backend

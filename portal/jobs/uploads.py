@@ -21,9 +21,9 @@ from realtime.video import PRESET_CHOICES
 from realtime.video_io import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError,
                                VideoTooLargeError, probe)
 
-from .batch_task import MANIFEST, UPLOADS
-from .settings import JobSettings
-from .upload_checks import (MAX_PHOTO_BYTES, PHOTO_SUFFIXES, OverLimit, UploadError, batch_budget,  # noqa: F401
+from portal.jobs.batch_task import MANIFEST, UPLOADS
+from portal.jobs.settings import JobSettings
+from portal.jobs.upload_checks import (MAX_PHOTO_BYTES, PHOTO_SUFFIXES, OverLimit, UploadError, batch_budget,  # noqa: F401
                             copy_limited, photos_from)
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from db.observations import add_video_observations
 from realtime.video import VideoConfig, analyse_video
 from realtime.video_records import iter_timeline_csv
 
-from .settings import JobSettings
-from .reporting import JobInputError, Reporter
+from portal.jobs.settings import JobSettings
+from portal.jobs.reporting import JobInputError, Reporter
 
 log = logging.getLogger(__name__)
 

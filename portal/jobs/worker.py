@@ -11,8 +11,8 @@ from typing import Callable
 import db
 from db import jobs
 
-from .reporting import JobInputError, JobStopped, Reporter  # noqa: F401  (re-exported)
-from .settings import JobSettings
+from portal.jobs.reporting import JobInputError, JobStopped, Reporter  # noqa: F401  (re-exported)
+from portal.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,10 @@ def ensure_db(settings: JobSettings) -> None:
 
 def _handler(kind: str) -> Callable:
     if kind == "video":
-        from .video_task import run_video_job
+        from portal.jobs.video_task import run_video_job
 
         return run_video_job
-    from .batch_task import run_batch_job
+    from portal.jobs.batch_task import run_batch_job
 
     return run_batch_job
 
@@ -141,7 +141,7 @@ def _discard_if(job: jobs.Job, settings: JobSettings, status: str) -> None:
     job over: it is using them)."""
     if job.kind != "batch":
         return
-    from .batch_task import discard_uploads
+    from portal.jobs.batch_task import discard_uploads
 
     with db.connection():
         now = jobs.get_job(job.id)

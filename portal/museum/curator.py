@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import analytics
-from . import stats
+from portal import analytics
+from portal.museum import stats
 
 log = logging.getLogger(__name__)
 

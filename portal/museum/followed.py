@@ -14,8 +14,8 @@ import logging
 
 from db import visit_outcomes
 
-from . import roles
-from .stats import wilson
+from portal.museum import roles
+from portal.museum.stats import wilson
 
 log = logging.getLogger(__name__)
 NOTE = ("Observational: a visitor who went to a suggested exhibit may have gone there anyway "

@@ -31,7 +31,7 @@ import logging
 import random
 import secrets
 
-from .. import analytics
+from portal import analytics
 
 log = logging.getLogger(__name__)
 DECIMALS = 3  # released shares and means are rounded to this many decimals

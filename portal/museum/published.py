@@ -24,9 +24,9 @@ import math
 
 import numpy as np
 
-from .. import analytics
-from ..museum_settings import MuseumSettings
-from . import curator, stats
+from portal import analytics
+from portal.museum_settings import MuseumSettings
+from portal.museum import curator, stats
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from .. import exhibit_data, exhibit_stats
-from ..museum_settings import MuseumSettings
-from . import curator
-from .published import value_of
+from portal import exhibit_data, exhibit_stats
+from portal.museum_settings import MuseumSettings
+from portal.museum import curator
+from portal.museum.published import value_of
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import suggest
+from portal.museum import suggest
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from .. import analytics
+from portal import analytics
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from db.models import utcnow
 from db.observations import observation_rows
 from db.museum import RecordingSession
 
-from . import roles, suggest
-from .roles import NotFound
+from portal.museum import roles, suggest
+from portal.museum.roles import NotFound
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from .pdf import _Report, new_document
+from portal.records.pdf import _Report, new_document
 
 log = logging.getLogger(__name__)
 

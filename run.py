@@ -18,12 +18,12 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from portal.factory import body_limit, create_app
+from portal.web.factory import body_limit, create_app
 from portal.config import Config, ConfigError, load_config, validate
-from portal.headers import SecurityHeaders
-from portal.museum_settings import museum_settings_from_env
-from portal.request_body import BufferedBody
-from portal.session import auth_dependency
+from portal.http import SecurityHeaders
+from portal.museum.settings import museum_settings_from_env
+from portal.web.request_body import BufferedBody
+from portal.web.session import auth_dependency
 from realtime.logsetup import configure_logging
 
 log = logging.getLogger("run")
@@ -34,9 +34,9 @@ API_PATH = "/api/v1"
 def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> None:
     """Mount the Gradio interface (:mod:`portal.gradio_app`) at ``/app``.
 
-    ``settings`` (:class:`portal.gradio_app.settings.AppSettings`) defaults to the
+    ``settings`` (:class:`portal.analyses.settings.AppSettings`) defaults to the
     environment's (EMOTION_MODEL, LIVE_DETECTOR, ...).  It is mounted with
-    :func:`portal.session.auth_dependency`, so its event handlers see the user's id as
+    :func:`portal.web.session.auth_dependency`, so its event handlers see the user's id as
     ``int(request.username)``, and behind :class:`portal.gradio_app.guard.RequireUser`, so
     *every* route under ``/app`` (API, uploads, queue, assets) refuses anonymous
     requests: 401, or a redirect to the login page for page navigations.
@@ -47,10 +47,10 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
     from portal.gradio_app.guard import CachedUserLookup, RequireUser
     from portal.gradio_app.stream_quota import StreamQuota
     from portal.gradio_app.upload_quota import UploadQuota
-    from portal.gradio_app.settings import settings_from_env
+    from portal.analyses.settings import settings_from_env
     settings = settings or settings_from_env()
     interface = blocks.build_blocks(config, flask_app, settings=settings)
-    from portal.users import token_epoch
+    from portal.web.users import token_epoch
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
     user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
     gr.mount_gradio_app(app, interface, path=REALTIME_PATH, auth_dependency=user_id,
@@ -68,7 +68,7 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
               museum_settings) -> None:
     """The JSON API (issue 11) at ``/api/v1``; failed token logins are limited like the login form."""
     from portal.api import build_api
-    from portal.gradio_app.settings import settings_from_env
+    from portal.analyses.settings import settings_from_env
     api = build_api(config, app_settings=realtime_settings or settings_from_env(),
                     museum_settings=museum_settings, prefix=API_PATH,
                     jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"),
@@ -130,7 +130,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def server_options(config: Config) -> dict:
     """``uvicorn.run`` options.  Proxy headers are *not* handled by uvicorn (it would trust
     X-Forwarded-For from any local peer by default): the portal believes them only when
-    PROXY_COUNT/TRUSTED_PROXIES say so (portal.ratelimit.TrustedProxyFix).  Idle keep-alive
+    PROXY_COUNT/TRUSTED_PROXIES say so (portal.web.ratelimit.TrustedProxyFix).  Idle keep-alive
     connections close after KEEPALIVE_TIMEOUT; uvicorn has no timeout for slow request
     headers, which is why production runs behind nginx (client_header_timeout, docs/deploy)."""
     return dict(host=config.host, port=config.port, log_config=None, proxy_headers=False,
@@ -156,12 +156,12 @@ def main(argv=None) -> int:
         return 2
     museum = app.state.flask_app.config["MUSEUM"]
     if museum.retention_days:
-        from portal.retention import start_retention
+        from portal.accounts.retention import start_retention
         start_retention(config.data_dir, museum.retention_days)
     from portal.museum.visits import start_expiry
     start_expiry()  # opted-in visit codes and their readings are deleted at expiry (docs/visits.md)
     recorder = app.state.flask_app.extensions.get("recorder")
-    if recorder is not None:  # closes recordings nobody feeds any more (portal.recording)
+    if recorder is not None:  # closes recordings nobody feeds any more (portal.museum.recording)
         recorder.start_sweeper()
     import uvicorn
     log.info("serving on http://%s:%d (env=%s)", config.host, config.port, config.app_env)

@@ -24,7 +24,7 @@ Environment variables:
                     configured proxy - see PROXY_COUNT)
 
 Rate limits (Flask-Limiter notation, e.g. "5 per 15 minutes"; see
-portal/ratelimit.py and docs/security.md):
+portal/web/ratelimit.py and docs/security.md):
     LOGIN_LIMIT           failed logins per client IP + login name (5 per 15 minutes)
     LOGIN_USER_LIMIT      failed logins per login name, any IP (50 per hour)
     LOGIN_IP_LIMIT        failed logins per client IP, any name (100 per hour)

@@ -2,7 +2,7 @@
 
     color_for("happy")   # (245, 195, 0): boxes, bars and the PDF chart (RGB)
     text_color("happy")  # a darker shade of the same hue, readable on white (web page text)
-    css_rules()          # the ``.emo-<name>`` rules in portal/static/style.css (a test keeps them equal)
+    css_rules()          # the ``.emo-<name>`` rules in portal/web/static/style.css (a test keeps them equal)
     color_for(UNCERTAIN) # a slate gray for faces marked uncertain (realtime/uncertainty.py), apart from neutral's
 
 Any other class name (a model with other classes) gets a stable fallback colour, never an error.

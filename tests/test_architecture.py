@@ -75,8 +75,8 @@ def _top(module: str) -> str:
 def test_the_parser_sees_known_edges():
     assert "realtime.contract" in GRAPH["realtime.classifier"]
     assert "realtime.contract" in GRAPH["realtime.research.devmodel"]  # from .. import contract
-    assert "portal.records.pdf" in GRAPH["portal.gradio_app.events"]
-    assert "portal.factory" in GRAPH["run"]
+    assert "portal.analyses.pdf" in GRAPH["portal.gradio_app.events"]
+    assert "portal.web.factory" in GRAPH["run"]
     assert len(MODULES) > 60
 
 
@@ -129,9 +129,9 @@ def test_the_engine_knows_no_web_no_database_no_torch():
 
 def test_records_and_gradio_app_do_not_reach_into_the_flask_portal():
     flask_portal = {m for m in MODULES if _top(m) == "portal"
-                    and not m.startswith(("portal.records", "portal.gradio_app")) and m != "portal"}
+                    and not m.startswith(("portal.analyses", "portal.gradio_app")) and m != "portal"}
     for m in MODULES:
-        if m.startswith("portal.records"):
+        if m.startswith("portal.analyses"):
             assert not GRAPH[m] & (flask_portal | {"portal.gradio_app"}), m
             assert not {_top(i) for i in GRAPH[m]} & {"flask", "gradio", "db"}, m
 
@@ -139,8 +139,8 @@ def test_records_and_gradio_app_do_not_reach_into_the_flask_portal():
 SERVICES = ("portal.museum", "portal.accounts")  # features: business rules, no web framework
 FRAMEWORKS = ("flask", "flask_login", "flask_wtf", "wtforms", "werkzeug.exceptions", "fastapi",
               "starlette", "gradio", "a2wsgi", "uvicorn")
-CHANNELS = ("portal.api", "portal.gradio_app", "portal.factory", "portal.museum_pages",
-            "portal.museum_members", "portal.tokens", "portal.account", "portal.kiosk")
+CHANNELS = ("portal.api", "portal.gradio_app", "portal.web.factory", "portal.web.museum_pages",
+            "portal.web.museum_members", "portal.web.tokens", "portal.web.account", "portal.web.kiosk")
 
 
 def _within(module: str, packages: tuple[str, ...]) -> bool:
@@ -169,7 +169,7 @@ import db
 from fastapi.testclient import TestClient
 from portal.config import load_config
 from portal.gradio_app.events import AppContext, run_upload
-from portal.gradio_app.settings import AppSettings
+from portal.analyses.settings import AppSettings
 
 config = load_config({}, data_dir=data_dir, secret_key="k" * 48, testing=True,
                      password_hash_method="pbkdf2:sha256:1000", log_file=data_dir + "/app.log")

@@ -1,7 +1,7 @@
 """Deleting an account and every file it owns; removing what deleted accounts left behind.
 
     summary = delete_account(data_dir, user_id, jobs=job_service, recorder=recorder)
-    remove_orphan_folders(data_dir)          # at start-up (portal.factory.create_app)
+    remove_orphan_folders(data_dir)          # at start-up (portal.web.factory.create_app)
 
 Framework-free (the Flask account page calls it).  What a user owns on disk:
 
@@ -25,7 +25,7 @@ import db
 from db import jobs as job_rows
 from db import videos
 
-from portal.records import storage
+from portal.analyses import storage
 
 log = logging.getLogger(__name__)
 USER_FOLDERS = ("uploads", "videos", "batches")  # DATA_DIR/<kind>/<user id>/...

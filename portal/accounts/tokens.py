@@ -26,7 +26,7 @@ from db import tokens as token_rows
 from db.museum import SCOPES
 
 from portal.museum import roles
-from portal.security import verify_password
+from portal.accounts.passwords import verify_password
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from portal.config import Config
-from portal.frame_gate import FrameGate
+from portal.museum.frame_gate import FrameGate
 from portal.jobs.service import JobService
-from portal.museum_settings import MuseumSettings
-from portal.headers import DOCS_CSP
-from portal.ratelimit import LoginAttempts
-from portal.security import hash_password
+from portal.museum.settings import MuseumSettings
+from portal.http import DOCS_CSP
+from portal.web.ratelimit import LoginAttempts
+from portal.accounts.passwords import hash_password
 from portal.gradio_app.events import AppContext
-from portal.gradio_app.settings import AppSettings
+from portal.analyses.settings import AppSettings
 
 from portal.api import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from portal.api.context import ApiContext

@@ -13,11 +13,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 import db
 from db import museum_api
 from db.observations import attach_computation
-from portal.records import storage
-from portal.records.pdf import build_pdf
+from portal.analyses import storage
+from portal.analyses.pdf import build_pdf
 from portal.accounts.service import delete_computation
 from portal.gradio_app.events import AppError, UploadQuotaError, run_upload
-from portal.records.documents import content_disposition, download_name, json_document
+from portal.analyses.documents import content_disposition, download_name, json_document
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
 

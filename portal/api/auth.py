@@ -18,8 +18,8 @@ from fastapi.security import (HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pa
 import db
 from db import observations, tokens
 from portal.accounts import tokens as access
-from portal.ratelimit import forwarded_client, proxy_networks
-from portal.security import verify_password
+from portal.web.ratelimit import forwarded_client, proxy_networks
+from portal.accounts.passwords import verify_password
 
 from portal.api.context import ApiContext, get_ctx
 from portal.api.schemas import TokenOut, declared

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from portal.config import Config
-from portal.frame_gate import FrameGate
+from portal.museum.frame_gate import FrameGate
 from portal.jobs.service import JobService
-from portal.museum_settings import MuseumSettings
-from portal.ratelimit import LoginAttempts
+from portal.museum.settings import MuseumSettings
+from portal.web.ratelimit import LoginAttempts
 from portal.gradio_app.events import AppContext
 
 from portal.api.streams import SessionStreams

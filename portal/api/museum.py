@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 import db
 from db import museum_api as museum
-from portal import exhibit_data, exhibit_stats
+from portal.museum import exports as exhibit_data
+from portal.museum import exhibit_stats
 from portal.museum import roles
 
 from portal.api.auth import current_user

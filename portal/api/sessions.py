@@ -13,8 +13,8 @@ import db
 from db import museum_api, observations
 from portal.accounts.tokens import Grant, exhibit_refusal
 from portal.museum import roles
-from portal.frame_gate import ServerBusy
-from portal.recording import finish_session
+from portal.museum.frame_gate import ServerBusy
+from portal.museum.recording import finish_session
 from realtime.io import ImageError, ImageTooLargeError
 from realtime.stream import Stream
 

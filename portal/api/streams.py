@@ -5,7 +5,7 @@ A camera posts frames to ``POST /sessions/{id}/frames``; each session has its ow
 ``idle_s`` loses its tracker (a later frame starts a new one whose track ids continue after
 the session's highest stored id).  Each user may run ``max_sessions`` trackers at once and
 feed each one at most ``max_fps`` frames per second on average, in bursts of up to
-:data:`portal.frame_rate.BURST` (:class:`portal.frame_rate.FrameBucket`, as the kiosk page).
+:data:`portal.museum.frame_rate.BURST` (:class:`portal.museum.frame_rate.FrameBucket`, as the kiosk page).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from portal.frame_rate import BURST, FrameBucket
+from portal.museum.frame_rate import BURST, FrameBucket
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from db import jobs as job_rows
 from db import museum_api, videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_video
-from portal.records import storage
+from portal.analyses import storage
 from realtime.video_records import load_result
 
 from portal.api.auth import current_user

@@ -20,8 +20,8 @@ import gradio as gr
 import numpy as np
 
 import db
-from portal.records.pdf import emotion_order
-from portal.records.storage import downloads_dir
+from portal.analyses.pdf import emotion_order
+from portal.analyses.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
@@ -29,7 +29,7 @@ from portal.gradio_app.events import (AppContext, AppError, bars_help, capture, 
                      run_upload, stream_frame, table_headers, warm_up)
 from portal.gradio_app.header import header_html, logout_token, username_for
 from portal.gradio_app import record
-from portal.gradio_app.settings import AppSettings
+from portal.analyses.settings import AppSettings
 from portal.gradio_app.tempfiles import start_pruning, use_private_cache
 from portal.gradio_app.webcam import WebcamImage
 
@@ -72,7 +72,7 @@ footer { display: none !important; }
 # Gradio's webcam streaming sends each frame as canvas.toDataURL("image/jpeg") at the
 # browser's default quality (0.92: ~180 KB for 640x480). 0.75 looks the same to the face
 # detector and is ~3x smaller to encode, upload and decode. Only that exact call changes.
-FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
+FAVICON = Path(__file__).resolve().parents[1] / "web" / "static" / "favicon.svg"
 HEAD = """<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <script src="/static/webcam-labels.js" defer></script>
 <script>
@@ -130,7 +130,7 @@ def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
                  recorder=None) -> gr.Blocks:
     """The Blocks app. ``config`` is the portal's Config (its data_dir holds the images);
     ``settings`` the app's own (default: :class:`AppSettings` defaults); ``recorder`` the
-    :class:`portal.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
+    :class:`portal.museum.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
     settings = settings or AppSettings()
     cache = use_private_cache(config.data_dir)  # before any component: they read it when made
     start_pruning(cache, settings.cache_prune_every_s, settings.cache_max_age_s)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import db
-from portal.records.pdf import emotion_order, face_label, uncertain_count
+from portal.analyses.pdf import emotion_order, face_label, uncertain_count
 from realtime import contract
 from realtime.classifier import DEFAULT_MODEL, ModelError, load_classifier
 from realtime.detect import DetectorError
@@ -36,9 +36,9 @@ from realtime.pipeline import Analysis, Analyzer, get_analyzer
 from realtime.stream import Stream
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
-from portal.gradio_app.report import write_downloads
-from portal.gradio_app.settings import AppSettings
-from portal.gradio_app.shares import StreamShare, UploadShare
+from portal.analyses.downloads import write_downloads
+from portal.analyses.settings import AppSettings
+from portal.analyses.shares import StreamShare, UploadShare
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class AppContext:
 
     @property
     def download_dir(self) -> Path:
-        from portal.records.storage import downloads_dir
+        from portal.analyses.storage import downloads_dir
         return downloads_dir(self.data_dir)
 
     def analyzer(self, live: bool) -> Analyzer:
@@ -198,7 +198,7 @@ def _texts(title: str | None, exhibit: str | None, notes: str | None) -> dict:
 def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, original: np.ndarray,
             annotated: np.ndarray, title: str, exhibit: str, notes: str, consent: bool) -> Outcome:
     """Store both images, record the computation, write the downloads."""
-    from portal.records.storage import new_image_paths, remove_files
+    from portal.analyses.storage import new_image_paths, remove_files
 
     texts = _texts(title, exhibit, notes)
     username = _username(user_id)
@@ -231,7 +231,7 @@ def _record(ctx: AppContext, user_id: int, kind: str, analysis: Analysis, origin
         pdf_path, json_path = write_downloads(ctx.download_dir, comp_dict, data_dir / annotated_rel,
                                               username, ctx.settings.download_max_age_s)
         # what the page shows: Gradio keeps a copy under this name, so deleting the
-        # computation finds it (portal.records.storage.remove_cached_copies)
+        # computation finds it (portal.analyses.storage.remove_cached_copies)
         image_path = pdf_path.with_name(f"emotion-{comp_dict['id']}-annotated.jpg")
         shutil.copyfile(data_dir / annotated_rel, image_path)
     except Exception as exc:  # the computation is saved; only its downloads are missing

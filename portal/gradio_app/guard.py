@@ -63,7 +63,7 @@ class CachedUserLookup:
     A webcam stream makes ~20 requests a second, each checked twice (this guard and
     Gradio's own dependency); without a cache each check verifies the session and reads
     the user row. A changed cookie (log-out, another user) misses the cache at once, and
-    so does every cookie when ``epoch()`` changes (``portal.users.token_epoch``: a token was
+    so does every cookie when ``epoch()`` changes (``portal.web.users.token_epoch``: a token was
     rotated by a log-out or password change, so a replayed old cookie is checked afresh).
     """
 

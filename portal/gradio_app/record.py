@@ -1,6 +1,6 @@
 """Record on the live page and "attach to an exhibit" on the upload tab (issue 11).
 
-The recording itself is :class:`portal.recording.Recorder`'s (shared with the kiosk); this
+The recording itself is :class:`portal.museum.recording.Recorder`'s (shared with the kiosk); this
 module holds the Gradio controls and handlers.  The browser keeps only the session id; every
 handler checks it against the logged-in user (``request.username``), and on page load the
 user's running live recording is picked up again (a reloaded tab can still Stop it).
@@ -15,7 +15,7 @@ import gradio as gr
 import db
 from db import museum_api, observations
 from db.museum import CONTRIBUTOR_ROLES
-from portal.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
+from portal.museum.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
 from realtime.stream import Stream
 
 from portal.gradio_app.events import AppContext, AppError

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from portal.gradio_app.shares import StreamSlots
+from portal.analyses.shares import StreamSlots
 
 log = logging.getLogger(__name__)
 

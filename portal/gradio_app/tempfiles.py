@@ -7,7 +7,7 @@ Gradio copies every upload, every result image and every download it hands to a 
 into its cache. Those are face images: they must not outlive their use. Uploads are
 removed right after they are analysed (:func:`portal.gradio_app.events.discard_upload`);
 a computation's result image and downloads are removed with the computation
-(:func:`portal.records.storage.remove_cached_copies`); everything else (a photo chosen but
+(:func:`portal.analyses.storage.remove_cached_copies`); everything else (a photo chosen but
 never run, copies a crash left behind) goes after ``max_age_s``: at start-up and then
 every ``every_s`` seconds.
 """
@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from portal.records.storage import gradio_cache_dir
+from portal.analyses.storage import gradio_cache_dir
 
 log = logging.getLogger(__name__)
 

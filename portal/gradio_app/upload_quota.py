@@ -18,7 +18,7 @@ import anyio
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from portal.gradio_app.shares import UploadShare
+from portal.analyses.shares import UploadShare
 
 log = logging.getLogger(__name__)
 

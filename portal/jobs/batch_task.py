@@ -19,7 +19,7 @@ from realtime.config import PipelineConfig
 from realtime.io import ImageError
 from realtime.pipeline import Analysis, get_analyzer
 
-from portal.records.storage import remove_files
+from portal.analyses.storage import remove_files
 from portal.jobs.settings import JobSettings
 from portal.jobs.reporting import JobInputError, Reporter
 

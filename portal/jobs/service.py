@@ -6,7 +6,7 @@ import logging
 import db
 from db import jobs, videos
 
-from portal.records.storage import remove_files
+from portal.analyses.storage import remove_files
 
 from portal.jobs.batch_task import NO_UPLOADS, discard_uploads, has_uploads
 from portal.jobs.settings import JobSettings

@@ -4,7 +4,7 @@ before/after comparisons and rankings of exhibits in words (issue 20).  Pure: ob
 members are shown is noised on top: :mod:`portal.museum.published`).
 
 A visitor is one track of a session or a video, or one face of a photo
-(:func:`portal.analytics.visitor_key`).  Each visitor is first reduced to one number per
+(:func:`portal.museum.analytics.visitor_key`).  Each visitor is first reduced to one number per
 measure (:func:`visitors`), so that a visitor seen 500 times weighs as much as one seen once.
 
 >>> rows = [sighting(track, "happy" if track <= 3 else "neutral", t=0.0) for track in range(1, 11)]
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portal import analytics
+from portal.museum import analytics
 from portal.museum import stats
 
 log = logging.getLogger(__name__)

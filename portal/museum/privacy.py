@@ -8,7 +8,7 @@ minimum-visitors rule alone does not stop it; padding is what makes the visitors
 
 The defence (see docs/privacy.md for the reasons):
 
-* every visitor weighs 1/n in the shares and means (:mod:`portal.analytics`), so one visitor
+* every visitor weighs 1/n in the shares and means (:mod:`portal.museum.analytics`), so one visitor
   moves a released number by at most 1/n;
 * each released share and mean gets Laplace noise of scale ``noise / n``: one visitor's whole
   weight, so differencing two releases leaves an error of the same size as the visitor's own
@@ -31,7 +31,7 @@ import logging
 import random
 import secrets
 
-from portal import analytics
+from portal.museum import analytics
 
 log = logging.getLogger(__name__)
 DECIMALS = 3  # released shares and means are rounded to this many decimals

@@ -15,7 +15,7 @@ exact number), so what is released is built from released numbers as far as poss
 * nothing is computed for a period below the minimum visitors (the summary hides it); the
   attraction and the dwell quartiles also need that many *tracked* visitors.
 
-With ``ANALYTICS_NOISE=0`` (:class:`portal.analytics.Exact`) the exact numbers are shown.
+With ``ANALYTICS_NOISE=0`` (:class:`portal.museum.analytics.Exact`) the exact numbers are shown.
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from portal import analytics
-from portal.museum_settings import MuseumSettings
+from portal.museum import analytics
+from portal.museum.settings import MuseumSettings
 from portal.museum import curator, stats
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def release(value: float | None, exact: dict, scale: float | None) -> dict:
 
 
 def histogram_quantile(counts, q: float) -> float | None:
-    """The ``q`` quantile of a dwell histogram (:data:`portal.analytics.DWELL_BINS` counts),
+    """The ``q`` quantile of a dwell histogram (:data:`portal.museum.analytics.DWELL_BINS` counts),
     interpolated inside its bin; the open last bin gives its lower edge.  None if empty."""
     counts = [float(c) for c in counts]
     total, edges, seen = sum(counts), analytics.DWELL_BINS, 0.0

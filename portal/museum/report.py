@@ -1,7 +1,7 @@
 """The printable report of an organisation over a period (issue 20): its exhibits ranked by a
 measure, each exhibit's measures, the before/after comparisons its curators saved, and the
 method in plain words.  Everything as members see it (:mod:`portal.museum.published`), turned
-into text here; the PDF layout is :mod:`portal.records.museum_report_pdf`.
+into text here; the PDF layout is :mod:`portal.museum.report_pdf`.
 
     content = organisation_report(org, exhibits, saved, settings, "happy", start, end, period)
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from portal import exhibit_data, exhibit_stats
-from portal.museum_settings import MuseumSettings
+from portal.museum import exports as exhibit_data
+from portal.museum import exhibit_stats
+from portal.museum.settings import MuseumSettings
 from portal.museum import curator
 from portal.museum.published import value_of
 

@@ -29,7 +29,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from portal import analytics
+from portal.museum import analytics
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from app_testlib import PASSWORD
 
 
 def make_user(config, name: str) -> int:
-    from portal.security import hash_password
+    from portal.accounts.passwords import hash_password
 
     with db.connection():
         return db.create_user(name, f"{name}@example.org",

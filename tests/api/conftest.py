@@ -18,7 +18,7 @@ from app_testlib import SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa
 
 @pytest.fixture(scope="session")
 def app_settings(model_path):
-    from portal.gradio_app.settings import AppSettings
+    from portal.analyses.settings import AppSettings
 
     return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024, warm_up=False)
 
@@ -27,7 +27,7 @@ def app_settings(model_path):
 def museum_settings():
     """Exact numbers (ANALYTICS_NOISE=0) for the arithmetic checks; the privacy tests
     (test_api_privacy.py) use the default noise."""
-    from portal.museum_settings import MuseumSettings
+    from portal.museum.settings import MuseumSettings
 
     return MuseumSettings(min_visitors=2, max_fps=1000, max_sessions=3,
                           max_frame_bytes=1024 * 1024, noise=0.0)

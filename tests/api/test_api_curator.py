@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import db
 from db import observations
-from portal.analytics import EMOTIONS
+from portal.museum.analytics import EMOTIONS
 
 MARCH_1, MARCH_20 = dt.datetime(2026, 3, 1, 10), dt.datetime(2026, 3, 20, 10)
 

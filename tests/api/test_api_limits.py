@@ -8,7 +8,7 @@ from test_api_museum import _frame, _museum
 
 @pytest.fixture
 def museum_settings():
-    from portal.museum_settings import MuseumSettings
+    from portal.museum.settings import MuseumSettings
 
     return MuseumSettings(min_visitors=2, max_fps=0.2, max_sessions=1)
 

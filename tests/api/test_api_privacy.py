@@ -14,7 +14,7 @@ import pytest
 import db
 from app_testlib import jpeg_bytes, portrait_scene
 from db import observations
-from portal import analytics
+from portal.museum import analytics
 
 EMOTIONS = analytics.EMOTIONS
 pytestmark = pytest.mark.security
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.security
 @pytest.fixture
 def museum_settings():
     """The defaults that matter here: 5 visitors at least, ANALYTICS_NOISE=1."""
-    from portal.museum_settings import MuseumSettings
+    from portal.museum.settings import MuseumSettings
 
     return MuseumSettings(min_visitors=5, max_fps=1000, max_sessions=3, max_frame_bytes=1024 * 1024)
 

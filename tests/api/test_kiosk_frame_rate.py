@@ -1,5 +1,5 @@
 """Issue 18 (Low): the kiosk page's frame-rate limit is the API sessions' token bucket
-(``portal.frame_rate.FrameBucket``: API_MAX_FPS on average, bursts of 3), not a strict minimum
+(``portal.museum.frame_rate.FrameBucket``: API_MAX_FPS on average, bursts of 3), not a strict minimum
 interval.  Over HTTP against run.py's whole server, its recorder's clock driven by the test: a
 kiosk sending 12 frames/s with network jitter against 10/s loses only the excess (the interval
 lost 21 of 56), and a flood is still cut to the burst with 429, the limit and Retry-After."""
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def museum_settings():
-    from portal.museum_settings import MuseumSettings
+    from portal.museum.settings import MuseumSettings
 
     return MuseumSettings(min_visitors=2, max_fps=10, max_sessions=3, max_frame_bytes=1024 * 1024, noise=0.0)
 

@@ -1,4 +1,4 @@
-"""The web pages' recorder (portal.recording): buffered flush, stop summary, sweep of abandoned and
+"""The web pages' recorder (portal.museum.recording): buffered flush, stop summary, sweep of abandoned and
 orphaned sessions, kiosk rollover, scoping (both databases)."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import db
 from api_testlib import make_user
 from db import museum_api, observations
-from portal import analytics
-from portal.recording import Recorder, RecordSettings, TooManyRecordings
+from portal.museum import analytics
+from portal.museum.recording import Recorder, RecordSettings, TooManyRecordings
 
 
 class Clock:
@@ -33,7 +33,7 @@ def face(track: int, emotion: str = "happy", size: int = 80) -> dict:
 @pytest.fixture
 def museum(config):
     """alice owns an organisation with an exhibit; bob is a stranger."""
-    from portal.factory import create_app
+    from portal.web.factory import create_app
 
     create_app(config)  # initialises and migrates the database
     alice, bob = make_user(config, "alice"), make_user(config, "bob")

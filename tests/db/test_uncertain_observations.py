@@ -10,8 +10,9 @@ import db
 from db import migrations
 from db import museum_api as m
 from db import observations as obs
-from portal import charts, exhibit_data
-from portal.museum_settings import MuseumSettings
+from portal.museum import charts
+from portal.museum import exports as exhibit_data
+from portal.museum.settings import MuseumSettings
 
 DOUBTFUL = {"angry": 0.05, "disgust": 0.05, "fear": 0.35, "happy": 0.1, "sad": 0.1, "surprise": 0.05, "neutral": 0.3}
 SURE = {"angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.7, "sad": 0.0, "surprise": 0.1, "neutral": 0.1}

@@ -6,7 +6,7 @@ from db import museum_api as m
 from db import observations as obs
 from db import videos
 from db.museum import Observation
-from portal import analytics
+from portal.museum import analytics
 
 PROBS = {"angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.7, "sad": 0.0, "surprise": 0.1, "neutral": 0.1}
 

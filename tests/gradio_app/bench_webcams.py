@@ -30,7 +30,7 @@ from gradio_proto import frame_data, fn_index, join, logged_in  # noqa: E402
 def serve(port: int, data_dir: str, model: str | None, ready) -> None:
     import run
     from portal.config import load_config
-    from portal.gradio_app.settings import AppSettings
+    from portal.analyses.settings import AppSettings
 
     config = load_config({}, data_dir=Path(data_dir), database_url=str(Path(data_dir) / "app.sqlite3"),
                          secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",

@@ -15,7 +15,7 @@ from app_testlib import SECRET, portrait_scene  # noqa: E402
 
 @pytest.fixture(scope="session")
 def settings(model_path):
-    from portal.gradio_app.settings import AppSettings
+    from portal.analyses.settings import AppSettings
 
     return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
                        max_pixels=20_000_000, warm_up=False)
@@ -32,7 +32,7 @@ def config(tmp_path):
 
 @pytest.fixture
 def flask_app(config):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
 
     app = create_app(config)
     yield app

@@ -219,7 +219,7 @@ def test_old_downloads_are_pruned(tmp_path):
     import os
     import time
 
-    from portal.gradio_app.report import prune
+    from portal.analyses.downloads import prune
 
     old, new = tmp_path / "1-old", tmp_path / "2-new"
     for d in (old, new):

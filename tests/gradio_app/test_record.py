@@ -9,7 +9,7 @@ import pytest
 import db
 from app_testlib import jpeg_bytes
 from db import museum_api, observations
-from portal.recording import Recorder, RecordSettings
+from portal.museum.recording import Recorder, RecordSettings
 
 
 def req(user_id):

@@ -169,7 +169,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
 
 
 def test_existing_world_readable_data_is_tightened(tmp_path, config):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     config.data_dir.mkdir(parents=True, mode=0o755)
     config.data_dir.chmod(0o755)
     create_app(config)

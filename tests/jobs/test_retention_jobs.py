@@ -13,7 +13,7 @@ import db
 from db import jobs, videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import store_batch
-from portal.retention import apply_retention
+from portal.accounts.retention import apply_retention
 
 from .conftest import add_video, wait_for
 

@@ -7,7 +7,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # for "import portal_testlib"
 
 import db  # noqa: E402
-from portal.factory import create_app  # noqa: E402
+from portal.web.factory import create_app  # noqa: E402
 from portal.config import load_config  # noqa: E402
 from portal_testlib import register  # noqa: E402
 

@@ -59,7 +59,7 @@ def add_computation(config, user_id, title="Portrait", faces=2, files=True, kind
     """Record a computation with real image files under DATA_DIR/uploads."""
     from PIL import Image
 
-    from portal.records.storage import new_image_paths
+    from portal.analyses.storage import new_image_paths
     original, annotated = new_image_paths(config.data_dir, user_id)
     if files:
         Image.new("RGB", (64, 48), (200, 120, 40)).save(Path(config.data_dir) / original)

@@ -110,7 +110,7 @@ def _first_computation(user_id: int) -> int:
 
 
 def test_start_up_removes_video_and_batch_folders_of_deleted_users(tmp_path):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
 
     config = portal_config(tmp_path)
     create_app(config).extensions["jobs"].shutdown(wait=True)

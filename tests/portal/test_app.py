@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import db
-from portal.factory import create_app
+from portal.web.factory import create_app
 from portal.config import ConfigError, load_config, validate
 from realtime.logsetup import configure_logging
 

@@ -1,7 +1,7 @@
 import pytest
 
 import db
-from portal.security import password_problem
+from portal.accounts.passwords import password_problem
 
 from portal_testlib import PASSWORD, csrf_token, login, logout, post, register
 

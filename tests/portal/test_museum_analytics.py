@@ -9,9 +9,10 @@ import pytest
 
 import db
 from db import museum_api, observations
-from portal import analytics, exhibit_data
+from portal.museum import analytics
+from portal.museum import exports as exhibit_data
 from portal.museum.privacy import Blur
-from portal.museum_settings import MuseumSettings
+from portal.museum.settings import MuseumSettings
 
 EMOTIONS = analytics.EMOTIONS
 

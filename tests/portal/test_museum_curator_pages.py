@@ -8,7 +8,7 @@ import re
 
 import db
 from db import observations
-from portal.analytics import EMOTIONS
+from portal.museum.analytics import EMOTIONS
 
 from portal_testlib import post
 

@@ -9,7 +9,7 @@ import pytest
 
 import db
 from db import museum_api, observations, tokens
-from portal import exhibit_data
+from portal.museum import exports as exhibit_data
 
 from portal_testlib import post, register
 
@@ -162,14 +162,15 @@ def test_bad_dates_edit_archive_and_notice(client, alice):
 def test_the_notice_says_what_the_settings_keep(config):
     """The notice is generated from the settings: RETENTION_DAYS deletes videos too, VISIT_ENDS is
     the visit codes' end, and a site without videos or visits does not mention them."""
-    from portal.factory import create_app
-    from portal.museum_settings import MuseumSettings
-    from portal.notice import NoticeFacts, notice_text
+    from portal.web.factory import create_app
+    from portal.museum.settings import MuseumSettings
+    from portal.museum.notice import NoticeFacts, notice_text
+    from portal.web.museum_pages import notice_facts
 
     app = create_app(config, MuseumSettings(retention_days=30))
     with app.app_context():
-        facts = NoticeFacts.of_app(app)
-        text = " ".join(p for _, p in notice_text("Mona Lisa", "Salle 711", "Louvre", "a@b.c", 30))
+        facts = notice_facts(app)
+        text = " ".join(p for _, p in notice_text("Mona Lisa", "Salle 711", "Louvre", "a@b.c", facts=facts))
     assert facts.retention_days == 30 and facts.videos and facts.visits
     assert "Recorded videos are deleted after 30 days" in text and "deleted after 30 days." in text
     bare = dict(notice_text("Mona Lisa", "", "Louvre", "a@b.c",
@@ -209,7 +210,7 @@ def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config,
     import datetime as dt
     from pathlib import Path
 
-    from portal.retention import apply_retention
+    from portal.accounts.retention import apply_retention
     from portal_testlib import add_computation
 
     _, exhibit_id = _make(client)

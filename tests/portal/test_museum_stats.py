@@ -9,7 +9,7 @@ import doctest
 import numpy as np
 import pytest
 
-from portal import analytics
+from portal.museum import analytics
 from portal.museum import curator, published, stats
 from portal.museum.curator import sighting
 
@@ -183,7 +183,7 @@ def test_dwell_quantiles_and_interval_from_a_released_histogram():
 
 
 def test_members_see_measures_built_on_the_released_summary():
-    from portal.museum_settings import MuseumSettings
+    from portal.museum.settings import MuseumSettings
 
     rng = np.random.default_rng(6)
     rows = _period(40, 0.5, rng)
@@ -203,8 +203,8 @@ def test_members_see_measures_built_on_the_released_summary():
 
 
 def test_the_aggregates_csv_carries_the_intervals():
-    from portal import exhibit_data
-    from portal.museum_settings import MuseumSettings
+    from portal.museum import exports as exhibit_data
+    from portal.museum.settings import MuseumSettings
 
     rows = _period(30, 0.5, np.random.default_rng(7))
     summary = analytics.summarise(rows, 5)

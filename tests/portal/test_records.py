@@ -1,4 +1,4 @@
-"""portal.records: one palette for image/PDF/web page, a PDF for any class, one download name."""
+"""portal.analyses: one palette for image/PDF/web page, a PDF for any class, one download name."""
 from __future__ import annotations
 
 import io
@@ -9,15 +9,15 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from portal.records.documents import content_disposition, download_name, json_bytes, slug
-from portal.records.pdf import build_pdf
+from portal.analyses.documents import content_disposition, download_name, json_bytes, slug
+from portal.analyses.pdf import build_pdf
 from realtime import palette
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_web_page_colours_are_generated_from_the_palette():
-    css = (REPO / "portal" / "static" / "style.css").read_text()
+    css = (REPO / "portal" / "web" / "static" / "style.css").read_text()
     rules = re.findall(r"^\.emo-(?!meter)[a-z]+ \{ color: #[0-9a-f]{6}; \}$", css, flags=re.M)
     assert "\n".join(rules) == palette.css_rules()
 
@@ -62,7 +62,7 @@ def test_download_names_and_json_document():
 
 
 def test_records_does_not_import_flask():
-    code = ("import sys, portal.records.documents, portal.records.storage, portal.records.pdf;"
+    code = ("import sys, portal.analyses.documents, portal.analyses.storage, portal.analyses.pdf;"
             "print(sorted(m for m in ('flask', 'gradio', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "[]"

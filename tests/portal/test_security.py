@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import db
-from portal.session import user_id_from_cookies
+from portal.web.session import user_id_from_cookies
 
 from portal_testlib import PASSWORD, add_computation, login, logout, post
 
@@ -56,7 +56,7 @@ def test_owner_is_not_locked_out_by_someone_elses_failures(app, client, alice):
 
 
 def test_slower_per_username_and_per_ip_limits(tmp_path, config):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     app = create_app(dataclasses.replace(config, login_user_limit="6 per hour", login_ip_limit="7 per hour"))
     for i in range(6):  # one failure each from 6 addresses: the name is now slowed down
         assert login(_from(app.test_client(), f"10.1.0.{i}"), "alice", "bad-1").status_code == 401
@@ -68,7 +68,7 @@ def test_slower_per_username_and_per_ip_limits(tmp_path, config):
 
 
 def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     plain = create_app(dataclasses.replace(config, login_ip_limit="3 per hour"))
     client = plain.test_client()
     for i in range(3):
@@ -125,7 +125,7 @@ def test_limits_are_shared_through_redis(config):
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
     except redis.RedisError:
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     shared = dataclasses.replace(config, redis_url="redis://127.0.0.1:6379/0",
                           ratelimit_prefix=f"test-{secrets.token_hex(6)}")
     first = create_app(shared).test_client()   # two server processes would each build one
@@ -213,8 +213,8 @@ def test_unreachable_database_gives_the_error_page(config):
 
 # ------------------------------------------ 5. every copy goes; crash leftovers
 def _downloads(config, comp):
-    from portal.records.storage import downloads_dir
-    from portal.gradio_app.report import write_downloads
+    from portal.analyses.storage import downloads_dir
+    from portal.analyses.downloads import write_downloads
     with db.connection():
         data = db.computation_to_dict(db.Computation.get_by_id(comp.id))
     pdf, js = write_downloads(downloads_dir(config.data_dir), data,
@@ -245,7 +245,7 @@ def test_start_up_removes_crash_leftovers(config, app, alice):
     import os
     import time
 
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     comp = add_computation(config, alice.id)
     folder = config.data_dir / "uploads" / str(alice.id)
     orphan = folder / "20260101-000000-deadbeef.jpg"  # written, then SIGKILL before the INSERT
@@ -283,7 +283,7 @@ def log_file(tmp_path):
 
 
 def test_newlines_in_user_input_cannot_forge_log_lines(client, log_file):
-    forged = "2026-01-01 00:00:00,000 INFO [portal.auth] login ok user_id=1 ip=127.0.0.1"
+    forged = "2026-01-01 00:00:00,000 INFO [portal.web.auth] login ok user_id=1 ip=127.0.0.1"
     resp = login(client, f"mallory\n{forged}\r\x1b[2K", "wrong-password-1")
     assert resp.status_code == 401
     lines = log_file.read_text(encoding="utf-8").splitlines()
@@ -319,7 +319,7 @@ def test_production_accepts_generated_keys(tmp_path):
 
 
 def _production(tmp_path, database_url, **env):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     from portal.config import load_config
     config = load_config({"DATA_DIR": str(tmp_path / "prod"), "APP_ENV": "production",
                           "SECRET_KEY": RANDOM_KEY, **env}, database_url=database_url,
@@ -359,7 +359,7 @@ def test_production_refuses_insecure_cookies(tmp_path):
 
 
 def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     app = create_app(dataclasses.replace(config, proxy_count=1, trusted_proxies=("10.9.0.1",)))
     for peer, secure in (("10.9.0.1", True), ("10.9.0.2", False)):
         client = _from(app.test_client(), peer)
@@ -423,7 +423,7 @@ def _pdf_text(data: bytes) -> str:
 def test_pdf_renders_or_marks_every_character(client, config, alice):
     from pathlib import Path
 
-    from portal.records.pdf import FALLBACK_FONTS, MISSING
+    from portal.analyses.pdf import FALLBACK_FONTS, MISSING
     title = "Visitors 😀 日本語 שלום مرحبا Ünïcödé"
     comp = add_computation(config, alice.id, title=title)
     with db.connection():
@@ -441,7 +441,7 @@ def test_pdf_renders_or_marks_every_character(client, config, alice):
 
 
 def test_pdf_shapes_right_to_left_text():
-    from portal.records.pdf import _Report
+    from portal.analyses.pdf import _Report
     pdf = _Report()
     pdf.setup_fonts("مرحبا")
     assert pdf.text_shaping, "uharfbuzz missing: Arabic would not be joined"

@@ -5,7 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 import db
-from portal.session import auth_dependency, current_user_id, user_id_from_cookies
+from portal.web.session import auth_dependency, current_user_id, user_id_from_cookies
 
 from portal_testlib import PASSWORD, csrf_token, post
 
@@ -89,7 +89,7 @@ def test_password_change_and_deletion_cut_off_old_cookies(app, client, alice):
 def test_gradio_mount_refuses_anonymous_and_admits_portal_users(tmp_path):
     """Gradio 6 with our auth_dependency, as run.mount_realtime mounts it (SQLite only)."""
     import gradio as gr
-    from portal.factory import create_app
+    from portal.web.factory import create_app
     from portal.config import load_config
     app = create_app(load_config({}, data_dir=tmp_path, password_hash_method="pbkdf2:sha256:1000",
                                  log_file=tmp_path / "app.log"))

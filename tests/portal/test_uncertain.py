@@ -12,8 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 import db
-from portal.records.documents import json_bytes
-from portal.records.pdf import build_pdf
+from portal.analyses.documents import json_bytes
+from portal.analyses.pdf import build_pdf
 from realtime import Analyzer, PipelineConfig
 from realtime.research.devmodel import CLASSES, write_standin_model
 from realtime.research.scenes import real_photo
@@ -55,7 +55,7 @@ def test_json_and_pdf_say_uncertain(doubtful):
 
 def test_result_table_and_summary(doubtful):
     from portal.gradio_app.events import bars_help, face_rows, summary_markdown
-    from portal.gradio_app.settings import AppSettings
+    from portal.analyses.settings import AppSettings
 
     result = doubtful.to_dict()
     (row,) = face_rows(result)
@@ -96,8 +96,8 @@ def _face(track: int, probs: list[float], uncertain: bool):
 
 
 def test_video_timeline_csv_json_tracks_and_chart(tmp_path):
-    from portal.video_chart import _segments, timeline_chart
-    from portal.video_summary import video_as_computation
+    from portal.jobs.video_chart import _segments, timeline_chart
+    from portal.jobs.video_summary import video_as_computation
 
     sure = [0.01, 0.01, 0.02, 0.87, 0.03, 0.02, 0.04]
     writer = ResultWriter(tmp_path, CLASSES)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from portal import analytics
+from portal.museum import analytics
 from portal.museum.privacy import Blur
 
 EMOTIONS = analytics.EMOTIONS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from portal.video_chart import _segments, timeline_chart
+from portal.jobs.video_chart import _segments, timeline_chart
 from realtime.video_records import ResultWriter, iter_timeline_csv, load_result, load_summary
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]

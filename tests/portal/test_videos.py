@@ -200,7 +200,7 @@ def test_video_download_names_keep_accents():
     from datetime import datetime
     from types import SimpleNamespace
 
-    from portal.videos import download_name
+    from portal.web.videos import download_name
     video = SimpleNamespace(id=4, title="Café Ünter", created_at=datetime(2025, 1, 2, 3, 4))
     assert download_name(video, "mp4") == "video-4-café-ünter-20250102-0304.mp4"
     assert download_name(SimpleNamespace(id=5, title="", created_at=video.created_at), "csv").startswith("video-5-video-")

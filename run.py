@@ -34,7 +34,7 @@ API_PATH = "/api/v1"
 def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> None:
     """Mount the Gradio interface (:mod:`portal.gradio_app`) at ``/app``.
 
-    ``settings`` (:class:`portal.analyses.settings.AppSettings`) defaults to the
+    ``settings`` (:class:`portal.analyses.settings.AnalysisSettings`) defaults to the
     environment's (EMOTION_MODEL, LIVE_DETECTOR, ...).  It is mounted with
     :func:`portal.web.session.auth_dependency`, so its event handlers see the user's id as
     ``int(request.username)``, and behind :class:`portal.gradio_app.guard.RequireUser`, so
@@ -130,7 +130,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def server_options(config: Config) -> dict:
     """``uvicorn.run`` options.  Proxy headers are *not* handled by uvicorn (it would trust
     X-Forwarded-For from any local peer by default): the portal believes them only when
-    PROXY_COUNT/TRUSTED_PROXIES say so (portal.web.ratelimit.TrustedProxyFix).  Idle keep-alive
+    PROXY_COUNT/TRUSTED_PROXIES say so (portal.http.TrustedProxyFix).  Idle keep-alive
     connections close after KEEPALIVE_TIMEOUT; uvicorn has no timeout for slow request
     headers, which is why production runs behind nginx (client_header_timeout, docs/deploy)."""
     return dict(host=config.host, port=config.port, log_config=None, proxy_headers=False,

@@ -168,19 +168,19 @@ import run
 import db
 from fastapi.testclient import TestClient
 from portal.config import load_config
-from portal.gradio_app.events import AppContext, run_upload
-from portal.analyses.settings import AppSettings
+from portal.gradio_app.events import Analyses, run_upload
+from portal.analyses.settings import AnalysisSettings
 
 config = load_config({}, data_dir=data_dir, secret_key="k" * 48, testing=True,
                      password_hash_method="pbkdf2:sha256:1000", log_file=data_dir + "/app.log")
-settings = AppSettings(warm_up=False, classifier_threads=1)
+settings = AnalysisSettings(warm_up=False, classifier_threads=1)
 app = run.build_app(config, realtime_settings=settings)
 with TestClient(app, follow_redirects=False) as client:
     assert client.get("/").status_code == 200
     assert client.get("/app/", headers={"accept": "application/json"}).status_code == 401
     with db.connection():
         user_id = db.create_user("ann", "ann@example.org", "x").id
-    out = run_upload(AppContext(data_dir=config.data_dir, settings=settings), user_id, photo, "Visitors")
+    out = run_upload(Analyses(data_dir=config.data_dir, settings=settings), user_id, photo, "Visitors")
 print(json.dumps({"faces": len(out.computation["result"]["faces"]), "pdf": out.pdf_path.read_bytes()[:4].decode(),
                   "torch": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision"))}))
 """

@@ -5,12 +5,18 @@ passwords (common_passwords.txt), contains the username or e-mail name, or
 when zxcvbn (a maintained strength estimator that knows common passwords,
 names, keyboard patterns, dates and l33t spellings) scores it below
 ``MIN_STRENGTH`` (3 of 4: about 10^8 guesses or more).
+
+Hashes are stored in werkzeug's format (``scrypt:32768:8:1$salt$hex``, ``pbkdf2:sha256:N$salt$hex``),
+computed here with the standard library so that accounts need no web framework; hashes made by
+werkzeug verify here and the other way round (tests/portal/test_security.py).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import string
 from pathlib import Path
-
-from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
@@ -54,12 +60,34 @@ def _strength_problem(password: str, user_inputs: list[str]) -> str | None:
     return f"This password is too easy to guess{reason}. {ADVICE}"
 
 
+SALT_CHARS = string.ascii_letters + string.digits
+PBKDF2_ITERATIONS = 1_000_000  # werkzeug 3.1's default for "pbkdf2" without a count
+
+
+def _digest(method: str, salt: str, password: str) -> tuple[str, str]:
+    """``(hex digest, full method)`` of werkzeug's ``_hash_internal``; ValueError for an unknown method."""
+    name, *args = method.split(":")
+    secret, salt_b = password.encode(), salt.encode()
+    if name == "scrypt":
+        n, r, p = (int(a) for a in args) if args else (2 ** 15, 8, 1)
+        digest = hashlib.scrypt(secret, salt=salt_b, n=n, r=r, p=p, maxmem=132 * n * r * p)
+        return digest.hex(), f"scrypt:{n}:{r}:{p}"
+    if name == "pbkdf2":
+        hash_name = args[0] if args else "sha256"
+        iterations = int(args[1]) if len(args) > 1 else PBKDF2_ITERATIONS
+        return hashlib.pbkdf2_hmac(hash_name, secret, salt_b, iterations).hex(), f"pbkdf2:{hash_name}:{iterations}"
+    raise ValueError(f"unknown password hash method {name!r}: use scrypt or pbkdf2")
+
+
 def hash_password(password: str, method: str = "scrypt") -> str:
-    return generate_password_hash(password, method=method)
+    salt = "".join(secrets.choice(SALT_CHARS) for _ in range(16))
+    digest, full_method = _digest(method, salt, password)
+    return f"{full_method}${salt}${digest}"
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return check_password_hash(password_hash, password)
-    except (ValueError, TypeError):
+        method, salt, digest = password_hash.split("$", 2)
+        return hmac.compare_digest(_digest(method, salt, password)[0], digest)
+    except (ValueError, TypeError, AttributeError):
         return False

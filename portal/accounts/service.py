@@ -80,18 +80,6 @@ def _delete_jobs_and_results(jobs, user_id: int) -> tuple[int, int]:
     return n_videos, n_batches
 
 
-def delete_computation(data_dir: Path, user_id: int, comp_id: int) -> int | None:
-    """Delete one computation of ``user_id`` with both images and every generated copy (PDF/JSON
-    downloads, the annotated copy, Gradio's); the number of files removed, None when it is not
-    theirs.  History and ``DELETE /api/v1/analyses/{id}`` both call it (in a database connection)."""
-    paths = db.delete_computation(user_id, comp_id)
-    if paths is None:
-        return None
-    removed = storage.remove_files(data_dir, paths) + storage.remove_downloads(data_dir, [comp_id])
-    log.info("computation deleted user_id=%d computation_id=%d files_removed=%d", user_id, comp_id, removed)
-    return removed
-
-
 def remove_orphan_folders(data_dir: Path, grace_s: float = storage.ORPHAN_GRACE_S) -> int:
     """Remove ``videos/<user>/`` and ``batches/<user>/`` folders of users that no longer exist
     (older than ``grace_s``: a user created meanwhile by another process may be uploading);

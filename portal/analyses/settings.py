@@ -25,7 +25,7 @@ from realtime.io import DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)
-class AppSettings:
+class AnalysisSettings:
     model_path: str | None = None  # None: onnx/emotion.onnx
     upload_detector: str = DEFAULT_DETECTOR
     live_detector: str = "full"
@@ -66,7 +66,7 @@ class AppSettings:
         return self.max_upload_bytes / (1024 * 1024)
 
 
-def settings_from_env(env: dict | None = None) -> AppSettings:
+def settings_from_env(env: dict | None = None) -> AnalysisSettings:
     env = dict(os.environ if env is None else env)
     values: dict = {}
     if env.get("EMOTION_MODEL"):
@@ -87,7 +87,7 @@ def settings_from_env(env: dict | None = None) -> AppSettings:
                       ("stream_time_limit", "LIVE_TIME_LIMIT"), ("uploads_per_minute", "UPLOADS_PER_MINUTE")):
         if env.get(var):
             values[name] = int(env[var])
-    settings = AppSettings(**values)
+    settings = AnalysisSettings(**values)
     for name in (settings.upload_detector, settings.live_detector):
         detector_spec(name)  # unknown names fail here, at start-up, with the list of valid ones
     return settings

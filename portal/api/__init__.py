@@ -22,10 +22,10 @@ from portal.museum.frame_gate import FrameGate
 from portal.jobs.service import JobService
 from portal.museum.settings import MuseumSettings
 from portal.http import DOCS_CSP
-from portal.web.ratelimit import LoginAttempts
+from portal.accounts.limits import LoginAttempts
 from portal.accounts.passwords import hash_password
-from portal.gradio_app.events import AppContext
-from portal.analyses.settings import AppSettings
+from portal.analyses.service import Analyses
+from portal.analyses.settings import AnalysisSettings
 
 from portal.api import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from portal.api.context import ApiContext
@@ -56,7 +56,7 @@ def _docs(api: FastAPI, prefix: str) -> None:
         return page
 
 
-def build_api(config: Config, *, app_settings: AppSettings | None = None,
+def build_api(config: Config, *, app_settings: AnalysisSettings | None = None,
               museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
               jobs_service: JobService | None = None, frame_gate: FrameGate | None = None,
               prefix: str = PREFIX, visit_guesses=None) -> FastAPI:
@@ -65,7 +65,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
     ``frame_gate``: recording frames' size limit and analysis slots, shared with the kiosk
     (default: a gate of its own, from ``config``); ``visit_guesses``: wrong visit codes per address,
     shared with the portal's visit pages (default: counters of its own)."""
-    app_settings = app_settings or AppSettings()
+    app_settings = app_settings or AnalysisSettings()
     museum_settings = (museum_settings or MuseumSettings()).with_secret(config.secret_key)
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", root_path_in_servers=False,
@@ -79,7 +79,7 @@ def build_api(config: Config, *, app_settings: AppSettings | None = None,
                               "what your role allows; anything else answers 403 naming the scope "
                               "it needs.")
     api.state.ctx = ApiContext(
-        config=config, app=AppContext(data_dir=config.data_dir, settings=app_settings, downloads=False),
+        config=config, app=Analyses(data_dir=config.data_dir, settings=app_settings, downloads=False),
         museum=museum_settings,
         limiter=limiter or LoginAttempts(config),
         streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,

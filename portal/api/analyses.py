@@ -3,8 +3,6 @@ download and delete your own analyses."""
 from __future__ import annotations
 
 import logging
-import secrets
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
@@ -15,8 +13,8 @@ from db import museum_api
 from db.observations import attach_computation
 from portal.analyses import storage
 from portal.analyses.pdf import build_pdf
-from portal.accounts.service import delete_computation
-from portal.gradio_app.events import AppError, UploadQuotaError, run_upload
+from portal.analyses import service
+from portal.analyses.service import AppError, UploadQuotaError
 from portal.analyses.documents import content_disposition, download_name, json_document
 from realtime.classifier import ModelError
 from realtime.io import ImageError, ImageTooLargeError
@@ -64,18 +62,12 @@ def _document(comp: db.Computation, user: db.User) -> dict:
     return json_document(db.computation_to_dict(comp), user.username)
 
 
-def _analyse(ctx: ApiContext, user: db.User, data: bytes, filename: str, **fields) -> dict:
-    tmp = Path(ctx.config.data_dir) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    path = tmp / f"api-{secrets.token_hex(8)}{Path(filename or '').suffix[:8]}"
-    path.write_bytes(data)
+def _analyse(ctx: ApiContext, user: db.User, data: bytes, **fields) -> dict:
     try:
-        return run_upload(ctx.app, user.id, path, **fields).computation
+        return service.analyse_photo(ctx.app, user.id, data, **fields).computation
     except AppError as exc:
         status = status_for(exc)
         raise HTTPException(status, str(exc), headers={"Retry-After": "60"} if status == 429 else None) from exc
-    finally:
-        path.unlink(missing_ok=True)
 
 
 @router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo",
@@ -95,7 +87,7 @@ def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
             raise HTTPException(404, "exhibit not found, archived, or you may not add photos "
                                      "there (viewers only read)")
     data = read_limited(image, ctx.app.settings.max_upload_bytes, "image")
-    comp = _analyse(ctx, user, data, image.filename, title=title.strip() or "API upload",
+    comp = _analyse(ctx, user, data, title=title.strip() or "API upload",
                     exhibit=exhibit.name if exhibit else "", notes=notes, consent=consent)
     with db.connection():
         row = db.get_computation(user.id, comp["id"])
@@ -124,7 +116,7 @@ def show(analysis_id: Id, user: db.User = Depends(current_user)):
 def delete(analysis_id: Id, user: db.User = Depends(current_user),
            ctx: ApiContext = Depends(get_ctx)):
     with db.connection():
-        removed = delete_computation(ctx.config.data_dir, user.id, analysis_id)
+        removed = service.delete(ctx.config.data_dir, user.id, analysis_id)
     if removed is None:
         raise HTTPException(404, NOT_FOUND)
     return Response(status_code=204)

@@ -18,7 +18,7 @@ from fastapi.security import (HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pa
 import db
 from db import observations, tokens
 from portal.accounts import tokens as access
-from portal.web.ratelimit import forwarded_client, proxy_networks
+from portal.http import forwarded_client, proxy_networks
 from portal.accounts.passwords import verify_password
 
 from portal.api.context import ApiContext, get_ctx

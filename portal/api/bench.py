@@ -29,10 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def frame_jpeg() -> bytes:
+    from realtime.draw import encode
     from realtime.research.scenes import real_photo
 
     rgb = cv2.resize(real_photo("astronaut"), (640, 480), interpolation=cv2.INTER_AREA)
-    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    return encode(rgb, ".jpg", 85)
 
 
 def _free_port() -> int:

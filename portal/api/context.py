@@ -9,8 +9,8 @@ from portal.config import Config
 from portal.museum.frame_gate import FrameGate
 from portal.jobs.service import JobService
 from portal.museum.settings import MuseumSettings
-from portal.web.ratelimit import LoginAttempts
-from portal.gradio_app.events import AppContext
+from portal.accounts.limits import LoginAttempts
+from portal.analyses.service import Analyses
 
 from portal.api.streams import SessionStreams
 
@@ -18,7 +18,7 @@ from portal.api.streams import SessionStreams
 @dataclass
 class ApiContext:
     config: Config
-    app: AppContext  # the web app's engine context: analyser, storage, downloads
+    app: Analyses  # the web app's engine context: analyser, storage, downloads
     museum: MuseumSettings
     limiter: LoginAttempts  # failed POST /token logins, limited like the login form
     streams: SessionStreams

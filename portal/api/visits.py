@@ -15,7 +15,7 @@ from db.models import utcnow
 from portal.accounts import tokens as access
 from portal.museum import visits
 from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
-from portal.web.ratelimit import forwarded_client, proxy_networks
+from portal.http import forwarded_client, proxy_networks
 
 from portal.api.auth import current_grant
 from portal.api.context import ApiContext, get_ctx

@@ -25,11 +25,12 @@ from portal.analyses.storage import downloads_dir
 from realtime.draw import encode
 from realtime.io import ImageError
 
-from portal.gradio_app.events import (AppContext, AppError, bars_help, capture, checked_upload, live_caption,
-                     run_upload, stream_frame, table_headers, warm_up)
+from portal.analyses.service import Analyses, AppError, stream_frame, warm_up
+from portal.gradio_app.events import (bars_help, capture, checked_upload, live_caption, run_upload,
+                                      table_headers)
 from portal.gradio_app.header import header_html, logout_token, username_for
 from portal.gradio_app import record
-from portal.analyses.settings import AppSettings
+from portal.analyses.settings import AnalysisSettings
 from portal.gradio_app.tempfiles import start_pruning, use_private_cache
 from portal.gradio_app.webcam import WebcamImage
 
@@ -89,10 +90,10 @@ LIVE_PLACEHOLDER = ('<div class="live-placeholder">Start the webcam on the left 
                     'to use it); annotated frames appear here.</div>')
 
 
-def mount_options(settings: AppSettings | None = None, data_dir: Path | None = None) -> dict:
+def mount_options(settings: AnalysisSettings | None = None, data_dir: Path | None = None) -> dict:
     """Extra keyword arguments for ``gr.mount_gradio_app`` (look, limits, no API footer).
     ``data_dir``: the portal's; its downloads folder is where result files come from."""
-    settings = settings or AppSettings()
+    settings = settings or AnalysisSettings()
     return dict(
         allowed_paths=[str(downloads_dir(data_dir).resolve())] if data_dir is not None else [],
         css=CSS,
@@ -126,15 +127,15 @@ def _user_id(request: gr.Request | None) -> int:
         raise AppError("You are not logged in. Please log in to the portal again.") from None
 
 
-def build_blocks(config, flask_app=None, settings: AppSettings | None = None,
+def build_blocks(config, flask_app=None, settings: AnalysisSettings | None = None,
                  recorder=None) -> gr.Blocks:
     """The Blocks app. ``config`` is the portal's Config (its data_dir holds the images);
-    ``settings`` the app's own (default: :class:`AppSettings` defaults); ``recorder`` the
+    ``settings`` the app's own (default: :class:`AnalysisSettings` defaults); ``recorder`` the
     :class:`portal.museum.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
-    settings = settings or AppSettings()
+    settings = settings or AnalysisSettings()
     cache = use_private_cache(config.data_dir)  # before any component: they read it when made
     start_pruning(cache, settings.cache_prune_every_s, settings.cache_max_age_s)
-    ctx = AppContext(data_dir=Path(config.data_dir), settings=settings, upload_dir=cache)
+    ctx = Analyses(data_dir=Path(config.data_dir), settings=settings, upload_dir=cache)
     if settings.warm_up:
         warm_up(ctx)
     handlers = Handlers(ctx, flask_app, recorder or record.make_recorder(ctx, flask_app))
@@ -164,7 +165,7 @@ class Handlers:
     """The Gradio event handlers: unpack the request, call :mod:`.events`, turn the outcome
     (or the user's error) into component updates."""
 
-    def __init__(self, ctx: AppContext, flask_app=None, recorder=None):
+    def __init__(self, ctx: Analyses, flask_app=None, recorder=None):
         self.ctx, self.flask_app = ctx, flask_app
         self.record = record.RecordHandlers(recorder)
 
@@ -275,7 +276,7 @@ class Handlers:
                 gr.DownloadButton(value=str(out.json_path), visible=True))
 
 
-def _live_tab(settings: AppSettings) -> SimpleNamespace:
+def _live_tab(settings: AnalysisSettings) -> SimpleNamespace:
     """The live webcam tab's components (inside ``gr.Tab``)."""
     c = SimpleNamespace(state=gr.State(None))
     gr.Markdown(PRIVACY_NOTE, elem_classes=["privacy-note"], elem_id="privacy-note")
@@ -315,7 +316,7 @@ def _live_tab(settings: AppSettings) -> SimpleNamespace:
     return c
 
 
-def _upload_tab(settings: AppSettings) -> SimpleNamespace:
+def _upload_tab(settings: AnalysisSettings) -> SimpleNamespace:
     """The photo upload tab's components (inside ``gr.Tab``)."""
     c = SimpleNamespace()
     gr.Markdown(f"Upload a photo (JPEG, PNG, WebP or BMP, up to {settings.max_upload_mb:.0f} MB). Every face "
@@ -347,10 +348,10 @@ def _upload_tab(settings: AppSettings) -> SimpleNamespace:
 
 
 def _wire_live(handlers: Handlers, c: SimpleNamespace, rec: SimpleNamespace,
-               settings: AppSettings) -> None:
+               settings: AnalysisSettings) -> None:
     # an open webcam stream holds one of the stream's concurrency slots while it is open (also
     # idle): max_streams for all users together; each user's share is checked when a stream
-    # joins the queue (.stream_quota, by this concurrency id) and per frame (events.stream_frame)
+    # joins the queue (.stream_quota, by this concurrency id) and per frame (portal.analyses.service.stream_frame)
     c.webcam.stream(handlers.on_frame, [c.webcam, c.state, rec.state], [c.view, c.state],
                     stream_every=settings.stream_every, time_limit=settings.stream_time_limit,
                     concurrency_limit=settings.max_streams, concurrency_id=WEBCAM_CONCURRENCY_ID,

@@ -18,7 +18,7 @@ from db.museum import CONTRIBUTOR_ROLES
 from portal.museum.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
 from realtime.stream import Stream
 
-from portal.gradio_app.events import AppContext, AppError
+from portal.analyses.service import Analyses, AppError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ IDLE = f"Not recording. Choose an exhibit, press **{START_LABEL}**, then start t
        "frame's faces are stored as anonymous numbers (no image)."
 
 
-def make_recorder(ctx: AppContext, flask_app=None) -> Recorder:
+def make_recorder(ctx: Analyses, flask_app=None) -> Recorder:
     """The process's recorder (also the kiosk's: kept in ``flask_app.extensions``)."""
     if flask_app is not None and "recorder" in flask_app.extensions:
         return flask_app.extensions["recorder"]

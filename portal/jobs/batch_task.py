@@ -10,8 +10,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 import db
 from db import jobs, videos
 from db.observations import attach_computation
@@ -19,6 +17,7 @@ from realtime.config import PipelineConfig
 from realtime.io import ImageError
 from realtime.pipeline import Analysis, get_analyzer
 
+from portal.analyses import service as analyses
 from portal.analyses.storage import remove_files
 from portal.jobs.settings import JobSettings
 from portal.jobs.reporting import JobInputError, Reporter
@@ -55,31 +54,20 @@ def csv_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _jpeg(rgb, quality: int = 90) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return buf.tobytes()
-
-
 def _record_photo(batch: videos.Batch, analysis: Analysis, index: int, name: str, data_dir: Path) -> int:
     folder = Path(batch.folder)
-    original_rel, annotated_rel = str(folder / f"photo_{index:04d}.jpg"), str(folder / f"photo_{index:04d}.annotated.jpg")
-    (data_dir / original_rel).write_bytes(_jpeg(analysis.image))  # re-encoded: no EXIF/GPS kept
-    (data_dir / annotated_rel).write_bytes(_jpeg(analysis.draw()))
-    result = analysis.to_dict()
-    with db.connection(), db.database.atomic():  # the photo's rows all or none, in one short transaction
-        comp = db.record_computation(
-            owner_id=batch.owner_id, kind="upload", title=f"{batch.title or 'batch'} / {name}"[:200],
-            exhibit=batch.exhibit, notes=batch.notes, consent=batch.consent, original_path=original_rel,
-            annotated_path=annotated_rel, result=result, faces_found=len(analysis.faces),
-            dominant_emotion=analysis.dominant_emotion, timings=result["timing_ms"],
-            model_version=f"{analysis.model.get('name', '?')} {analysis.model.get('version', '?')}")
+    paths = str(folder / f"photo_{index:04d}.jpg"), str(folder / f"photo_{index:04d}.annotated.jpg")
+    texts = {"title": f"{batch.title or 'batch'} / {name}"[:200], "exhibit": batch.exhibit, "notes": batch.notes}
+
+    def add_to_batch(comp: db.Computation) -> None:  # in the photo's transaction: its rows all or none
         videos.add_batch_item(batch.id, comp.id, name)
         if batch.exhibit_id is not None and attach_computation(batch.owner_id, comp, batch.exhibit_id) is None:
             log.warning("batch %d: exhibit %d is no longer available; photo %d not added to it", batch.id,
                         batch.exhibit_id, index)
-    return comp.id
+
+    comp = analyses.record(data_dir, batch.owner_id, "upload", analysis, analysis.image, analysis.draw(), paths,
+                           texts, batch.consent, within=add_to_batch)
+    return comp["id"]
 
 
 def _rows(name: str, analysis: Analysis | None, classes: list[str], error: str = "") -> list[list[Any]]:

@@ -83,7 +83,7 @@ def login():
             log.info("login ok user_id=%d ip=%s remember=%s", row.id, client_ip(), form.remember.data)
             flash(f"Logged in as {row.username}.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.menu"))
-        g.auth_failed = True  # counted by LoginAttempts (portal.web.ratelimit)
+        g.auth_failed = True  # counted by LoginAttempts (portal.accounts.limits)
         log.warning("login failed: login=%.40s ip=%s known_user=%s", form.login.data,
                     client_ip(), row is not None)
         form.form_errors.append("Wrong username/e-mail or password.")

@@ -26,7 +26,7 @@ from portal.accounts.service import remove_orphan_folders
 from portal.analyses import storage
 from portal.config import Config, validate
 from portal.museum.frame_gate import FrameGate
-from portal.http import security_headers
+from portal.http import TrustedProxyFix, security_headers
 from portal.museum.visits import hide_code
 from portal.web.users import login_manager
 
@@ -79,7 +79,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
         MUSEUM=(museum_settings or MuseumSettings()).with_secret(config.secret_key),
     )
     if config.proxy_count:
-        app.wsgi_app = ratelimit.TrustedProxyFix(app.wsgi_app, config.proxy_count,
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, config.proxy_count,
                                                  config.trusted_proxies)
     db.init(config.database_url)
     storage.make_private(config.data_dir, db.sqlite_file(config.database_url))

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 import db
 from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
 
-from portal.accounts.service import delete_computation
+from portal.analyses import service as analyses
 from portal.analyses import storage
 from portal.web.confirm import confirm_page, confirmed
 from portal.analyses.documents import content_disposition, download_name, json_bytes
@@ -124,7 +124,7 @@ def delete(comp_id: int):
         return confirm_page(f"“{comp.title or 'this result'}”", "The result, its images and its downloads "
                             "will be deleted.", url_for("history.detail", comp_id=comp.id),
                             keep={"page": page} if page else None)
-    if delete_computation(_config().data_dir, current_user.id, comp_id) is None:
+    if analyses.delete(_config().data_dir, current_user.id, comp_id) is None:
         abort(404)
     flash("The computation, its images and its downloads have been deleted.", "info")
     page = request.form.get("page", type=int)

@@ -18,9 +18,9 @@ from app_testlib import SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa
 
 @pytest.fixture(scope="session")
 def app_settings(model_path):
-    from portal.analyses.settings import AppSettings
+    from portal.analyses.settings import AnalysisSettings
 
-    return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024, warm_up=False)
+    return AnalysisSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024, warm_up=False)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_analysis_round_trip_and_downloads(users, portrait_jpeg, config):
     assert alice.delete(f"/analyses/{doc['id']}").status_code == 204
     assert not any(f.exists() for f in files)
     assert alice.get(f"/analyses/{doc['id']}").status_code == 404
-    assert list((Path(config.data_dir) / "tmp").iterdir()) == []  # the upload's temp file is gone
+    assert not (Path(config.data_dir) / "tmp").exists()  # the upload is analysed from memory: no temp file
 
 
 def test_other_users_analyses_answer_404(users, portrait_jpeg):

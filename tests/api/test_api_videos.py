@@ -22,9 +22,9 @@ TERMINAL = ("done", "failed", "cancelled")
 @pytest.fixture
 def app_settings(model_path):
     """A photo limit (100 KB) below the size of the test videos: the video routes have their own."""
-    from portal.analyses.settings import AppSettings
+    from portal.analyses.settings import AnalysisSettings
 
-    return AppSettings(model_path=model_path, max_upload_bytes=100 * 1024, warm_up=False)
+    return AnalysisSettings(model_path=model_path, max_upload_bytes=100 * 1024, warm_up=False)
 
 
 @pytest.fixture

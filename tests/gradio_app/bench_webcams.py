@@ -30,12 +30,12 @@ from gradio_proto import frame_data, fn_index, join, logged_in  # noqa: E402
 def serve(port: int, data_dir: str, model: str | None, ready) -> None:
     import run
     from portal.config import load_config
-    from portal.analyses.settings import AppSettings
+    from portal.analyses.settings import AnalysisSettings
 
     config = load_config({}, data_dir=Path(data_dir), database_url=str(Path(data_dir) / "app.sqlite3"),
                          secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
                          log_file=Path(data_dir) / "app.log", register_limit="1000 per hour")
-    settings = AppSettings(model_path=model, warm_up=True)
+    settings = AnalysisSettings(model_path=model, warm_up=True)
     with ServerThread(run.build_app(config, realtime_settings=settings), port=port):
         ready.set()
         while True:

@@ -15,9 +15,9 @@ from app_testlib import SECRET, portrait_scene  # noqa: E402
 
 @pytest.fixture(scope="session")
 def settings(model_path):
-    from portal.analyses.settings import AppSettings
+    from portal.analyses.settings import AnalysisSettings
 
-    return AppSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
+    return AnalysisSettings(model_path=model_path, max_upload_bytes=2 * 1024 * 1024,
                        max_pixels=20_000_000, warm_up=False)
 
 
@@ -47,9 +47,9 @@ def user_id(flask_app) -> int:
 
 @pytest.fixture
 def ctx(config, settings, flask_app):
-    from portal.gradio_app.events import AppContext
+    from portal.analyses.service import Analyses
 
-    return AppContext(data_dir=config.data_dir, settings=settings)
+    return Analyses(data_dir=config.data_dir, settings=settings)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 import db
 from app_testlib import jpeg_bytes, png_bytes, webcam_frames
-from portal.gradio_app.events import (AppContext, AppError, LiveSession,
-                                 capture, live_caption, run_upload, stream_frame)
+from portal.analyses.service import Analyses, AppError, LiveSession, stream_frame
+from portal.gradio_app.events import capture, live_caption, run_upload
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_upload_needs_a_photo_and_a_title(ctx, user_id, portrait, tmp_path):
 
 def test_missing_model_is_a_clear_error(config, settings, user_id, portrait, tmp_path):
     from dataclasses import replace
-    ctx = AppContext(config.data_dir, replace(settings, model_path=str(tmp_path / "nope.onnx")))
+    ctx = Analyses(config.data_dir, replace(settings, model_path=str(tmp_path / "nope.onnx")))
     photo = tmp_path / "p.jpg"
     photo.write_bytes(jpeg_bytes(portrait))
     with pytest.raises(AppError, match="model is not available"):
@@ -246,10 +246,10 @@ def test_frame_html_is_an_inline_jpeg(portrait):
 def test_warm_up_loads_the_models_or_logs_why_not(ctx, config, settings, tmp_path, caplog):
     from dataclasses import replace
 
-    from portal.gradio_app.events import warm_up
-    with caplog.at_level(logging.INFO, logger="portal.gradio_app.events"):
+    from portal.analyses.service import warm_up
+    with caplog.at_level(logging.INFO, logger="portal.analyses.service"):
         warm_up(ctx).join(60)
-        broken = AppContext(config.data_dir, replace(settings, model_path=str(tmp_path / "none.onnx")))
+        broken = Analyses(config.data_dir, replace(settings, model_path=str(tmp_path / "none.onnx")))
         warm_up(broken).join(60)
     messages = [r.getMessage() for r in caplog.records]
     assert any("warmed up" in m for m in messages)

@@ -140,7 +140,8 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
 
     import run
     from app_testlib import png_bytes
-    from portal.gradio_app.events import AppContext, run_upload
+    from portal.analyses.service import Analyses
+    from portal.gradio_app.events import run_upload
 
     old = os.umask(0o022)  # what a shell usually has
     try:
@@ -151,7 +152,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
         photo.write_bytes(png_bytes(portrait))
         with db.connection():
             uid = db.create_user("olga", "olga@example.org", "x-not-a-hash").id
-        out = run_upload(AppContext(data_dir=config.data_dir, settings=settings), uid, photo, "Portrait")
+        out = run_upload(Analyses(data_dir=config.data_dir, settings=settings), uid, photo, "Portrait")
     finally:  # the test process keeps its umask and logging
         os.umask(old)
         for h in list(logging.getLogger().handlers):

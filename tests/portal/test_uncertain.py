@@ -55,13 +55,13 @@ def test_json_and_pdf_say_uncertain(doubtful):
 
 def test_result_table_and_summary(doubtful):
     from portal.gradio_app.events import bars_help, face_rows, summary_markdown
-    from portal.analyses.settings import AppSettings
+    from portal.analyses.settings import AnalysisSettings
 
     result = doubtful.to_dict()
     (row,) = face_rows(result)
     assert row[1] == LABEL and row[2] == 35.0
     assert "1 uncertain" in summary_markdown({**_comp(result), "timings_ms": {}})
-    text = bars_help(AppSettings())
+    text = bars_help(AnalysisSettings())
     assert "62 of 100 people" in text and "Uncertain" in text
 
 

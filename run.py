@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from portal.web.factory import body_limit, create_app
-from portal.config import Config, ConfigError, load_config, validate
+from portal.config import (Config, ConfigError, analysis_settings_from_env, load_config,
+                           museum_settings_from_env, validate)
 from portal.http import SecurityHeaders
-from portal.museum.settings import museum_settings_from_env
 from portal.web.request_body import BufferedBody
 from portal.web.session import auth_dependency
 from realtime.logsetup import configure_logging
@@ -47,8 +47,7 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
     from portal.gradio_app.guard import CachedUserLookup, RequireUser
     from portal.gradio_app.stream_quota import StreamQuota
     from portal.gradio_app.upload_quota import UploadQuota
-    from portal.analyses.settings import settings_from_env
-    settings = settings or settings_from_env()
+    settings = settings or analysis_settings_from_env()
     interface = blocks.build_blocks(config, flask_app, settings=settings)
     from portal.web.users import token_epoch
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
@@ -68,8 +67,7 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
               museum_settings) -> None:
     """The JSON API (issue 11) at ``/api/v1``; failed token logins are limited like the login form."""
     from portal.api import build_api
-    from portal.analyses.settings import settings_from_env
-    api = build_api(config, app_settings=realtime_settings or settings_from_env(),
+    api = build_api(config, app_settings=realtime_settings or analysis_settings_from_env(),
                     museum_settings=museum_settings, prefix=API_PATH,
                     jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"),
                     visit_guesses=flask_app.extensions.get("visit_guesses"),

@@ -79,6 +79,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from portal.analyses.settings import AnalysisSettings
+from portal.museum.settings import MuseumSettings
+from realtime.config import detector_spec
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",
                     "please-change-me", "your-secret-key", "secret-key", "test", "xxx"}
@@ -120,7 +124,8 @@ class Config:
     per_page: int = 10
     testing: bool = False
     # jobs (issue 12)
-    redis_url: str = ""
+    emotion_model: str | None = None  # EMOTION_MODEL: the model of photos, videos and batches alike
+    upload_detector: str | None = None  # UPLOAD_DETECTOR: the detector of uploaded photos and batches
     job_workers: int = 0  # 0: one per core
     job_stale_seconds: float = 60.0
     video_max_mb: float = 500.0
@@ -194,6 +199,8 @@ def load_config(env: dict | None = None, **overrides) -> Config:
         cookie_secure=(_flag(env.get("COOKIE_SECURE")) if env.get("COOKIE_SECURE")
                        else (env.get("APP_ENV") or "").strip().lower() == "production"),
         redis_url=(env.get("REDIS_URL") or "").strip(),
+        emotion_model=(env.get("EMOTION_MODEL") or "").strip() or None,
+        upload_detector=(env.get("UPLOAD_DETECTOR") or "").strip() or None,
         job_workers=int(env.get("JOB_WORKERS") or 0),
         job_stale_seconds=float(env.get("JOB_STALE_SECONDS") or 60),
         video_max_mb=float(env.get("VIDEO_MAX_MB") or 500),
@@ -302,3 +309,50 @@ def _validate_job_limits(config: Config) -> None:
                  "job_running_per_user"):
         if not getattr(config, name) > 0:
             raise ConfigError(f"{name.upper()} must be a positive number, not {getattr(config, name)!r}")
+
+
+def analysis_settings_from_env(env: dict | None = None) -> AnalysisSettings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    if env.get("EMOTION_MODEL"):
+        values["model_path"] = env["EMOTION_MODEL"]
+    if env.get("UPLOAD_DETECTOR"):
+        values["upload_detector"] = env["UPLOAD_DETECTOR"]
+    if env.get("LIVE_DETECTOR"):
+        values["live_detector"] = env["LIVE_DETECTOR"]
+    if env.get("UPLOAD_MAX_MB"):
+        values["max_upload_bytes"] = int(float(env["UPLOAD_MAX_MB"]) * 1024 * 1024)
+    if env.get("UPLOAD_MAX_PIXELS"):
+        values["max_pixels"] = int(env["UPLOAD_MAX_PIXELS"])
+    if env.get("CLASSIFIER_THREADS"):
+        values["classifier_threads"] = int(env["CLASSIFIER_THREADS"])
+    if env.get("LIVE_STREAM_EVERY"):
+        values["stream_every"] = float(env["LIVE_STREAM_EVERY"])
+    for name, var in (("streams_per_user", "LIVE_STREAMS_PER_USER"), ("max_streams", "LIVE_MAX_STREAMS"),
+                      ("stream_time_limit", "LIVE_TIME_LIMIT"), ("uploads_per_minute", "UPLOADS_PER_MINUTE")):
+        if env.get(var):
+            values[name] = int(env[var])
+    settings = AnalysisSettings(**values)
+    for name in (settings.upload_detector, settings.live_detector):
+        detector_spec(name)  # unknown names fail here, at start-up, with the list of valid ones
+    return settings
+
+
+def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    for key, name, cast in (("ANALYTICS_MIN_VISITORS", "min_visitors", int),
+                            ("ANALYTICS_NOISE", "noise", float),
+                            ("ANALYTICS_STOP_S", "stop_s", float),
+                            ("ANALYTICS_RESAMPLES", "resamples", int),
+                            ("ANALYTICS_TIMEZONE", "timezone", str),
+                            ("RETENTION_DAYS", "retention_days", float),
+                            ("API_TOKEN_TTL_S", "token_ttl_s", int),
+                            ("API_MAX_FPS", "max_fps", float),
+                            ("API_MAX_SESSIONS", "max_sessions", int),
+                            ("KIOSK_IDLE_S", "kiosk_idle_s", float)):
+        if env.get(key):
+            values[name] = cast(env[key])
+    if env.get("API_MAX_FRAME_MB"):
+        values["max_frame_bytes"] = int(float(env["API_MAX_FRAME_MB"]) * 1024 * 1024)
+    return MuseumSettings(**values)

@@ -1,6 +1,6 @@
 """Settings of the web app (live webcam + upload), built once at the edge and passed in.
 
-Environment variables (read only by :func:`settings_from_env`, called from ``run.py``):
+Environment variables (read only by :func:`portal.config.analysis_settings_from_env`, called from ``run.py``):
 
     EMOTION_MODEL        ONNX model path (default onnx/emotion.onnx; its .json beside it)
     UPLOAD_DETECTOR      face detector for uploaded photos (default: the core's default,
@@ -17,10 +17,9 @@ Environment variables (read only by :func:`settings_from_env`, called from ``run
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from realtime.config import DEFAULT_DETECTOR, PipelineConfig, detector_spec
+from realtime.config import DEFAULT_DETECTOR, PipelineConfig
 from realtime.io import DEFAULT_MAX_PIXELS
 
 
@@ -64,30 +63,3 @@ class AnalysisSettings:
     @property
     def max_upload_mb(self) -> float:
         return self.max_upload_bytes / (1024 * 1024)
-
-
-def settings_from_env(env: dict | None = None) -> AnalysisSettings:
-    env = dict(os.environ if env is None else env)
-    values: dict = {}
-    if env.get("EMOTION_MODEL"):
-        values["model_path"] = env["EMOTION_MODEL"]
-    if env.get("UPLOAD_DETECTOR"):
-        values["upload_detector"] = env["UPLOAD_DETECTOR"]
-    if env.get("LIVE_DETECTOR"):
-        values["live_detector"] = env["LIVE_DETECTOR"]
-    if env.get("UPLOAD_MAX_MB"):
-        values["max_upload_bytes"] = int(float(env["UPLOAD_MAX_MB"]) * 1024 * 1024)
-    if env.get("UPLOAD_MAX_PIXELS"):
-        values["max_pixels"] = int(env["UPLOAD_MAX_PIXELS"])
-    if env.get("CLASSIFIER_THREADS"):
-        values["classifier_threads"] = int(env["CLASSIFIER_THREADS"])
-    if env.get("LIVE_STREAM_EVERY"):
-        values["stream_every"] = float(env["LIVE_STREAM_EVERY"])
-    for name, var in (("streams_per_user", "LIVE_STREAMS_PER_USER"), ("max_streams", "LIVE_MAX_STREAMS"),
-                      ("stream_time_limit", "LIVE_TIME_LIMIT"), ("uploads_per_minute", "UPLOADS_PER_MINUTE")):
-        if env.get(var):
-            values[name] = int(env[var])
-    settings = AnalysisSettings(**values)
-    for name in (settings.upload_detector, settings.live_detector):
-        detector_spec(name)  # unknown names fail here, at start-up, with the list of valid ones
-    return settings

@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,8 @@ def run_batch_job(job: jobs.Job, settings: JobSettings, reporter: Reporter) -> d
     batch = _batch_of(job, data_dir)
     folder = data_dir / batch.folder
     manifest = json.loads((folder / MANIFEST).read_text())
-    analyzer = get_analyzer(PipelineConfig(model_path=settings.model_path))
+    pipeline = PipelineConfig(model_path=settings.model_path)
+    analyzer = get_analyzer(replace(pipeline, detector=settings.detector) if settings.detector else pipeline)
     classes = list(analyzer.classifier.classes)
     summary = folder / "summary.csv"
     counts = {"photos": len(manifest), "faces": 0, "errors": 0}

@@ -22,7 +22,8 @@ class JobSettings:
     batch_user_max_bytes: int = 2000 * 2**20  # photos waiting in one account's batches (BATCH_USER_MAX_MB)
     queue_per_user: int = 20  # jobs one account may have queued or running (JOB_QUEUE_PER_USER)
     running_per_user: int = 1  # jobs of one account that run at once (JOB_RUNNING_PER_USER)
-    model_path: str | None = None
+    model_path: str | None = None  # EMOTION_MODEL (None: onnx/emotion.onnx)
+    detector: str | None = None  # UPLOAD_DETECTOR for batch photos (None: the engine's default)
 
     @property
     def backend(self) -> str:
@@ -40,4 +41,5 @@ class JobSettings:
                                             max_duration_s=config.video_max_seconds, max_fps=config.video_max_fps),
                    batch_max_photos=config.batch_max_photos, batch_max_bytes=int(config.batch_max_mb * 2**20),
                    batch_user_max_bytes=int(config.batch_user_max_mb * 2**20),
-                   queue_per_user=config.job_queue_per_user, running_per_user=config.job_running_per_user)
+                   queue_per_user=config.job_queue_per_user, running_per_user=config.job_running_per_user,
+                   model_path=config.emotion_model, detector=config.upload_detector)

@@ -1,6 +1,6 @@
 """Settings of the museum features (issue 11), built once at the edge (run.py) and passed in.
 
-Environment variables (read only by :func:`museum_settings_from_env`):
+Environment variables (read only by :func:`portal.config.museum_settings_from_env`):
 
     ANALYTICS_MIN_VISITORS  a breakdown over fewer distinct visitors is hidden (default 5)
     ANALYTICS_NOISE         noise added to the shares/means members see, in units of one
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -70,23 +69,3 @@ class MuseumSettings:
             return self
         key = hashlib.sha256(b"analytics-noise:" + secret_key.encode()).digest()
         return dataclasses.replace(self, noise_key=key)
-
-
-def museum_settings_from_env(env: dict | None = None) -> MuseumSettings:
-    env = dict(os.environ if env is None else env)
-    values: dict = {}
-    for key, name, cast in (("ANALYTICS_MIN_VISITORS", "min_visitors", int),
-                            ("ANALYTICS_NOISE", "noise", float),
-                            ("ANALYTICS_STOP_S", "stop_s", float),
-                            ("ANALYTICS_RESAMPLES", "resamples", int),
-                            ("ANALYTICS_TIMEZONE", "timezone", str),
-                            ("RETENTION_DAYS", "retention_days", float),
-                            ("API_TOKEN_TTL_S", "token_ttl_s", int),
-                            ("API_MAX_FPS", "max_fps", float),
-                            ("API_MAX_SESSIONS", "max_sessions", int),
-                            ("KIOSK_IDLE_S", "kiosk_idle_s", float)):
-        if env.get(key):
-            values[name] = cast(env[key])
-    if env.get("API_MAX_FRAME_MB"):
-        values["max_frame_bytes"] = int(float(env["API_MAX_FRAME_MB"]) * 1024 * 1024)
-    return MuseumSettings(**values)

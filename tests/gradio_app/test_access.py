@@ -71,7 +71,7 @@ def test_no_logout_token_without_a_session(flask_app):
 
 
 def test_settings_from_env():
-    from portal.analyses.settings import settings_from_env
+    from portal.config import analysis_settings_from_env as settings_from_env
 
     s = settings_from_env({"EMOTION_MODEL": "/m.onnx", "LIVE_DETECTOR": "short", "UPLOAD_MAX_MB": "5"})
     assert s.model_path == "/m.onnx" and s.live_detector == "short"

@@ -1,6 +1,6 @@
 """Before/after comparisons a curator saved (issue 20): an exhibit and the first day of its
 "after" period, listed in the organisation's printable report.  Created by migration 10
-(:mod:`db.migrate_v10`); deleted with their exhibit or organisation (foreign keys).
+(:mod:`db.migrations.v10_saved_comparisons`); deleted with their exhibit or organisation (foreign keys).
 
     saved = save_comparison(exhibit, split_day, user_id)     # the same pair twice: one row
     rows = comparisons_of(org_id)                            # by exhibit name, then day
@@ -13,7 +13,8 @@ import logging
 
 import peewee as pw
 
-from db.models import BaseModel, User, utcnow
+from db.base import BaseModel, utcnow
+from db.users import User
 from db.museum import Exhibit, Organisation
 
 log = logging.getLogger(__name__)

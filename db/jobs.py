@@ -16,8 +16,8 @@ from typing import Any, Iterable
 
 import peewee as pw
 
-from db.api import valid_id
-from db.models import BaseModel, User, database, utcnow
+from db.base import BaseModel, database, iso, utcnow, valid_id
+from db.users import User
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +224,6 @@ def queued_job_ids() -> list[int]:
 
 
 def job_to_dict(job: Job) -> dict[str, Any]:
-    def iso(d):
-        return d.replace(microsecond=0).isoformat() + "Z" if d else None
-
     return {"id": job.id, "kind": job.kind, "status": job.status, "progress": round(job.progress, 4),
             "error": job.error, "attempts": job.attempts, "worker": job.worker,
             "created_at": iso(job.created_at), "started_at": iso(job.started_at),

@@ -16,12 +16,65 @@ from typing import Iterable
 
 import peewee as pw
 
-from db.models import Computation, database, utcnow
-from db.museum import EMOTIONS, Exhibit, ExhibitComputation, Observation, RecordingSession
-from db.museum_api import as_id, recordable_exhibit
+from db.base import EMOTIONS, BaseModel, database, utcnow, valid_id
+from db.computations import Computation
+from db.museum import Exhibit, recordable_exhibit
+from db.users import User
 from db.videos import Video
 
 log = logging.getLogger(__name__)
+
+
+SOURCES = ("session", "upload", "webcam", "video")
+
+
+class RecordingSession(BaseModel):
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    started_at = pw.DateTimeField(default=utcnow)
+    stopped_at = pw.DateTimeField(null=True)
+    summary_json = pw.TextField(default="{}")
+
+    class Meta:
+        table_name = "recording_sessions"
+
+
+class ExhibitComputation(BaseModel):
+    """A computation (upload / webcam capture) attached to an exhibit: its faces are observations."""
+    computation = pw.ForeignKeyField(Computation, on_delete="CASCADE", unique=True)
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+
+    class Meta:
+        table_name = "exhibit_computations"
+
+
+class Observation(BaseModel):
+    """One face seen once: in a session frame (``t`` seconds after its start), in a photo, or
+    in a frame of an uploaded video (``t`` seconds into it; ``video`` added by migration 5)."""
+    exhibit = pw.ForeignKeyField(Exhibit, on_delete="CASCADE", index=True)
+    session = pw.ForeignKeyField(RecordingSession, null=True, on_delete="CASCADE", index=True)
+    computation = pw.ForeignKeyField(Computation, null=True, on_delete="CASCADE", index=True)
+    video = pw.ForeignKeyField(Video, null=True, on_delete="CASCADE", index=True)
+    source = pw.CharField(max_length=16)  # one of SOURCES
+    t = pw.FloatField(default=0.0)
+    observed_at = pw.DateTimeField(index=True)
+    track_id = pw.IntegerField()
+    p_angry = pw.FloatField()
+    p_disgust = pw.FloatField()
+    p_fear = pw.FloatField()
+    p_happy = pw.FloatField()
+    p_sad = pw.FloatField()
+    p_surprise = pw.FloatField()
+    p_neutral = pw.FloatField()
+    emotion = pw.CharField(max_length=32)
+    face_size = pw.IntegerField(default=0)  # larger side of the face box, pixels
+    uncertain = pw.BooleanField(default=False)  # the model's rule marked the answer doubtful (migration 7)
+
+    class Meta:
+        table_name = "observations"
+
+
+MODELS = [RecordingSession, ExhibitComputation, Observation]
 
 
 def start_session(user_id: int, exhibit_id) -> RecordingSession | None:
@@ -35,7 +88,7 @@ def start_session(user_id: int, exhibit_id) -> RecordingSession | None:
 
 def get_session(user_id: int, session_id) -> RecordingSession | None:
     """The user's own session (a colleague's sessions are not theirs to feed or stop)."""
-    session_id = as_id(session_id)
+    session_id = valid_id(session_id)
     if session_id is None:
         return None
     return RecordingSession.get_or_none((RecordingSession.id == session_id) &

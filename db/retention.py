@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from db.jobs import Job, cancel_job
-from db.models import Computation, database, utcnow
+from db.base import database, utcnow
+from db.computations import Computation
 from db.videos import Batch, BatchItem, Video
 
 

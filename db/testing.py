@@ -48,7 +48,7 @@ def temporary_postgres_schema(url: str | None = None, prefix: str = "t"):
         sep = "&" if "?" in url else "?"
         yield f"{url}{sep}options={quote('-csearch_path=' + schema)}"
     finally:
-        from db.models import database
+        from db.base import database
         if database.obj is not None and not database.obj.is_closed():
             database.obj.close()
         with conn.cursor() as cur:

@@ -13,9 +13,36 @@ import datetime as _dt
 import hashlib
 import secrets
 
-from db.models import User, utcnow
-from db.museum import SCOPES, ApiToken
-from db.museum_api import as_id
+import peewee as pw
+
+from db.base import BaseModel, utcnow, valid_id
+from db.museum import Exhibit
+from db.users import User
+
+SCOPES = ("read", "full", "kiosk")  # of an API token (migration 6)
+
+
+class ApiToken(BaseModel):
+    """A bearer token; only its SHA-256 is stored.  ``kind``: "personal" (created on the Account
+    page, no expiry) or "login" (from POST /api/v1/token, expires).  ``scope`` (one of
+    :data:`SCOPES`) and, for "kiosk", the one ``exhibit`` it may record at: migration 6."""
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    kind = pw.CharField(max_length=16, default="personal")
+    name = pw.CharField(max_length=100, default="")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    prefix = pw.CharField(max_length=16, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    expires_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+    scope = pw.CharField(max_length=16, default="full")
+    exhibit = pw.ForeignKeyField(Exhibit, null=True, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "api_tokens"
+
+
+MODELS = [ApiToken]
 
 PREFIX = "ec_"
 TOUCH_EVERY = _dt.timedelta(minutes=1)  # last_used_at is written at most this often
@@ -54,7 +81,7 @@ def lookup(token: str) -> ApiToken | None:
 
 def lookup_id(token_id) -> ApiToken | None:
     """As :func:`lookup`, by the row's id (a kiosk page keeps only the id in its session)."""
-    token_id = as_id(token_id)
+    token_id = valid_id(token_id)
     return _valid(ApiToken.id == token_id) if token_id is not None else None
 
 
@@ -83,7 +110,7 @@ def personal_tokens(user_id: int) -> list[ApiToken]:
 
 def revoke_token(user_id: int, token_id) -> bool:
     """Revoke one of the user's tokens; False if there is no such token of theirs."""
-    token_id = as_id(token_id)
+    token_id = valid_id(token_id)
     if token_id is None:
         return False
     return (ApiToken.update(revoked_at=utcnow())

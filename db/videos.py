@@ -8,9 +8,11 @@ from typing import Any
 
 import peewee as pw
 
-from db.api import Page, valid_id
+from db.base import BaseModel, Page, database, utcnow, valid_id
+from db.computations import Computation
 from db.jobs import Job, create_job
-from db.models import BaseModel, Computation, User, database, utcnow
+from db.museum import Exhibit
+from db.users import User
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,10 @@ class Video(BaseModel):
     job = pw.ForeignKeyField(Job, null=True, on_delete="SET NULL")
     created_at = pw.DateTimeField(default=utcnow, index=True)
     title = pw.CharField(max_length=200, default="")
-    exhibit_id = pw.IntegerField(null=True)  # museum exhibits (issue 11), when attached
+    # the exhibit it is attached to (issue 11); a foreign key since migration 11, unlinked when the
+    # exhibit goes (its observations go with the exhibit).  Read and set as ``exhibit_id``.
+    exhibit_link = pw.ForeignKeyField(Exhibit, null=True, on_delete="SET NULL", column_name="exhibit_id",
+                                      object_id_name="exhibit_id")
     exhibit = pw.CharField(max_length=200, default="")
     notes = pw.TextField(default="")
     consent = pw.BooleanField(default=False)
@@ -50,7 +55,8 @@ class Batch(BaseModel):
     job = pw.ForeignKeyField(Job, null=True, on_delete="SET NULL")
     created_at = pw.DateTimeField(default=utcnow, index=True)
     title = pw.CharField(max_length=200, default="")
-    exhibit_id = pw.IntegerField(null=True)
+    exhibit_link = pw.ForeignKeyField(Exhibit, null=True, on_delete="SET NULL", column_name="exhibit_id",
+                                      object_id_name="exhibit_id")  # as Video's (migration 11)
     exhibit = pw.CharField(max_length=200, default="")
     notes = pw.TextField(default="")
     consent = pw.BooleanField(default=False)

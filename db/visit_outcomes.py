@@ -1,5 +1,5 @@
 """Suggestions shown to opted-in visits and how often one was visited next (issue 21).  Created
-by migration 9 (:mod:`db.migrate_v9`).
+by migration 9 (:mod:`db.migrations.v9_visit_suggestions`).
 
 ``visit_suggestions``: the exhibits each visit was suggested and when, linked to the visit and
 deleted with it.  The rows of the last showing stay *open* until the visit's next recording
@@ -18,8 +18,9 @@ import logging
 
 import peewee as pw
 
-from db.models import BaseModel, database
-from db.museum import Exhibit, Organisation, RecordingSession
+from db.base import BaseModel, database
+from db.museum import Exhibit, Organisation
+from db.observations import RecordingSession
 from db.visits import Visit, VisitSession
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Opted-in visits (issue 21): a visit code links the recording sessions started with it, so
 that a visitor can be suggested what to see next.  Only the SHA-256 of the code is stored (the
 code is the visitor's only credential, like an API token).  Created by migration 8
-(:mod:`db.migrate_v8`).
+(:mod:`db.migrations.v8_visits`).
 
     visit = create_visit(org_id, code_hash, expires_at, user_id)
     visit = live_visit(code_hash, now)               # None: unknown or expired
@@ -16,8 +16,10 @@ import logging
 
 import peewee as pw
 
-from db.models import BaseModel, User, database, utcnow
-from db.museum import Exhibit, Observation, Organisation, RecordingSession
+from db.base import BaseModel, database, utcnow
+from db.users import User
+from db.museum import Exhibit, Organisation
+from db.observations import Observation, RecordingSession
 from db.observations import observation_rows
 
 log = logging.getLogger(__name__)

@@ -50,9 +50,10 @@ def delete_account(data_dir: Path, user_id: int, jobs=None, recorder=None) -> Ac
         for rec in recorder.running(user_id):
             recorder.discard(user_id, rec.id)
     n_videos, n_batches = _delete_jobs_and_results(jobs, user_id)
-    with db.connection():
+    with db.connection(), db.database.atomic():  # the files to remove, then the rows (cascading)
         comp_ids = db.computation_ids(user_id)
-        paths = db.delete_user(user_id)
+        paths = db.owned_paths(user_id)
+        db.delete_user(user_id)
     files = storage.remove_files(data_dir, paths) + storage.remove_downloads(data_dir, comp_ids)
     for kind in USER_FOLDERS:  # whatever is left, e.g. a file a cancelled job wrote last
         shutil.rmtree(data_dir / kind / str(int(user_id)), ignore_errors=True)

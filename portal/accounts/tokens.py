@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from db import museum_api
+import db
+from db import museum
 from db import tokens as token_rows
-from db.museum import SCOPES
+from db.tokens import SCOPES
 
 from portal.museum import roles
 from portal.accounts.passwords import verify_password
@@ -88,7 +89,7 @@ def create_personal(user, password: str, name: str, scope: str = "full",
     if scope not in SCOPES:
         raise TokenRefused(f"Choose a scope: {', '.join(SCOPES)}.")
     if scope == "kiosk":
-        exhibit = museum_api.get_exhibit(user.id, exhibit_id)
+        exhibit = museum.get_exhibit(user.id, exhibit_id)
         if exhibit is None:
             raise TokenRefused("A kiosk token records at one exhibit: choose one of your exhibits.")
         roles.exhibit_for(user.id, exhibit.id, "record")  # NotAllowed for a viewer
@@ -122,7 +123,7 @@ def refusal(grant: Grant, method: str, route: str) -> str | None:
 
 def exhibit_refusal(grant: Grant, exhibit_id) -> str | None:
     """A kiosk token records at its own exhibit only."""
-    if grant.scope == "kiosk" and museum_api.as_id(exhibit_id) != grant.exhibit_id:
+    if grant.scope == "kiosk" and db.valid_id(exhibit_id) != grant.exhibit_id:
         return (f"this kiosk token records at exhibit {grant.exhibit_id} only; use a token with "
                 "the 'full' scope for other exhibits")
     return None
@@ -132,8 +133,8 @@ def organisation_refusal(grant: Grant, organisation_id) -> str | None:
     """A kiosk token starts visits for its own exhibit's organisation only."""
     if grant.scope != "kiosk":
         return None
-    exhibit = museum_api.get_exhibit(grant.user.id, grant.exhibit_id)
-    if exhibit is None or exhibit.organisation_id != museum_api.as_id(organisation_id):
+    exhibit = museum.get_exhibit(grant.user.id, grant.exhibit_id)
+    if exhibit is None or exhibit.organisation_id != db.valid_id(organisation_id):
         return (f"this kiosk token starts visits only for the organisation of exhibit "
                 f"{grant.exhibit_id}; use a token with the 'full' scope for other organisations")
     return None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Upload
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 import db
-from db import museum_api
+from db import museum
 from db.observations import attach_computation
 from portal.analyses import storage
 from portal.analyses.pdf import build_pdf
@@ -82,7 +82,7 @@ def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
     exhibit = None
     if exhibit_id is not None:
         with db.connection():
-            exhibit = museum_api.recordable_exhibit(user.id, exhibit_id)
+            exhibit = museum.recordable_exhibit(user.id, exhibit_id)
         if exhibit is None:
             raise HTTPException(404, "exhibit not found, archived, or you may not add photos "
                                      "there (viewers only read)")

@@ -61,7 +61,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
 def setup(data_dir: Path) -> tuple[str, int]:
     """A user, a personal access token and an exhibit in the server's database."""
     import db
-    from db import museum_api, tokens
+    from db import museum as museum_api, tokens
 
     db.init(str(data_dir / "app.sqlite3"))
     with db.connection():

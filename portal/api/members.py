@@ -4,12 +4,11 @@ Members list; the owner changes roles, removes members and hands the ownership o
 other member may remove themselves (leave).  Other organisations answer 404."""
 from __future__ import annotations
 
-import datetime as _dt
 
 from fastapi import APIRouter, Depends
 
 import db
-from db import museum_api as museum
+from db import museum as museum
 from portal.museum import roles
 
 from portal.api.auth import current_user
@@ -20,12 +19,9 @@ router = APIRouter(prefix="/organisations/{organisation_id}", tags=["organisatio
 FORBIDDEN = {403: {"description": "your role does not allow it (the message says which does)"}}
 
 
-def _iso(value: _dt.datetime) -> str:
-    return value.replace(microsecond=0).isoformat() + "Z"
-
 
 def _members(org_id: int) -> list[dict]:
-    return [{"username": m.user.username, "role": m.role, "joined_at": _iso(m.joined_at)}
+    return [{"username": m.user.username, "role": m.role, "joined_at": db.iso(m.joined_at)}
             for m in museum.memberships(org_id)]
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 import db
-from db import museum_api as museum
+from db import museum as museum
 from portal.museum import exports as exhibit_data
 from portal.museum import exhibit_stats
 from portal.museum import roles
@@ -26,15 +26,12 @@ ORG_NOT_FOUND = "organisation not found"
 EXHIBIT_NOT_FOUND = "exhibit not found"
 
 
-def _iso(value: _dt.datetime) -> str:
-    return value.replace(microsecond=0).isoformat() + "Z"
-
 
 def organisation_out(org, user_id: int) -> dict:
     people = museum.members(org.id)
     role = next((r for u, r in people if u.id == user_id), "viewer")
     return {"id": org.id, "name": org.name, "owner_id": org.owner_id, "role": role,
-            "members": [u.username for u, _ in people], "created_at": _iso(org.created_at)}
+            "members": [u.username for u, _ in people], "created_at": db.iso(org.created_at)}
 
 
 @contextlib.contextmanager
@@ -91,7 +88,7 @@ def invite(organisation_id: Id, body: InvitationIn | None = None,
     with db.connection(), refusals():
         inv = roles.invite(user.id, organisation_id,
                            _dt.timedelta(days=ctx.museum.invitation_days), role)
-    return {"code": inv.code, "expires_at": _iso(inv.expires_at), "url": f"/invitations/{inv.code}",
+    return {"code": inv.code, "expires_at": db.iso(inv.expires_at), "url": f"/invitations/{inv.code}",
             "role": inv.role}
 
 

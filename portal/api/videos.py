@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, Response
 
 import db
 from db import jobs as job_rows
-from db import museum_api, videos
+from db import museum, videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_video
 from portal.analyses import storage
@@ -45,7 +45,7 @@ def exhibit_of(user: db.User, exhibit_id: int | None):
     if exhibit_id is None:
         return None
     with db.connection():
-        exhibit = museum_api.recordable_exhibit(user.id, exhibit_id)
+        exhibit = museum.recordable_exhibit(user.id, exhibit_id)
     if exhibit is None:
         raise HTTPException(404, "exhibit not found, archived, or you may not add videos there "
                                  "(viewers only read)")
@@ -131,7 +131,7 @@ def page_of(listing, items: list) -> dict:
 
 
 def created(row) -> str:
-    return row.created_at.replace(microsecond=0).isoformat() + "Z"
+    return db.iso(row.created_at)
 
 
 @router.get("/videos", response_model=VideoPage, summary="Your videos, newest first")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 import db
-from db.models import utcnow
+from db.base import utcnow
 from portal.accounts import tokens as access
 from portal.museum import visits
 from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
@@ -90,9 +90,6 @@ def link_session(visit, session) -> None:
     visits.join(visit, session)
 
 
-def _iso(value: _dt.datetime) -> str:
-    return value.replace(microsecond=0).isoformat() + "Z"
-
 
 @router.post("", status_code=201, response_model=VisitOut, summary="Start an opted-in visit")
 def start(body: VisitIn, request: Request, grant: access.Grant = Depends(current_grant),
@@ -109,7 +106,7 @@ def start(body: VisitIn, request: Request, grant: access.Grant = Depends(current
         visits.delete_expired(now)
         code, visit = visits.start(grant.user.id, body.organisation_id, expires)
     url = str(request.base_url).rstrip("/").rsplit("/api/v1", 1)[0] + f"/visit/{code}"
-    return {"code": code, "url": url, "expires_at": _iso(visit.expires_at)}
+    return {"code": code, "url": url, "expires_at": db.iso(visit.expires_at)}
 
 
 @router.get("/{code}/suggestions", response_model=Suggestions, summary="What to see next")

@@ -2,6 +2,8 @@
 one row per track (its mean probabilities), the timeline chart in place of the image."""
 from __future__ import annotations
 
+import db
+
 from typing import Any
 
 
@@ -19,7 +21,7 @@ def video_as_computation(video: Any, doc: dict[str, Any]) -> dict[str, Any]:
                 f"reached the model's threshold), counted apart." if doubtful else "."))
     return {
         "title": video.title or video.filename or f"Video {video.id}", "kind": "video",
-        "created_at": video.created_at.replace(microsecond=0).isoformat() + "Z",
+        "created_at": db.iso(video.created_at),
         "exhibit": video.exhibit, "consent": video.consent,
         "notes": "\n\n".join(n for n in (video.notes, notes) if n),
         "faces_found": len(tracks), "dominant_emotion": video.dominant_emotion,

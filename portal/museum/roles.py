@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 
-from db import museum_api
+from db import museum
 from db.museum import CONTRIBUTOR_ROLES, ROLES
 
 log = logging.getLogger(__name__)
 
-NotAllowed = museum_api.NotAllowed  # a member who may not do this: 403 with the message
+NotAllowed = museum.NotAllowed  # a member who may not do this: 403 with the message
 MEMBER_ROLES = tuple(r for r in ROLES if r != "owner")  # what an invitation or a role change gives
 PERMISSIONS = {"view": ROLES, "record": CONTRIBUTOR_ROLES, "edit": CONTRIBUTOR_ROLES,
                "invite": ("owner",), "manage_members": ("owner",)}
@@ -44,7 +44,7 @@ class NotFound(LookupError):
 def require(user_id: int, org_id, action: str):
     """The user's membership of the organisation if their role allows ``action`` (a key of
     :data:`PERMISSIONS`).  NotFound if they are not a member, NotAllowed if the role forbids."""
-    member = museum_api.membership(user_id, org_id)
+    member = museum.membership(user_id, org_id)
     if member is None:
         raise NotFound("organisation not found")
     if member.role not in PERMISSIONS[action]:
@@ -54,7 +54,7 @@ def require(user_id: int, org_id, action: str):
 
 def exhibit_for(user_id: int, exhibit_id, action: str):
     """The exhibit if the user's role in its organisation allows ``action``."""
-    exhibit = museum_api.get_exhibit(user_id, exhibit_id)
+    exhibit = museum.get_exhibit(user_id, exhibit_id)
     if exhibit is None:
         raise NotFound("exhibit not found")
     require(user_id, exhibit.organisation_id, action)
@@ -62,12 +62,12 @@ def exhibit_for(user_id: int, exhibit_id, action: str):
 
 
 def role_of(user_id: int, org_id) -> str | None:
-    member = museum_api.membership(user_id, org_id)
+    member = museum.membership(user_id, org_id)
     return member.role if member is not None else None
 
 
 def _member(org_id: int, username: str):
-    target = museum_api.member_named(org_id, username)
+    target = museum.member_named(org_id, username)
     if target is None:
         raise NotFound(f"'{str(username)[:40]}' is not a member of this organisation")
     return target
@@ -76,7 +76,7 @@ def _member(org_id: int, username: str):
 def remove_member(actor_id: int, org_id, username: str) -> None:
     """The owner removes a member; any other member may remove themselves (leave).  The owner
     cannot be removed: transfer the ownership first."""
-    actor = museum_api.membership(actor_id, org_id)
+    actor = museum.membership(actor_id, org_id)
     if actor is None:
         raise NotFound("organisation not found")
     target = _member(actor.organisation_id, username)
@@ -85,7 +85,7 @@ def remove_member(actor_id: int, org_id, username: str) -> None:
                          "member first")
     if target.user_id != actor_id:
         require(actor_id, org_id, "manage_members")
-    museum_api.remove_member(actor.organisation_id, target.user_id)
+    museum.remove_member(actor.organisation_id, target.user_id)
     log.info("membership ended organisation_id=%d user_id=%d by user_id=%d",
              actor.organisation_id, target.user_id, actor_id)
 
@@ -99,7 +99,7 @@ def set_role(actor_id: int, org_id, username: str, role: str) -> None:
     target = _member(actor.organisation_id, username)
     if target.role == "owner":
         raise NotAllowed("the owner's role cannot be changed; transfer the ownership instead")
-    museum_api.set_role(actor.organisation_id, target.user_id, role)
+    museum.set_role(actor.organisation_id, target.user_id, role)
     log.info("role changed organisation_id=%d user_id=%d role=%s", actor.organisation_id,
              target.user_id, role)
 
@@ -110,7 +110,7 @@ def transfer_ownership(actor_id: int, org_id, username: str) -> None:
     target = _member(actor.organisation_id, username)
     if target.user_id == actor_id:
         raise ValueError("you already own this organisation; name another member")
-    museum_api.transfer_ownership(actor.organisation_id, target.user_id)
+    museum.transfer_ownership(actor.organisation_id, target.user_id)
 
 
 def invite(actor_id: int, org_id, valid_for, role: str = "viewer"):
@@ -118,4 +118,4 @@ def invite(actor_id: int, org_id, valid_for, role: str = "viewer"):
     require(actor_id, org_id, "invite")
     if role not in MEMBER_ROLES:
         raise ValueError(f"an invitation is for one of {', '.join(MEMBER_ROLES)}, not '{str(role)[:20]}'")
-    return museum_api.create_invitation(actor_id, org_id, valid_for, role=role)
+    return museum.create_invitation(actor_id, org_id, valid_for, role=role)

@@ -24,6 +24,8 @@ aggregates.  Pure: no web framework, no database; plain numbers in, plain dicts 
 """
 from __future__ import annotations
 
+from db import EMOTIONS  # the seven classes, fixed by the observations' columns
+
 import logging
 import math
 import statistics
@@ -33,7 +35,6 @@ from portal.museum import analytics
 
 log = logging.getLogger(__name__)
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 ADJECTIVE = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy",
              "sad": "sad", "surprise": "surprised", "neutral": "calm"}
 PRIOR_VISITORS = 20  # certainty n / (n + PRIOR_VISITORS): 20 visitors make a profile half sure

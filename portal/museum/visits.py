@@ -21,9 +21,9 @@ import secrets
 
 from db import visit_outcomes
 from db import visits as visit_rows
-from db.models import utcnow
+from db.base import utcnow
 from db.observations import observation_rows
-from db.museum import RecordingSession
+from db.observations import RecordingSession
 
 from portal.museum import roles, suggest
 from portal.museum.roles import NotFound

@@ -78,7 +78,7 @@ def login():
         if wait:
             return _too_many(wait)
         if ok:
-            db.update_user(row.id, last_login_at=db.models.utcnow())
+            db.update_user(row.id, last_login_at=db.base.utcnow())
             login_user(PortalUser(row), remember=form.remember.data)
             log.info("login ok user_id=%d ip=%s remember=%s", row.id, client_ip(), form.remember.data)
             flash(f"Logged in as {row.username}.", "success")

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from db import museum_api
+from db import museum
 
 from portal.accounts import tokens as access
 
@@ -36,7 +36,7 @@ def signed_in(exhibit_id) -> int | None:
     if held.get("exhibit_id") != exhibit_id:
         return None
     grant = access.kiosk_grant_by_id(held.get("token_id"), exhibit_id)
-    if grant is None or museum_api.recordable_exhibit(grant.user.id, exhibit_id) is None:
+    if grant is None or museum.recordable_exhibit(grant.user.id, exhibit_id) is None:
         session.pop(SESSION_KEY, None)
         return None
     return grant.user.id

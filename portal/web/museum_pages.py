@@ -13,7 +13,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import current_user, login_required
 
 import db
-from db import museum_api as museum
+from db import museum as museum
 from db import observations as obs
 
 from portal.museum import analytics

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_login import current_user, login_required
 
 from db import comparisons as saved_db
-from db import museum_api as museum
+from db import museum as museum
 
 from portal.museum import exports as exhibit_data
 from portal.museum import exhibit_stats

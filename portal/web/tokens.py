@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from db import museum_api
+from db import museum
 from db import tokens
 
 from portal.accounts import tokens as access
@@ -23,7 +23,7 @@ bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
 def _form(**kwargs) -> TokenForm:
     form = TokenForm(**kwargs)
-    exhibits = museum_api.list_exhibits(current_user.id, roles=roles.PERMISSIONS["record"])
+    exhibits = museum.list_exhibits(current_user.id, roles=roles.PERMISSIONS["record"])
     form.exhibit_id.choices = [SelectChoice("0", "—")] + [
         SelectChoice(str(e.id), f"{e.name} ({e.organisation.name})") for e in exhibits]
     return form

@@ -15,7 +15,7 @@ from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirec
 from flask_login import current_user, login_required
 
 import db
-from db import jobs, museum_api, videos
+from db import jobs, museum, videos
 from db.museum import CONTRIBUTOR_ROLES
 from realtime.video import PRESETS
 from realtime.video_records import iter_timeline_csv, load_summary
@@ -82,7 +82,7 @@ def _upload_limit():
 def index():
     settings = _service().settings
     return render_template("videos.html", videos=videos.list_videos(current_user.id),
-                           batches=videos.list_batches(current_user.id), exhibits=museum_api.list_exhibits(current_user.id, roles=CONTRIBUTOR_ROLES),
+                           batches=videos.list_batches(current_user.id), exhibits=museum.list_exhibits(current_user.id, roles=CONTRIBUTOR_ROLES),
                            presets=PRESET_LABELS, form=PostForm(), max_mb=settings.video_limits.max_bytes / 2**20,
                            max_minutes=settings.video_limits.max_duration_s / 60, max_photos=settings.batch_max_photos)
 
@@ -103,7 +103,7 @@ def _exhibit() -> dict:
     raw, text = (request.form.get("exhibit_id") or "").strip(), request.form.get("exhibit", "").strip()
     if not raw:
         return {"exhibit_id": None, "exhibit": text}
-    exhibit = museum_api.recordable_exhibit(current_user.id, raw)
+    exhibit = museum.recordable_exhibit(current_user.id, raw)
     if exhibit is None:
         raise UploadError("that exhibit is not available (archived, not one of your organisations', "
                           "or you are a viewer there): choose another one, or none")

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-from db import museum_api
+from db import museum as museum_api
 
 from portal.museum import followed, roles
 

@@ -15,8 +15,9 @@ from typing import Sequence
 import numpy as np
 
 from .. import contract
+from .fercsv import CLASSES as FER2013_CLASSES
 
-CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+CLASSES = list(FER2013_CLASSES)  # FER2013's label order (the dataset file's, realtime/research/fercsv.py)
 
 
 def write_standin_model(directory: str | Path, name: str = "standin", size: int = 48, seed: int = 0,

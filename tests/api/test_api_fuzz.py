@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import db
-from db import museum_api, tokens
+from db import museum as museum_api, tokens
 
 from api_testlib import make_user
 

@@ -18,7 +18,7 @@ def test_per_user_frame_rate_and_session_limits(users, portrait_jpeg):
     _, exhibit = _museum(alice)
     first = alice.post("/sessions", json={"exhibit_id": exhibit["id"]}).json()["id"]
     second = alice.post("/sessions", json={"exhibit_id": exhibit["id"]}).json()["id"]
-    for i in range(3):  # a burst of SessionStreams.BURST frames, then the average rate
+    for i in range(3):  # a burst of frame_rate.BURST frames, then the average rate
         assert _frame(alice, first, portrait_jpeg, i / 10).status_code == 200
     r = _frame(alice, first, portrait_jpeg, 0.3)
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1

@@ -10,7 +10,7 @@ import pytest
 
 import db
 from db import visits as visit_table
-from db.museum import Observation, RecordingSession
+from db.observations import Observation, RecordingSession
 
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import db
-from db import museum_api, observations
+from db import museum as museum_api, observations
 
 from api_testlib import make_user
 from app_testlib import PASSWORD, REPO

@@ -11,7 +11,7 @@ import httpx
 import db
 from api_testlib import TOKEN_RE
 from db import visits as visit_table
-from db.museum import Observation, RecordingSession
+from db.observations import Observation, RecordingSession
 from test_api_visits import _museum, _record, _start, config  # noqa: F401 (config: 4 guesses)
 
 

@@ -4,7 +4,7 @@ import peewee as pw
 import pytest
 
 import db
-from db import migrations, museum
+from db import migrations, museum, observations, tokens
 
 
 def make_user(name="alice", email=None):
@@ -43,9 +43,14 @@ def test_migration_from_version_1_keeps_data(database_url):
     db.init(database_url)  # point the proxy at the database
     real = db.database.obj
     with db.connection():
-        newer = [model._meta.table_name for model in reversed(museum.MODELS)]  # they refer to users (observations: videos)
-        for table in ["saved_comparisons", "visit_suggestions", "suggestion_outcomes", "visit_sessions", "visits"] + newer + ["batch_items", "batches", "videos", "jobs", "computations", "users", "schema_version"]:
-            real.execute_sql(f"DROP TABLE {table}")
+        newer = [model._meta.table_name for model in observations.MODELS + tokens.MODELS + museum.MODELS]
+        sqlite = isinstance(real, db.base.pw.SqliteDatabase)
+        if sqlite:
+            real.execute_sql("PRAGMA foreign_keys = OFF")
+        for table in real.get_tables():
+            real.execute_sql(f'DROP TABLE IF EXISTS "{table}"' + ("" if sqlite else " CASCADE"))
+        if sqlite:
+            real.execute_sql("PRAGMA foreign_keys = ON")
         assert migrations.migrate(real, target=1) == 1
         cols = {c.name for c in real.get_columns("users")}
         assert "last_login_at" not in cols
@@ -148,16 +153,17 @@ def test_owner_only_get_and_delete(database):
     assert db.get_user(alice.id).computation_count == 1
 
 
-def test_delete_user_removes_rows_and_returns_paths(database):
+def test_delete_user_removes_rows_and_owned_paths_are_collected_first(database):
     alice, bob = make_user("alice"), make_user("bob")
     record(alice.id, paths=("a1.png", "a1.ann.png"))
     record(alice.id, paths=("a2.png", ""))
     record(bob.id, paths=("b.png", "b.ann.png"))
-    assert sorted(db.delete_user(alice.id)) == ["a1.ann.png", "a1.png", "a2.png"]
+    assert sorted(db.owned_paths(alice.id)) == ["a1.ann.png", "a1.png", "a2.png"]
+    assert db.delete_user(alice.id) is True  # the computations go by ON DELETE CASCADE
     assert db.get_user(alice.id) is None
     assert db.Computation.select().where(db.Computation.owner == alice.id).count() == 0
     assert db.count_computations(bob.id) == 1
-    assert db.delete_user(alice.id) == []
+    assert db.delete_user(alice.id) is False and db.owned_paths(alice.id) == []
 
 
 def test_describe_hides_password():

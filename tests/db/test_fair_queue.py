@@ -53,13 +53,13 @@ def test_a_dead_workers_job_does_not_hold_the_accounts_share(users):
     ann = users[0]
     first, second = _batch(ann), _batch(ann)
     jobs.claim_next("w1", max_running=1, stale_s=60)
-    old = db.models.utcnow() - dt.timedelta(seconds=120)
+    old = db.base.utcnow() - dt.timedelta(seconds=120)
     jobs.Job.update(heartbeat_at=old).where(jobs.Job.id == first).execute()
     assert jobs.claim_next("w2", max_running=1, stale_s=60).id == second
 
 
 def test_parallel_claims_never_exceed_an_accounts_share(users, database):
-    if isinstance(database, db.models.pw.SqliteDatabase):
+    if isinstance(database, db.base.pw.SqliteDatabase):
         pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
     ann = users[0]
     for _ in range(6):

@@ -8,7 +8,7 @@ import pytest
 
 import db
 from db import jobs, videos
-from db.models import utcnow
+from db.base import utcnow
 
 
 @pytest.fixture

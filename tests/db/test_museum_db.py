@@ -5,10 +5,12 @@ import json
 import pytest
 
 import db
-from db import museum_api as m
+from db import museum as m
 from db import observations as obs
 from db import retention, tokens
-from db.museum import ApiToken, Observation, Organisation
+from db.museum import Organisation
+from db.observations import Observation
+from db.tokens import ApiToken
 
 PROBS = {"angry": 0.1, "disgust": 0.0, "fear": 0.1, "happy": 0.5, "sad": 0.1, "surprise": 0.1,
          "neutral": 0.1}
@@ -120,7 +122,7 @@ def test_retention_clears_old_image_paths_and_keeps_observations(database):
     exhibit = m.create_exhibit(alice, m.create_organisation(alice, "M").id, "Vase")
     old, new = _comp(alice), _comp(alice)
     obs.attach_computation(alice, old, exhibit.id)
-    db.Computation.update(created_at=db.models.utcnow() - dt.timedelta(days=40)).where(
+    db.Computation.update(created_at=db.base.utcnow() - dt.timedelta(days=40)).where(
         db.Computation.id == old.id).execute()
     assert sorted(retention.expire_images(30)) == ["a.jpg", "b.jpg"]
     assert db.Computation.get_by_id(old.id).original_path == ""

@@ -8,7 +8,7 @@ import pytest
 
 import db
 from db import migrations, museum
-from db import museum_api as m
+from db import museum as m
 from db import observations as obs
 from db import tokens
 
@@ -49,7 +49,7 @@ def test_migration_6_makes_members_managers_and_keeps_tokens_full(database_url):
     with db.connection():
         assert db.current_version(real) == db.LATEST_VERSION >= 6
         assert [r for _, r in m.members(1)] == ["owner", "manager"]
-        token = museum.ApiToken.get()
+        token = tokens.ApiToken.get()
         assert (token.scope, token.exhibit_id) == ("full", None)
         assert m.create_exhibit(2, 1, "Vase") is not None  # a manager, as every member was
 

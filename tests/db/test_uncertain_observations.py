@@ -8,7 +8,7 @@ import pytest
 
 import db
 from db import migrations
-from db import museum_api as m
+from db import museum as m
 from db import observations as obs
 from portal.museum import charts
 from portal.museum import exports as exhibit_data

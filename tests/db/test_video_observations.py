@@ -2,10 +2,10 @@
 (one per face per frame, a track = a visitor), scoped to the owner's organisations, replaced on a
 retry and deleted with the video."""
 import db
-from db import museum_api as m
+from db import museum as m
 from db import observations as obs
 from db import videos
-from db.museum import Observation
+from db.observations import Observation
 from portal.museum import analytics
 
 PROBS = {"angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.7, "sad": 0.0, "surprise": 0.1, "neutral": 0.1}

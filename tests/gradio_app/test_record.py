@@ -8,7 +8,7 @@ import pytest
 
 import db
 from app_testlib import jpeg_bytes
-from db import museum_api, observations
+from db import museum as museum_api, observations
 from portal.museum.recording import Recorder, RecordSettings
 
 

@@ -12,7 +12,7 @@ import pytest
 import db
 from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
                          write_y4m)
-from db import museum_api, observations
+from db import museum, observations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 log = logging.getLogger(__name__)
@@ -62,8 +62,8 @@ def test_kiosk_and_live_record(server, tmp_path):
             register_in_browser(page, url)
             with db.connection():
                 alice = db.get_user_by_username("alice").id
-                org = museum_api.create_organisation(alice, "Louvre")
-                exhibit = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711").id
+                org = museum.create_organisation(alice, "Louvre")
+                exhibit = museum.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711").id
 
             # the kiosk: the notice at once, nothing recorded until staff press Start recording
             page.goto(f"{url}/kiosk/{exhibit}")

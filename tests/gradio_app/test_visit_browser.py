@@ -11,7 +11,7 @@ import pytest
 import db
 from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
                          write_y4m)
-from db import museum_api
+from db import museum
 from db import visits as visit_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,8 +35,8 @@ def _register(page, url: str) -> dict:
     register_in_browser(page, url)
     with db.connection():
         alice = db.get_user_by_username("alice").id
-        org = museum_api.create_organisation(alice, "Louvre")
-        return {name: museum_api.create_exhibit(alice, org.id, name, room).id
+        org = museum.create_organisation(alice, "Louvre")
+        return {name: museum.create_exhibit(alice, org.id, name, room).id
                 for name, room in (("Mona Lisa", "Salle 711"), ("Venus de Milo", "Salle 345"),
                                    ("Winged Victory", "Daru staircase"))}
 

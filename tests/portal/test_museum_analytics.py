@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import db
-from db import museum_api, observations
+from db import museum, observations
 from portal.museum import analytics
 from portal.museum import exports as exhibit_data
 from portal.museum.privacy import Blur
@@ -78,7 +78,7 @@ def _independent(database, exhibit_id):
 
 def test_summary_numbers_match_an_independent_recomputation(database):
     owner = db.create_user("alice", "alice@example.org", "h").id
-    exhibit = museum_api.create_exhibit(owner, museum_api.create_organisation(owner, "M").id, "Vase")
+    exhibit = museum.create_exhibit(owner, museum.create_organisation(owner, "M").id, "Vase")
     _fill(exhibit, owner, random.Random(7))
     got = analytics.summarise(observations.observation_rows(exhibit.id), 5)  # exact
     want = _independent(database, exhibit.id)
@@ -106,7 +106,7 @@ def test_summary_numbers_match_an_independent_recomputation(database):
 
 def test_small_breakdowns_are_hidden_everywhere(database):
     owner = db.create_user("alice", "alice@example.org", "h").id
-    exhibit = museum_api.create_exhibit(owner, museum_api.create_organisation(owner, "M").id, "Vase")
+    exhibit = museum.create_exhibit(owner, museum.create_organisation(owner, "M").id, "Vase")
     _fill(exhibit, owner, random.Random(1), sessions=1, photos=0)  # 7 tracks at most
     settings = MuseumSettings(min_visitors=50)
     summary = exhibit_data.exhibit_summary(exhibit, settings)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import db
-from db import museum_api, observations, tokens
+from db import museum, observations, tokens
 from portal.museum import exports as exhibit_data
 
 from portal_testlib import post, register
@@ -93,7 +93,7 @@ def test_dashboard_shows_numbers_charts_and_exports_above_the_threshold(app, cli
     assert client.get(f"/exhibits/{exhibit_id}/chart/pie.svg").status_code == 404
     exported = json.loads(client.get(f"/exhibits/{exhibit_id}/export.json").data)
     with db.connection():
-        exhibit = museum_api.get_exhibit(alice.id, exhibit_id)
+        exhibit = museum.get_exhibit(alice.id, exhibit_id)
         shown = exhibit_data.exhibit_summary(exhibit, app.config["MUSEUM"])
         assert exported == json.loads(json.dumps(shown))
     # everyone was happy and stayed 3 s: the noised numbers (1/6 per value) still say so
@@ -141,7 +141,7 @@ def test_bad_dates_edit_archive_and_notice(client, alice):
     assert post(client, f"/exhibits/{exhibit_id}/edit", {"name": ""}).status_code == 400
     assert post(client, f"/exhibits/{exhibit_id}/archive", page=f"/exhibits/{exhibit_id}/edit").status_code == 302
     with db.connection():
-        exhibit = museum_api.get_exhibit(alice.id, exhibit_id)
+        exhibit = museum.get_exhibit(alice.id, exhibit_id)
         assert (exhibit.name, exhibit.location, exhibit.archived) == ("Gioconda", "Room 1", True)
     pdf = client.get(f"/exhibits/{exhibit_id}/notice.pdf")
     assert pdf.mimetype == "application/pdf"
@@ -218,7 +218,7 @@ def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config,
     with db.connection():
         for comp in (old, new):
             observations.attach_computation(alice.id, comp, exhibit_id)
-        db.Computation.update(created_at=db.models.utcnow() - dt.timedelta(days=31)).where(
+        db.Computation.update(created_at=db.base.utcnow() - dt.timedelta(days=31)).where(
             db.Computation.id == old.id).execute()
     old_files = [Path(config.data_dir) / p for p in (old.original_path, old.annotated_path)]
     assert apply_retention(config.data_dir, days=30) == 2

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import db
-from db import museum_api, tokens
+from db import museum as museum_api, tokens
 
 from portal_testlib import post, register
 

@@ -158,13 +158,13 @@ def test_photo_batch_through_the_form(client, alice, config):
 def test_exhibit_is_chosen_from_the_users_exhibits_and_batches_feed_it(client, alice, config, clip):
     import cv2
 
-    from db import museum_api, observations
+    from db import museum, observations
     from realtime.research.scenes import real_photo
 
     with db.connection():
-        exhibit = museum_api.create_exhibit(alice.id, museum_api.create_organisation(alice.id, "Louvre").id, "Mona Lisa")
+        exhibit = museum.create_exhibit(alice.id, museum.create_organisation(alice.id, "Louvre").id, "Mona Lisa")
         mallory = db.create_user("mallory2", "m2@example.org", "h")
-        foreign = museum_api.create_exhibit(mallory.id, museum_api.create_organisation(mallory.id, "Other").id,
+        foreign = museum.create_exhibit(mallory.id, museum.create_organisation(mallory.id, "Other").id,
                                             "Secret room")
     page = client.get("/videos").text
     assert f'<option value="{exhibit.id}">Louvre · Mona Lisa</option>' in page and "Secret room" not in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from db.models import utcnow
+from db.base import utcnow
 
 
 def v4_jobs_videos(database: pw.Database) -> None:

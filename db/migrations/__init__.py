@@ -4,28 +4,30 @@ Each migration is a function ``(database) -> None`` registered in
 ``MIGRATIONS`` with a version number.  :func:`migrate` records applied
 versions in the ``schema_version`` table and runs the missing ones in order,
 each inside its own transaction.  Migrations never use the live models in
-:mod:`db.models` (those describe the *latest* schema); they use frozen
+:mod:`db.users`, :mod:`db.museum`, ... (those describe the *latest* schema); they use frozen
 snapshots or :mod:`playhouse.migrate` operations.
 
-To change the schema: edit the model in ``db/models.py`` *and* append a new
-migration here that brings an existing database to the same shape.
+To change the schema: edit the model in its table module *and* add a new numbered
+migration module here (``vNN_what.py``) and its line in ``MIGRATIONS`` that brings an existing database to the same shape.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import peewee as pw
 from playhouse import migrate as pwm
 
-from db.migrate_v4 import v4_jobs_videos
-from db.migrate_v5 import v5_video_observations
-from db.migrate_v6 import v6_roles_and_scopes
-from db.migrate_v7 import v7_uncertain_observations
-from db.migrate_v8 import v8_visits
-from db.migrate_v9 import v9_visit_suggestions
-from db.migrate_v10 import v10_saved_comparisons
-from db.models import SchemaVersion, utcnow
-from db.museum_schema import create_v3
+from db.migrations.v4_jobs_videos import v4_jobs_videos
+from db.migrations.v5_video_observations import v5_video_observations
+from db.migrations.v6_roles_and_scopes import v6_roles_and_scopes
+from db.migrations.v7_uncertain_observations import v7_uncertain_observations
+from db.migrations.v8_visits import v8_visits
+from db.migrations.v9_visit_suggestions import v9_visit_suggestions
+from db.migrations.v10_saved_comparisons import v10_saved_comparisons
+from db.migrations.v11_exhibit_links import v11_exhibit_links
+from db.base import SchemaVersion, utcnow
+from db.migrations.v3_museum import create_v3
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ MIGRATIONS: list[tuple[int, str, callable]] = [
     (8, "visits and visit_sessions (opted-in visit codes)", v8_visits),
     (9, "visit_suggestions and suggestion_outcomes (suggested, then visited next)", v9_visit_suggestions),
     (10, "saved_comparisons (before/after comparisons kept for the printable report)", v10_saved_comparisons),
+    (11, "videos.exhibit_id and batches.exhibit_id as foreign keys to exhibits", v11_exhibit_links),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -103,6 +106,19 @@ def current_version(database: pw.Database) -> int:
         if not database.table_exists(SchemaVersion._meta.table_name):
             return 0
         return SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar() or 0
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(database: pw.Database, wanted: bool):
+    """SQLite's foreign keys off around a migration that rebuilds tables (it checks them itself)."""
+    off = wanted and isinstance(database, pw.SqliteDatabase)
+    if off:
+        database.execute_sql("PRAGMA foreign_keys = OFF")  # outside any transaction, or it is ignored
+    try:
+        yield
+    finally:
+        if off:
+            database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def migrate(database: pw.Database, target: int | None = None) -> int:
@@ -118,7 +134,7 @@ def migrate(database: pw.Database, target: int | None = None) -> int:
             if number <= version or number > target:
                 continue
             log.info("applying schema migration %d: %s", number, name)
-            with database.atomic():
+            with _foreign_keys_off(database, getattr(func, "foreign_keys_off", False)), database.atomic():
                 func(database)
                 SchemaVersion.create(version=number, name=name,
                                      applied_at=utcnow())

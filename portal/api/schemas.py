@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_ID = 2**31 - 1  # database ids are 32-bit integers on PostgreSQL
+import db
+
+MAX_ID = db.MAX_ID  # the one largest id (db/base.py: PostgreSQL's serial)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in the URL path
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 

@@ -48,7 +48,8 @@ def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> No
     from portal.gradio_app.stream_quota import StreamQuota
     from portal.gradio_app.upload_quota import UploadQuota
     settings = settings or analysis_settings_from_env()
-    interface = blocks.build_blocks(config, flask_app, settings=settings)
+    interface = blocks.build_blocks(config, flask_app, settings=settings,
+                                    recorder=flask_app.extensions.get("recorder"))  # the portal's one
     from portal.web.users import token_epoch
     # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
     user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
@@ -71,6 +72,7 @@ def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,
                     museum_settings=museum_settings, prefix=API_PATH,
                     jobs_service=flask_app.extensions.get("jobs"), frame_gate=flask_app.extensions.get("frames"),
                     visit_guesses=flask_app.extensions.get("visit_guesses"),
+                    recorder=flask_app.extensions.get("recorder"),  # the kiosk's and live page's too
                     limiter=flask_app.extensions.get("login_attempts"))  # one counter per account
     app.mount(API_PATH, api)
     log.info("JSON API mounted at %s (docs at %s/docs)", API_PATH, API_PATH)
@@ -108,7 +110,8 @@ def build_app(config: Config, realtime: bool = True, realtime_settings=None,
     # Same-origin only: no CORS headers for any other origin. Its presence also switches off
     # Gradio's own CORS middleware, which reflects other origins with credentials.
     root.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
-    flask_app = create_app(config, museum_settings=museum_settings)
+    flask_app = create_app(config, museum_settings=museum_settings,  # builds the one recorder
+                           analysis_settings=realtime_settings or analysis_settings_from_env())
     root.state.flask_app = flask_app
     if realtime:
         mount_realtime(root, config, flask_app, realtime_settings)

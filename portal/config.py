@@ -81,7 +81,7 @@ from pathlib import Path
 
 from portal.analyses.settings import AnalysisSettings
 from portal.museum.settings import MuseumSettings
-from realtime.config import detector_spec
+from realtime import detector_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_KEYS = {"", "dev", "devkey", "secret", "changeme", "change-me", "change_me",

@@ -1,6 +1,6 @@
 """The dependency arrows of README's "What is where", held by parsing every module's imports.
 
-    run.py -> portal, db          portal (Flask portal, gradio_app, records) -> realtime, db
+    run.py -> portal, db          portal (features and channels, rules below) -> realtime, db
     train -> realtime             realtime (engine) -> nothing of ours but itself
     db -> nothing of ours         nothing outside train/ -> train
 
@@ -75,7 +75,7 @@ def _top(module: str) -> str:
 def test_the_parser_sees_known_edges():
     assert "realtime.contract" in GRAPH["realtime.classifier"]
     assert "realtime.contract" in GRAPH["realtime.research.devmodel"]  # from .. import contract
-    assert "portal.analyses.pdf" in GRAPH["portal.gradio_app.events"]
+    assert "portal.analyses.service" in GRAPH["portal.gradio_app.events"]
     assert "portal.web.factory" in GRAPH["run"]
     assert len(MODULES) > 60
 
@@ -127,32 +127,122 @@ def test_the_engine_knows_no_web_no_database_no_torch():
     assert {m: b for m, b in bad.items() if b} == {}
 
 
-def test_records_and_gradio_app_do_not_reach_into_the_flask_portal():
-    flask_portal = {m for m in MODULES if _top(m) == "portal"
-                    and not m.startswith(("portal.analyses", "portal.gradio_app")) and m != "portal"}
-    for m in MODULES:
-        if m.startswith("portal.analyses"):
-            assert not GRAPH[m] & (flask_portal | {"portal.gradio_app"}), m
-            assert not {_top(i) for i in GRAPH[m]} & {"flask", "gradio", "db"}, m
-
-
-SERVICES = ("portal.museum", "portal.accounts")  # features: business rules, no web framework
-FRAMEWORKS = ("flask", "flask_login", "flask_wtf", "wtforms", "werkzeug.exceptions", "fastapi",
-              "starlette", "gradio", "a2wsgi", "uvicorn")
-CHANNELS = ("portal.api", "portal.gradio_app", "portal.web.factory", "portal.web.museum_pages",
-            "portal.web.museum_members", "portal.web.tokens", "portal.web.account", "portal.web.kiosk")
+# ------------------------------------------------------------ portal/: features under thin channels (issue 19)
+FEATURES = ("portal.analyses", "portal.museum", "portal.jobs", "portal.accounts")  # services, no web framework
+CHANNELS = ("portal.web", "portal.api", "portal.gradio_app")  # thin adapters; only run.py wires them
+FRAMEWORKS = ("flask", "flask_login", "flask_wtf", "flask_limiter", "wtforms", "werkzeug", "fastapi", "starlette",
+              "gradio", "a2wsgi", "uvicorn")
+BELOW = {"portal.accounts": ("portal.analyses", "portal.jobs", "portal.museum"),  # features import downward only
+         "portal.jobs": ("portal.analyses",), "portal.museum": ("portal.analyses",), "portal.analyses": ()}
+SHARED = ("portal.config",)  # every settings object is built there; features may take it
+PORTAL_TOP_LEVEL_MAX = 6
 
 
 def _within(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def test_feature_services_know_no_web_framework_and_no_channel():
-    services = [m for m in MODULES if _within(m, SERVICES)]
-    assert "portal.museum.roles" in services and "portal.accounts.tokens" in services
-    bad = {m: sorted(i for i in GRAPH[m] if _within(i, FRAMEWORKS) or _within(i, CHANNELS))
-           for m in services}
-    assert {m: b for m, b in bad.items() if b} == {}
+def _package(module: str, packages: tuple[str, ...]) -> str | None:
+    return next((p for p in packages if _within(module, (p,))), None)
+
+
+def framework_violations(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Rule 1: a feature module importing a web framework or a channel."""
+    bad = {m: sorted(i for i in imported if _within(i, FRAMEWORKS) or _within(i, CHANNELS))
+           for m, imported in graph.items() if _within(m, FEATURES)}
+    return {m: b for m, b in bad.items() if b}
+
+
+def channel_violations(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Rule 2: a channel importing another channel."""
+    bad = {}
+    for m, imported in graph.items():
+        own = _package(m, CHANNELS)
+        if own:
+            bad[m] = sorted(i for i in imported if _within(i, CHANNELS) and not _within(i, (own,)))
+    return {m: b for m, b in bad.items() if b}
+
+
+def upward_violations(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Rule 3: a feature importing a feature that is not below it (or anything of portal/ but portal.config)."""
+    bad = {}
+    for m, imported in graph.items():
+        own = _package(m, FEATURES)
+        if own:
+            allowed = (own, *BELOW[own], *SHARED)
+            bad[m] = sorted(i for i in imported if _top(i) == "portal" and i != "portal" and not _within(i, allowed))
+    return {m: b for m, b in bad.items() if b}
+
+
+def reads_environment(source: str) -> list[int]:
+    """Rule 4: line numbers where ``source`` reads the environment (``os.environ`` other than an
+    assignment to one of its keys, ``os.getenv``, ``from os import environ/getenv``)."""
+    tree = ast.parse(source)
+    stores = {id(node.value) for node in ast.walk(tree)
+              if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
+                and node.attr in ("environ", "getenv", "environb") and id(node) not in stores:
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" and \
+                {a.name for a in node.names} & {"environ", "getenv", "environb"}:
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def top_level_modules(names) -> list[str]:
+    return sorted(m for m in names if m.count(".") == 1 and _top(m) == "portal" and
+                  (REPO / (m.replace(".", "/") + ".py")).is_file())
+
+
+def _engine_public() -> set[str]:
+    tree = ast.parse((REPO / "realtime" / "__init__.py").read_text())
+    names = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", "") == "__all__")
+    return {elt.value for elt in names.elts}
+
+
+def engine_violations(graph: dict[str, set[str]], public: set[str]) -> dict[str, list[str]]:
+    """Rule 6: portal/ imports the engine as ``realtime`` or its public names, never other sub-modules."""
+    allowed = {"realtime"} | {f"realtime.{name}" for name in public}
+    bad = {m: sorted(i for i in imported if _top(i) == "realtime" and i not in allowed)
+           for m, imported in graph.items() if _top(m) == "portal"}
+    return {m: b for m, b in bad.items() if b}
+
+
+def test_the_portal_rules_hold():
+    features = [m for m in MODULES if _within(m, FEATURES)]
+    assert {"portal.analyses.service", "portal.museum.recording", "portal.jobs.service",
+            "portal.accounts.service"} <= set(features)
+    assert framework_violations(GRAPH) == {}
+    assert channel_violations(GRAPH) == {}
+    assert upward_violations(GRAPH) == {}
+    readers = {m: reads_environment(p.read_text()) for m, p in MODULES.items() if _top(m) == "portal"}
+    assert {m: lines for m, lines in readers.items() if lines} == {"portal.config": readers["portal.config"]}
+    assert len(top_level_modules(MODULES)) <= PORTAL_TOP_LEVEL_MAX, top_level_modules(MODULES)
+    assert engine_violations(GRAPH, _engine_public()) == {}
+
+
+def test_each_portal_rule_fails_on_a_planted_violation():
+    """The rules above can fail: each one is shown a graph (or a source) that breaks it."""
+    assert framework_violations({"portal.museum.x": {"flask"}, "portal.jobs.y": {"portal.web.kiosk"}}) == {
+        "portal.museum.x": ["flask"], "portal.jobs.y": ["portal.web.kiosk"]}
+    assert framework_violations({"portal.analyses.x": {"werkzeug.security"}}) == {
+        "portal.analyses.x": ["werkzeug.security"]}
+    assert channel_violations({"portal.api.analyses": {"portal.gradio_app.events", "portal.api.auth"}}) == {
+        "portal.api.analyses": ["portal.gradio_app.events"]}
+    assert upward_violations({"portal.analyses.service": {"portal.museum.recording"},
+                              "portal.museum.x": {"portal.jobs.service", "portal.http", "portal.config"},
+                              "portal.accounts.x": {"portal.jobs.service"}}) == {
+        "portal.analyses.service": ["portal.museum.recording"], "portal.museum.x": ["portal.http", "portal.jobs.service"]}
+    assert reads_environment("import os\nx = os.environ.get('A')\ny = os.getenv('B')\n"
+                             "os.environ['C'] = '1'\n") == [2, 3]
+    assert reads_environment("from os import environ\n") == [1]
+    planted = {f"portal.m{i}" for i in range(7)}
+    assert len([m for m in planted if m.count(".") == 1]) > PORTAL_TOP_LEVEL_MAX  # what the size rule refuses
+    assert engine_violations({"portal.web.x": {"realtime.io", "realtime.contract", "realtime"}},
+                             {"contract", "load_image"}) == {"portal.web.x": ["realtime.io"]}
 
 
 TORCHLESS_SERVER = r"""
@@ -168,7 +258,8 @@ import run
 import db
 from fastapi.testclient import TestClient
 from portal.config import load_config
-from portal.gradio_app.events import Analyses, run_upload
+from portal.analyses.service import Analyses
+from portal.gradio_app.events import run_upload
 from portal.analyses.settings import AnalysisSettings
 
 config = load_config({}, data_dir=data_dir, secret_key="k" * 48, testing=True,

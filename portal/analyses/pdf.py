@@ -21,8 +21,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from realtime.palette import color_for
-from realtime.uncertainty import PROBABILITY_NOTE, label_for, uncertain_note
+from realtime import color_for
+from realtime import PROBABILITY_NOTE, label_for, uncertain_note
 
 log = logging.getLogger(__name__)
 

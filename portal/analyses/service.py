@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 import db
-from realtime.classifier import ModelError, load_classifier
-from realtime.detect import DetectorError
-from realtime.draw import encode
-from realtime.io import ImageError, ImageTooLargeError, load_image
-from realtime.pipeline import Analysis, Analyzer, get_analyzer
-from realtime.stream import Stream
+from realtime import ModelError, load_classifier
+from realtime import DetectorError
+from realtime import encode
+from realtime import ImageError, ImageTooLargeError, load_image
+from realtime import Analysis, Analyzer, get_analyzer
+from realtime import Stream
 
 from portal.analyses.downloads import write_downloads
 from portal.analyses.settings import AnalysisSettings

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from realtime.config import DEFAULT_DETECTOR, PipelineConfig
-from realtime.io import DEFAULT_MAX_PIXELS
+from realtime import DEFAULT_DETECTOR, PipelineConfig
+from realtime import DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)

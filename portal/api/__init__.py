@@ -26,12 +26,12 @@ from portal.accounts.limits import LoginAttempts
 from portal.accounts.passwords import hash_password
 from portal.analyses.service import Analyses
 from portal.analyses.settings import AnalysisSettings
+from portal.museum.recording import Recorder
 
 from portal.api import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from portal.api.context import ApiContext
 from portal.api.limits import BodyLimit
 from portal.api.schemas import COMMON, declared
-from portal.api.streams import SessionStreams
 
 PREFIX = "/api/v1"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields
@@ -59,12 +59,13 @@ def _docs(api: FastAPI, prefix: str) -> None:
 def build_api(config: Config, *, app_settings: AnalysisSettings | None = None,
               museum_settings: MuseumSettings | None = None, limiter: LoginAttempts | None = None,
               jobs_service: JobService | None = None, frame_gate: FrameGate | None = None,
-              prefix: str = PREFIX, visit_guesses=None) -> FastAPI:
+              prefix: str = PREFIX, visit_guesses=None, recorder: Recorder | None = None) -> FastAPI:
     """The API app.  ``limiter``: failed token logins (default: the login-form limits, own counters);
     ``jobs_service``: the web app's job service (videos, batches; without it those routes answer 503);
     ``frame_gate``: recording frames' size limit and analysis slots, shared with the kiosk
     (default: a gate of its own, from ``config``); ``visit_guesses``: wrong visit codes per address,
-    shared with the portal's visit pages (default: counters of its own)."""
+    shared with the portal's visit pages (default: counters of its own); ``recorder``: camera
+    sessions' trackers, the portal's one recorder (default: one of its own)."""
     app_settings = app_settings or AnalysisSettings()
     museum_settings = (museum_settings or MuseumSettings()).with_secret(config.secret_key)
     api = FastAPI(title="Emotion Classifier API", version="1", docs_url=None, redoc_url=None,
@@ -78,12 +79,11 @@ def build_api(config: Config, *, app_settings: AnalysisSettings | None = None,
                               "`read` only reads, `kiosk` records at its one exhibit, `full` does "
                               "what your role allows; anything else answers 403 naming the scope "
                               "it needs.")
+    engine = Analyses(data_dir=config.data_dir, settings=app_settings, downloads=False)
     api.state.ctx = ApiContext(
-        config=config, app=Analyses(data_dir=config.data_dir, settings=app_settings, downloads=False),
-        museum=museum_settings,
+        config=config, app=engine, museum=museum_settings,
         limiter=limiter or LoginAttempts(config),
-        streams=SessionStreams(museum_settings.max_sessions, museum_settings.max_fps,
-                               museum_settings.session_idle_s),
+        recorder=recorder or Recorder.from_settings(museum_settings, engine),
         dummy_hash=hash_password("not-a-real-password-0", config.password_hash_method),
         jobs=jobs_service, frames=frame_gate or FrameGate.from_config(config),
         visit_guesses=visit_guesses or visits.Guesses(config))

@@ -16,8 +16,8 @@ from portal.analyses.pdf import build_pdf
 from portal.analyses import service
 from portal.analyses.service import AppError, UploadQuotaError
 from portal.analyses.documents import content_disposition, download_name, json_document
-from realtime.classifier import ModelError
-from realtime.io import ImageError, ImageTooLargeError
+from realtime import ModelError
+from realtime import ImageError, ImageTooLargeError
 
 from portal.api.auth import current_user
 from portal.api.context import ApiContext, get_ctx

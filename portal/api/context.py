@@ -11,8 +11,7 @@ from portal.jobs.service import JobService
 from portal.museum.settings import MuseumSettings
 from portal.accounts.limits import LoginAttempts
 from portal.analyses.service import Analyses
-
-from portal.api.streams import SessionStreams
+from portal.museum.recording import Recorder
 
 
 @dataclass
@@ -21,7 +20,7 @@ class ApiContext:
     app: Analyses  # the web app's engine context: analyser, storage, downloads
     museum: MuseumSettings
     limiter: LoginAttempts  # failed POST /token logins, limited like the login form
-    streams: SessionStreams
+    recorder: Recorder  # camera sessions' trackers and limits (the portal's one recorder, from run.py)
     dummy_hash: str  # checked when the user does not exist, so both cases take as long
     jobs: JobService | None = None  # videos and photo batches (the Flask app's job service)
     frames: FrameGate | None = None  # recording frames: size limit, analyses at once (shared with the kiosk)

@@ -1,6 +1,7 @@
 """``/sessions``: a camera at an exhibit records visitors.  Frames are analysed with the
-engine's stream tracker (one per session, in memory) and only per-face observations are
-stored, never the frames."""
+engine's stream tracker (one per session, in memory: the portal's
+:class:`portal.museum.recording.Recorder`, with its per-user and frame-rate limits) and only
+per-face observations are stored, never the frames."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -10,20 +11,18 @@ import math
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
 import db
-from db import museum_api, observations
+from db import museum, observations
 from portal.accounts.tokens import Grant, exhibit_refusal
 from portal.museum import roles
 from portal.museum.frame_gate import ServerBusy
-from portal.museum.recording import finish_session
-from realtime.io import ImageError, ImageTooLargeError
-from realtime.stream import Stream
+from portal.museum.recording import TooMany, finish_session, frame_faces
+from realtime import ImageError, ImageTooLargeError
 
 from portal.api.analyses import read_limited
 from portal.api.auth import current_grant, current_user
 from portal.api.context import ApiContext, get_ctx
 from portal.api.museum import refusals
 from portal.api.schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
-from portal.api.streams import TooMany
 from portal.api.visits import WRONG_CODES, link_session, visit_for
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ def _running(user: db.User, session_id: int, feeding: bool = False):
         raise HTTPException(404, NOT_FOUND)
     if sess.stopped_at is not None:
         raise HTTPException(409, "this session has been stopped; start a new one")
-    if feeding and museum_api.recordable_exhibit(user.id, sess.exhibit_id) is None:
+    if feeding and museum.recordable_exhibit(user.id, sess.exhibit_id) is None:
         raise HTTPException(403, "recording at this exhibit is no longer allowed (it was archived, "
                                  "or you are no longer its organisation's owner or a manager); "
                                  "stop this session")
@@ -96,27 +95,36 @@ def _image_refused(exc: ImageError) -> HTTPException:
     return HTTPException(415, f"the frame cannot be read: {exc}; send a JPEG or PNG")
 
 
-def _track(ctx: ApiContext, sess, entry, data: bytes, t: float) -> list[dict]:
+def _claim(ctx: ApiContext, user: db.User, sess):
+    """The session's recording for this frame (429 past the user's sessions or frame rate)."""
+    try:
+        rec = ctx.recorder.claim(user.id, sess)
+    except TooMany as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise HTTPException(429, str(exc), headers=headers) from exc
+    if rec is None:
+        raise HTTPException(409, "this session is being recorded by the live page or a kiosk; "
+                                 "start a new session for this camera")
+    return rec
+
+
+def _track(ctx: ApiContext, rec, data: bytes, t: float) -> list[dict]:
     try:
         with ctx.frames.slot():  # at most FRAME_ANALYSES frames decoded and analysed at once
             decoded = ctx.frames.decode(data)
-            with entry.lock:  # one frame of a session at a time, in order
-                analysis = entry.stream.process(decoded)
-                faces = [dict(f.to_dict(), track_id=entry.base_track + f.track_id) for f in analysis.faces]
-                entry.frames += 1
-                entry.last_t = t
+            with rec.lock:  # one frame of a session at a time, in order
+                faces = ctx.recorder.tracked(rec, frame_faces(rec.stream.process(decoded)), t)
     except ImageError as exc:
         raise _image_refused(exc) from exc
     except ServerBusy as exc:
         raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
-    with db.connection():
-        observations.add_session_observations(sess, t, faces)
+    ctx.recorder.store(rec, t, faces)
     return faces
 
 
 @router.post("/{session_id}/frames", response_model=FrameOut, summary="Analyse one camera frame",
              responses=declared(415, described={
-                 409: "the session was stopped",
+                 409: "the session was stopped (or the live page or a kiosk records it)",
                  413: "the frame is larger than FRAME_MAX_PIXELS (1920x1080) or API_MAX_FRAME_MB",
                  429: "too many frames (above API_MAX_FPS on average, or more than the burst at once) "
                       "or sessions; send the next frame after Retry-After",
@@ -139,17 +147,7 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
         ctx.frames.check(data)  # its size, from the header, before any decoding or rate check
     except ImageError as exc:
         raise _image_refused(exc) from exc
-
-    def make():
-        with db.connection():
-            base = observations.max_track_id(sess.id)
-        return Stream(analyzer=ctx.app.analyzer(live=True)), base
-    try:
-        entry = ctx.streams.claim(sess.id, user.id, make)
-    except TooMany as exc:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        raise HTTPException(429, str(exc), headers=headers) from exc
-    faces = _track(ctx, sess, entry, data, t)
+    faces = _track(ctx, _claim(ctx, user, sess), data, t)
     return {"t": t, "faces": faces}
 
 
@@ -161,6 +159,7 @@ def stop(session_id: Id, user: db.User = Depends(current_user),
     shares.  Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
     with db.connection():
         sess = _running(user, session_id)
-        entry = ctx.streams.release(sess.id)
-        # the camera's clock; the server's when no frame came
-        return finish_session(sess, ctx.museum.min_visitors, entry.last_t if entry else None)
+        summary = ctx.recorder.stop(user.id, sess.id)  # its tracker released; the camera's clock
+        if summary is None:  # no frame since the start (or the tracker was idle): the server's clock
+            summary = finish_session(sess, ctx.museum.min_visitors)
+        return summary

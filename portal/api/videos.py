@@ -17,7 +17,7 @@ from db import museum, videos
 from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_video
 from portal.analyses import storage
-from realtime.video_records import load_result
+from realtime import load_result
 
 from portal.api.auth import current_user
 from portal.api.jobs import NO_JOBS, job_service

@@ -22,8 +22,8 @@ import numpy as np
 import db
 from portal.analyses.pdf import emotion_order
 from portal.analyses.storage import downloads_dir
-from realtime.draw import encode
-from realtime.io import ImageError
+from realtime import encode
+from realtime import ImageError
 
 from portal.analyses.service import Analyses, AppError, stream_frame, warm_up
 from portal.gradio_app.events import (bars_help, capture, checked_upload, live_caption, run_upload,
@@ -131,7 +131,8 @@ def build_blocks(config, flask_app=None, settings: AnalysisSettings | None = Non
                  recorder=None) -> gr.Blocks:
     """The Blocks app. ``config`` is the portal's Config (its data_dir holds the images);
     ``settings`` the app's own (default: :class:`AnalysisSettings` defaults); ``recorder`` the
-    :class:`portal.museum.recording.Recorder` (default: the Flask app's, shared with the kiosk)."""
+    :class:`portal.museum.recording.Recorder` (run.py's: the portal's one, shared with the kiosk and
+    the API; default: the Flask app's)."""
     settings = settings or AnalysisSettings()
     cache = use_private_cache(config.data_dir)  # before any component: they read it when made
     start_pruning(cache, settings.cache_prune_every_s, settings.cache_max_age_s)

@@ -1,9 +1,10 @@
 """Record on the live page and "attach to an exhibit" on the upload tab (issue 11).
 
-The recording itself is :class:`portal.museum.recording.Recorder`'s (shared with the kiosk); this
-module holds the Gradio controls and handlers.  The browser keeps only the session id; every
-handler checks it against the logged-in user (``request.username``), and on page load the
-user's running live recording is picked up again (a reloaded tab can still Stop it).
+The recording itself is :class:`portal.museum.recording.Recorder`'s (the portal's one, shared with
+the kiosk and the API's cameras); this module holds the Gradio controls and handlers.  The
+browser keeps only the session id; every handler checks it against the logged-in user
+(``request.username``), and on page load the user's running live recording is picked up again
+(a reloaded tab can still Stop it).
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from types import SimpleNamespace
 import gradio as gr
 
 import db
-from db import museum_api, observations
+from db import museum as museum_api, observations
 from db.museum import CONTRIBUTOR_ROLES
-from portal.museum.recording import Recorder, RecordSettings, TooManyRecordings, frame_faces
-from realtime.stream import Stream
+from portal.museum.recording import Recorder, TooMany, frame_faces
+from portal.museum.settings import MuseumSettings
 
 from portal.analyses.service import Analyses, AppError
 
@@ -29,17 +30,13 @@ IDLE = f"Not recording. Choose an exhibit, press **{START_LABEL}**, then start t
 
 
 def make_recorder(ctx: Analyses, flask_app=None) -> Recorder:
-    """The process's recorder (also the kiosk's: kept in ``flask_app.extensions``)."""
-    if flask_app is not None and "recorder" in flask_app.extensions:
-        return flask_app.extensions["recorder"]
+    """The process's recorder: the portal's (``flask_app.extensions["recorder"]``, built by its
+    app factory); without a portal (tests), one of this app's own."""
+    recorder = flask_app.extensions.get("recorder") if flask_app is not None else None
+    if recorder is not None:
+        return recorder
     museum = flask_app.config.get("MUSEUM") if flask_app is not None else None
-    settings = RecordSettings(min_visitors=museum.min_visitors, kiosk_idle_s=museum.kiosk_idle_s) \
-        if museum else RecordSettings()
-    recorder = Recorder(settings, make_stream=lambda: Stream(analyzer=ctx.analyzer(live=True)),
-                        max_pixels=ctx.settings.max_pixels)
-    if flask_app is not None:
-        flask_app.extensions["recorder"] = recorder
-    return recorder
+    return Recorder.from_settings(museum or MuseumSettings(), ctx)
 
 
 def exhibit_choices(user_id: int) -> list[tuple[str, int]]:
@@ -119,7 +116,7 @@ class RecordHandlers:
             raise AppError("Choose an exhibit to record at first.")
         try:
             rec = self.recorder.start(user_id, exhibit_id, origin="live")
-        except TooManyRecordings as exc:
+        except TooMany as exc:
             raise AppError(str(exc).capitalize() + ".") from exc
         if rec is None:
             raise AppError("That exhibit is not available (archived, not one of your "

@@ -18,7 +18,7 @@ import logging
 import gradio as gr
 import numpy as np
 
-from realtime.io import ImageError, load_image
+from realtime import ImageError, load_image
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 import db
 from db import jobs, videos
 from db.observations import attach_computation
-from realtime.config import PipelineConfig
-from realtime.io import ImageError
-from realtime.pipeline import Analysis, get_analyzer
+from realtime import PipelineConfig
+from realtime import ImageError
+from realtime import Analysis, get_analyzer
 
 from portal.analyses import service as analyses
 from portal.analyses.storage import remove_files

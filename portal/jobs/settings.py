@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from realtime.video_io import VideoLimits
+from realtime import VideoLimits
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import BinaryIO
 
 import db
 from db import jobs, videos
-from realtime.video import PRESET_CHOICES
-from realtime.video_io import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError,
-                               VideoTooLargeError, probe)
+from realtime import PRESET_CHOICES
+from realtime import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError, VideoTooLargeError,
+                      probe)
 
 from portal.jobs.batch_task import MANIFEST, UPLOADS
 from portal.jobs.settings import JobSettings

@@ -7,7 +7,7 @@ import io
 import logging
 from typing import Any, Iterable
 
-from realtime.palette import UNCERTAIN
+from realtime import UNCERTAIN
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def timeline_chart(doc: dict[str, Any], timeline: Iterable[dict[str, Any]] | Non
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from realtime.palette import PALETTE, UNCERTAIN_RGB, color_for
+    from realtime import PALETTE, UNCERTAIN_RGB, color_for
 
     video = doc["video"]
     step = 1.0 / (video.get("sample_fps") or video["fps"] or 25.0)

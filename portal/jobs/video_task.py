@@ -17,8 +17,8 @@ from typing import Any
 import db
 from db import jobs, videos
 from db.observations import add_video_observations
-from realtime.video import VideoConfig, analyse_video
-from realtime.video_records import iter_timeline_csv
+from realtime import VideoConfig, analyse_video
+from realtime import iter_timeline_csv
 
 from portal.jobs.settings import JobSettings
 from portal.jobs.reporting import JobInputError, Reporter

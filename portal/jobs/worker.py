@@ -20,8 +20,8 @@ _ready_for: str | None = None  # the database URL this process was initialised f
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from realtime.io import ImageError
-    from realtime.video_io import VideoError
+    from realtime import ImageError
+    from realtime import VideoError
 
     return (VideoError, ImageError, JobInputError)
 
@@ -106,7 +106,7 @@ def run_next_jobs(settings: JobSettings, worker_kind: str = "embedded") -> list[
 
 def run_claimed(job: jobs.Job, settings: JobSettings, worker: str) -> str:
     """Run a job ``worker`` has claimed and record the outcome; returns its final status."""
-    from realtime.video import VideoCancelled
+    from realtime import VideoCancelled
 
     log.info("job %d (%s) started by %s, attempt %d", job.id, job.kind, worker, job.attempts)
     reporter = Reporter(job.id, worker)

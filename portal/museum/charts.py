@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from portal.museum.analytics import EMOTIONS, HIDDEN, UNCERTAIN  # noqa: E402
-from realtime.palette import color_for, hex_color  # noqa: E402
+from realtime import color_for, hex_color  # noqa: E402
 
 CHARTS = ("emotions", "probabilities", "timeline", "dwell", "heatmap")
 _lock = threading.Lock()  # pyplot is not thread-safe

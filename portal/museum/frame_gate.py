@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 from PIL import Image
 
-from realtime.io import DecodedImage, ImageTooLargeError, load_image
+from realtime import DecodedImage, ImageTooLargeError, load_image
 
 log = logging.getLogger(__name__)
 

@@ -54,10 +54,12 @@ class PortalFlask(Flask):
         return response
 
 
-def create_app(config: Config, museum_settings=None) -> Flask:
+def create_app(config: Config, museum_settings=None, analysis_settings=None) -> Flask:
     """Build the portal for ``config`` (validated; the database is
     initialised and migrated here).  ``museum_settings``: analytics privacy threshold, time
-    zone, retention (:class:`portal.museum.settings.MuseumSettings`; default: its defaults)."""
+    zone, retention (:class:`portal.museum.settings.MuseumSettings`; default: its defaults);
+    ``analysis_settings``: the recorder's trackers' model and detector
+    (:class:`portal.analyses.settings.AnalysisSettings`; default: its defaults)."""
     from portal.museum.settings import MuseumSettings
     validate(config)
     app = PortalFlask(__name__)
@@ -87,6 +89,7 @@ def create_app(config: Config, museum_settings=None) -> Flask:
         storage.remove_orphans(config.data_dir, db.stored_paths())
     remove_orphan_folders(config.data_dir)  # video/batch folders of deleted accounts
     app.extensions["frames"] = FrameGate.from_config(config)  # kiosk and API frames, one process-wide gate
+    app.extensions["recorder"] = _recorder(config, app.config["MUSEUM"], analysis_settings)
     login_manager.init_app(app)
     csrf.init_app(app)
     errors.register(app)
@@ -127,6 +130,17 @@ def create_app(config: Config, museum_settings=None) -> Flask:
     log.info("portal ready (env=%s, data dir %s, database %s)", config.app_env,
              config.data_dir, db.describe(config.database_url))
     return app
+
+
+def _recorder(config: Config, museum, analysis_settings):
+    """The process's one recorder (portal.museum.recording): the live page's Record, the kiosk
+    and the API's cameras; run.py hands it to the API and the real-time app."""
+    from portal.analyses.service import Analyses
+    from portal.analyses.settings import AnalysisSettings
+    from portal.museum.recording import Recorder
+    analyses = Analyses(data_dir=config.data_dir, settings=analysis_settings or AnalysisSettings(),
+                        downloads=False)
+    return Recorder.from_settings(museum, analyses)
 
 
 def body_limit(config: Config):

@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
 from flask_login import current_user, login_required
 
 import db
-from realtime.uncertainty import PROBABILITY_NOTE, uncertain_note
+from realtime import PROBABILITY_NOTE, uncertain_note
 
 from portal.analyses import service as analyses
 from portal.analyses import storage

@@ -6,12 +6,12 @@
 
 The page's script (static/kiosk.js) takes a frame from the camera every half second and posts
 it; the frame is analysed in memory with the recording's tracker and only per-face numbers are
-stored (:class:`portal.museum.recording.Recorder`, shared with the live page's Record).  A session
-rolls over every ``rollover_s``; an unknown or closed ``session_id`` starts a new one, so a
-restarted page or server just carries on.  Only the exhibit organisation's owner and managers may
-use it (viewers 403), logged in or through a kiosk token connected on the browser
-(:mod:`portal.web.kiosk_connect`): anonymous requests get 401 (page navigations go to the login
-page), other exhibits 404.
+stored (:class:`portal.museum.recording.Recorder`, shared with the live page's Record and the
+API's cameras).  A session rolls over every ``rollover_s``; an unknown or closed ``session_id``
+starts a new one, so a restarted page or server just carries on.  Only the exhibit
+organisation's owner and managers may use it (viewers 403), logged in or through a kiosk token
+connected on the browser (:mod:`portal.web.kiosk_connect`): anonymous requests get 401 (page
+navigations go to the login page), other exhibits 404.
 """
 from __future__ import annotations
 
@@ -22,17 +22,16 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
                    url_for)
 from flask_login import current_user
 
-from db import museum_api
-from realtime.io import ImageError, ImageTooLargeError
+from db import museum
+from realtime import ImageError, ImageTooLargeError
 
 from portal.web import kiosk_connect
 from portal.museum.frame_gate import ServerBusy
-from portal.museum.frame_rate import FrameBucket
 from portal.web.errors import render_error
 from portal.museum import roles, visits
 from portal.museum.notice import notice_text
 from portal.web.museum_pages import notice_facts
-from portal.museum.recording import TooManyRecordings, frame_faces
+from portal.museum.recording import TooMany, frame_faces
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kiosk", __name__)
@@ -47,10 +46,10 @@ def _fail(status: int, detail: str, retry_after: float | None = None):
 def _exhibit(exhibit_id: int):
     """The member's non-archived exhibit; 404 for anything else, 403 for a viewer (who may not
     record: :mod:`portal.museum.roles`)."""
-    exhibit = museum_api.get_exhibit(g.kiosk_user, exhibit_id)
+    exhibit = museum.get_exhibit(g.kiosk_user, exhibit_id)
     if exhibit is None or exhibit.archived:
         abort(404)
-    if museum_api.recordable_exhibit(g.kiosk_user, exhibit.id) is None:
+    if museum.recordable_exhibit(g.kiosk_user, exhibit.id) is None:
         raise roles.NotAllowed(roles.REFUSALS["record"])
     return exhibit
 
@@ -115,7 +114,7 @@ def frames(exhibit_id: int):
         rec = _recording(recorder, exhibit, request.form.get("session_id"))
     except ImageError as exc:
         return _image_refused(exc)
-    except TooManyRecordings as exc:
+    except TooMany as exc:
         return _fail(429, str(exc).capitalize() + ".")
     if rec is None:  # archived meanwhile
         abort(404)
@@ -134,9 +133,7 @@ def _analyse(recorder, gate, rec, data: bytes):
     with Retry-After when the server already analyses FRAME_ANALYSES frames)."""
     try:
         with rec.lock:  # one frame of a recording at a time, in order
-            if rec.bucket is None:
-                rec.bucket = FrameBucket(current_app.config["MUSEUM"].max_fps)
-            wait = rec.bucket.take(recorder.clock())
+            wait = recorder.admit(rec)
             if wait:
                 return _fail(429, f"Too many frames for one kiosk: {rec.bucket.describe()}; slow down.",
                              retry_after=wait)

@@ -21,7 +21,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from portal.web import kiosk
 from portal.museum import qr, visits
 from portal.museum.roles import NotAllowed
-from portal.museum.recording import TooManyRecordings
+from portal.museum.recording import TooMany
 from portal.web.ratelimit import client_ip
 from portal.web.visit_pages import NOT_FOUND, VisitRefused, clock, end_visit, live_visit, local_time
 
@@ -74,7 +74,7 @@ def join(exhibit_id: int):
         recorder.stop(g.kiosk_user, old.id)
     try:
         rec = recorder.start(g.kiosk_user, exhibit.id, origin="kiosk")
-    except TooManyRecordings as exc:
+    except TooMany as exc:
         return kiosk._fail(429, str(exc).capitalize() + ".")
     if rec is None:  # archived meanwhile
         return kiosk._fail(404, "This exhibit no longer records.")

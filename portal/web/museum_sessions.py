@@ -9,9 +9,9 @@ import logging
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from db import museum_api, observations
+from db import museum as museum_api, observations
 
-from portal.museum.recording import finish_session
+from portal.museum.recording import PAGE_ORIGINS, finish_session
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_sessions", __name__)
@@ -20,7 +20,8 @@ bp = Blueprint("museum_sessions", __name__)
 def session_rows(exhibit_id: int) -> list[dict]:
     """What the dashboard's table shows, newest first."""
     recorder = current_app.extensions.get("recorder")
-    running = recorder.running_ids() if recorder is not None else set()
+    # "recording": the live page's or a kiosk's (an API camera's session shows as open)
+    running = recorder.running_ids(PAGE_ORIGINS) if recorder is not None else set()
     rows = []
     for sess in observations.exhibit_sessions(exhibit_id):
         summary = json.loads(sess.summary_json or "{}")
@@ -47,7 +48,7 @@ def stop(exhibit_id: int, session_id: int):
     if sess.stopped_at is None:
         recorder = current_app.extensions.get("recorder")
         if recorder is None or recorder.stop(current_user.id, sess.id) is None:
-            finish_session(sess, current_app.config["MUSEUM"].min_visitors)  # API or orphan
+            finish_session(sess, current_app.config["MUSEUM"].min_visitors)  # idle API camera or orphan
         flash(f"Session #{sess.id} stopped and summarised.", "success")
     return redirect(url_for("museum.dashboard", exhibit_id=exhibit_id) + "#sessions")
 

@@ -17,8 +17,8 @@ from flask_login import current_user, login_required
 import db
 from db import jobs, museum, videos
 from db.museum import CONTRIBUTOR_ROLES
-from realtime.video import PRESETS
-from realtime.video_records import iter_timeline_csv, load_summary
+from realtime import PRESETS
+from realtime import iter_timeline_csv, load_summary
 
 from portal.web.confirm import confirm_page, confirmed
 from portal.analyses import storage

@@ -15,7 +15,7 @@ import logging
 
 from flask import Blueprint, current_app, render_template, url_for
 
-from db.models import utcnow
+from db.base import utcnow
 
 from portal.web.errors import render_error
 from portal.museum import qr, visits

@@ -18,7 +18,7 @@ import pytest
 import db
 from api_testlib import login, make_user
 from app_testlib import ServerThread
-from db import museum_api
+from db import museum as museum_api
 from test_kiosk import CSRF_RE, portal_login, post_frame
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(240)]

@@ -12,7 +12,7 @@ import pytest
 import db
 from api_testlib import TOKEN_RE, make_user, portal_login
 from app_testlib import ServerThread, jpeg_bytes, png_bytes
-from db import museum_api, observations
+from db import museum, observations
 
 CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
 
@@ -26,9 +26,9 @@ def site(config, app_settings, museum_settings):
     with ServerThread(app) as srv:
         alice, bob = make_user(config, "alice"), make_user(config, "bob")
         with db.connection():
-            org = museum_api.create_organisation(alice, "Louvre")
-            exhibit = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711")
-            bobs = museum_api.create_exhibit(bob, museum_api.create_organisation(bob, "Prado").id,
+            org = museum.create_organisation(alice, "Louvre")
+            exhibit = museum.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711")
+            bobs = museum.create_exhibit(bob, museum.create_organisation(bob, "Prado").id,
                                              "Las Meninas")
         yield {"url": srv.url, "exhibit": exhibit.id, "bobs": bobs.id, "alice": alice,
                "flask": app.state.flask_app}
@@ -63,7 +63,7 @@ def test_another_organisations_exhibit_is_not_found(site, portrait_jpeg):
         assert observations.exhibit_sessions(site["bobs"]) == []
     # archived: the kiosk closes
     with db.connection():
-        museum_api.update_exhibit(site["alice"], site["exhibit"], archived=True)
+        museum.update_exhibit(site["alice"], site["exhibit"], archived=True)
     assert alice.get(f"/kiosk/{site['exhibit']}").status_code == 404
 
 
@@ -119,10 +119,10 @@ def test_dashboard_lists_sessions_with_stop_and_delete_for_their_owner(site, por
     # carol joins the organisation: he sees the row's numbers but may not stop or delete it
     make_user(config, "carol")
     with db.connection():
-        org = museum_api.get_exhibit(site["alice"], site["exhibit"]).organisation_id
-        code = museum_api.create_invitation(site["alice"], org, _dt.timedelta(days=1)).code
+        org = museum.get_exhibit(site["alice"], site["exhibit"]).organisation_id
+        code = museum.create_invitation(site["alice"], org, _dt.timedelta(days=1)).code
         carol_id = db.get_user_by_username("carol").id
-        museum_api.accept_invitation(carol_id, code)
+        museum.accept_invitation(carol_id, code)
     carol = portal_login(site["url"], "carol")
     carol_page = carol.get(f"/exhibits/{site['exhibit']}").text
     carol_row = re.search(rf'<tr id="session-{sid}">(.*?)</tr>', carol_page, re.S).group(1)
@@ -184,3 +184,34 @@ def test_kiosk_waits_for_staff_and_ends_its_session_when_frames_stop(site, portr
     assert len({sid, sid2, sid3}) == 3
     with db.connection():
         assert observations.get_session(site["alice"], sid2).stopped_at is not None
+
+
+def test_the_kiosk_records_without_the_real_time_app(config, app_settings, museum_settings, portrait_jpeg):
+    """Issue 19: the recorder is the portal's (its app factory's), not the Gradio mount's: with
+    ``realtime=False`` the kiosk records, and the API's cameras use the same recorder."""
+    import run
+    from api_testlib import login
+
+    app = run.build_app(config, realtime=False, realtime_settings=app_settings,
+                        museum_settings=museum_settings)
+    recorder = app.state.flask_app.extensions["recorder"]
+    api = next(r.app for r in app.routes if getattr(r, "path", "") == "/api/v1")
+    assert api.state.ctx.recorder is recorder
+    with ServerThread(app) as srv:
+        alice = make_user(config, "alice")
+        with db.connection():
+            exhibit = museum.create_exhibit(alice, museum.create_organisation(alice, "Louvre").id, "Mona Lisa").id
+        web = portal_login(srv.url, "alice")
+        page = web.get(f"/kiosk/{exhibit}").text
+        assert 'data-available="yes"' in page
+        r = post_frame(web, exhibit, CSRF_RE.search(page).group(1), portrait_jpeg)
+        assert r.status_code == 200, r.text
+        assert r.json()["faces"] == 1 and recorder.get(alice, r.json()["session_id"]).origin == "kiosk"
+        camera = login(srv, "alice")
+        sid = camera.post("/sessions", json={"exhibit_id": exhibit}).json()["id"]
+        r = camera.post(f"/sessions/{sid}/frames", files={"image": ("f.jpg", portrait_jpeg, "image/jpeg")},
+                        data={"t": "0.5"})
+        assert r.status_code == 200 and recorder.get(alice, sid).origin == "api"
+        assert camera.post(f"/sessions/{sid}/stop").json()["faces"] == 1
+        assert recorder.get(alice, sid) is None  # the stop released its tracker
+    db.database.obj.close()

@@ -13,7 +13,7 @@ import pytest
 import db
 from api_testlib import make_user, portal_login
 from app_testlib import ServerThread, png_bytes
-from db import museum_api
+from db import museum
 from test_kiosk import CSRF_RE, post_frame
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def test_a_kiosk_at_its_own_pace_loses_only_the_excess(config, app_settings, mus
     with ServerThread(app) as srv:
         alice = make_user(config, "alice")
         with db.connection():
-            exhibit = museum_api.create_exhibit(alice, museum_api.create_organisation(alice, "M").id, "E").id
+            exhibit = museum.create_exhibit(alice, museum.create_organisation(alice, "M").id, "E").id
         web = portal_login(srv.url, "alice")
         csrf = CSRF_RE.search(web.get(f"/kiosk/{exhibit}").text).group(1)
         frame, sid, lost, jitter = png_bytes(np.zeros((64, 64, 3), np.uint8)), "", 0, random.Random(7)

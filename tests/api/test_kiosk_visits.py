@@ -12,9 +12,9 @@ import pytest
 import db
 from api_testlib import TOKEN_RE, bearer, make_user, new_token, portal_login
 from app_testlib import ServerThread
-from db import museum_api, observations
+from db import museum, observations
 from db import visits as visit_table
-from db.museum import Observation, RecordingSession
+from db.observations import Observation, RecordingSession
 
 CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
 
@@ -28,10 +28,10 @@ def site(config, app_settings, museum_settings):
     with ServerThread(app) as srv:
         alice, _ = make_user(config, "alice"), make_user(config, "bob")
         with db.connection():
-            org = museum_api.create_organisation(alice, "Louvre")
-            mona = museum_api.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711")
-            venus = museum_api.create_exhibit(alice, org.id, "Venus de Milo", "Salle 345")
-            other = museum_api.create_organisation(alice, "Orsay")
+            org = museum.create_organisation(alice, "Louvre")
+            mona = museum.create_exhibit(alice, org.id, "Mona Lisa", "Salle 711")
+            venus = museum.create_exhibit(alice, org.id, "Venus de Milo", "Salle 345")
+            other = museum.create_organisation(alice, "Orsay")
         yield {"url": srv.url, "org": org.id, "mona": mona.id, "venus": venus.id, "other": other.id}
     db.database.obj.close()
 
@@ -88,8 +88,8 @@ def test_personalise_join_what_next_and_end(site, portrait_jpeg):
 def test_a_code_is_useless_at_another_organisations_kiosk(site):
     alice, bob = portal_login(site["url"], "alice"), portal_login(site["url"], "bob")
     with db.connection():
-        bobs = museum_api.create_exhibit(db.get_user_by_username("bob").id,
-                                         museum_api.create_organisation(db.get_user_by_username("bob").id, "Prado").id,
+        bobs = museum.create_exhibit(db.get_user_by_username("bob").id,
+                                         museum.create_organisation(db.get_user_by_username("bob").id, "Prado").id,
                                          "Las Meninas")
     csrf, _ = _kiosk(alice, site["mona"])
     code = _post(alice, f"/kiosk/{site['mona']}/visit", csrf).json()["code"]

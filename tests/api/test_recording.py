@@ -9,9 +9,9 @@ import pytest
 
 import db
 from api_testlib import make_user
-from db import museum_api, observations
+from db import museum as museum_api, observations
 from portal.museum import analytics
-from portal.museum.recording import Recorder, RecordSettings, TooManyRecordings
+from portal.museum.recording import Recorder, RecordSettings, TooMany
 
 
 class Clock:
@@ -182,7 +182,7 @@ def test_only_the_users_own_recordings_at_their_exhibits(museum):
     assert rec_r.stop(museum["bob"], rec.id) is None
     assert rec_r.get(museum["alice"], rec.id) is rec
     rec_r.start(museum["alice"], museum["exhibit"])
-    with pytest.raises(TooManyRecordings, match="2 recordings running"):
+    with pytest.raises(TooMany, match="2 recordings running"):
         rec_r.start(museum["alice"], museum["exhibit"])
     with pytest.raises(ValueError, match="origin"):
         rec_r.start(museum["bob"], museum["exhibit"], origin="camera")
@@ -195,7 +195,7 @@ def test_a_failed_flush_keeps_the_rows_for_the_next_one(museum, monkeypatch):
     real = observations.add_session_observations
 
     def down(*a, **kw):
-        raise db.models.pw.OperationalError("database is locked")
+        raise db.base.pw.OperationalError("database is locked")
     monkeypatch.setattr(observations, "add_session_observations", down)
     rec_r.add(rec, [face(1)])
     assert rec.pending_faces == 1

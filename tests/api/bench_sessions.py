@@ -1,6 +1,6 @@
 """Benchmark of camera recording sessions through the real server (issue 11).
 
-    python -m portal.api.bench [--seconds 20] [--cameras 1,2,4,8] [--fps 5]
+    .venv/bin/python -m tests.api.bench_sessions [--seconds 20] [--cameras 1,2,4,8] [--fps 5]
 
 Starts ``run.py`` in a subprocess on a free port with a throw-away SQLite database, creates a
 user, a personal access token and an exhibit, then (1) posts 640x480 JPEG frames with one face
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def frame_jpeg() -> bytes:
-    from realtime.draw import encode
+    from realtime import encode
     from realtime.research.scenes import real_photo
 
     rgb = cv2.resize(real_photo("astronaut"), (640, 480), interpolation=cv2.INTER_AREA)

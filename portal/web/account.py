@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
+from portal.web.settings import portal_config
 from portal.accounts import tokens as access
 
 from portal.accounts.service import delete_account
@@ -17,9 +18,6 @@ from portal.web.users import PortalUser, rotate_token
 log = logging.getLogger(__name__)
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-
-def _config():
-    return current_app.config["PORTAL"]
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -59,7 +57,7 @@ def password():
         else:
             # A new token signs out every other session and "remember me" cookie.
             db.update_user(row.id, password_hash=hash_password(form.new_password.data,
-                                                               _config().password_hash_method))
+                                                               portal_config().password_hash_method))
             login_user(PortalUser(rotate_token(row.id)))
             access.password_changed(row.id)  # every API token too, devices' included
             log.info("password changed user_id=%d", row.id)
@@ -81,7 +79,7 @@ def delete():
             g.auth_failed = True
         else:
             # jobs cancelled; videos, photo batches, computations and every file of them deleted
-            delete_account(_config().data_dir, row.id, jobs=current_app.extensions.get("jobs"),
+            delete_account(portal_config().data_dir, row.id, jobs=current_app.extensions.get("jobs"),
                            recorder=current_app.extensions.get("recorder"))
             logout_user()
             flash("Your account and all its data have been deleted.", "info")

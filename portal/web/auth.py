@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 import db
 from db import tokens
 
+from portal.web.settings import portal_config
 from portal.web.forms import LoginForm, PostForm, RegisterForm
 from portal.web.ratelimit import client_ip
 from portal.accounts.passwords import hash_password, password_problem, verify_password
@@ -22,9 +23,6 @@ bp = Blueprint("auth", __name__)
 # Compared against when the user does not exist, so both cases take as long.
 _DUMMY_HASH = None
 
-
-def _config():
-    return current_app.config["PORTAL"]
 
 
 def safe_next(target: str | None) -> str | None:
@@ -50,7 +48,7 @@ def register():
         else:
             try:
                 row = db.create_user(form.username.data, form.email.data,
-                                     hash_password(form.password.data, _config().password_hash_method),
+                                     hash_password(form.password.data, portal_config().password_hash_method),
                                      full_name=form.full_name.data or "",
                                      organisation=form.organisation.data or "")
             except db.DuplicateUser as exc:
@@ -117,7 +115,7 @@ def _too_many(wait: int):
 def _burn_time(password: str) -> None:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password("not-a-real-password-0", _config().password_hash_method)
+        _DUMMY_HASH = hash_password("not-a-real-password-0", portal_config().password_hash_method)
     verify_password(_DUMMY_HASH, password)
 
 

@@ -5,13 +5,14 @@ import io
 import logging
 import mimetypes
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect,
+from flask import (Blueprint, Response, abort, flash, redirect,
                    render_template, request, send_file, url_for)
 from flask_login import current_user, login_required
 
 import db
 from realtime import PROBABILITY_NOTE, uncertain_note
 
+from portal.web.settings import portal_config
 from portal.analyses import service as analyses
 from portal.analyses import storage
 from portal.web.confirm import confirm_page, confirmed
@@ -24,9 +25,6 @@ bp = Blueprint("history", __name__, url_prefix="/history")
 
 THUMB_SIZE = (240, 240)
 
-
-def _config():
-    return current_app.config["PORTAL"]
 
 
 def _own(comp_id: int) -> db.Computation:
@@ -41,7 +39,7 @@ def _own(comp_id: int) -> db.Computation:
 def index():
     page = request.args.get("page", 1, type=int) or 1
     listing = db.list_computations(current_user.id, page=max(1, page),
-                                   per_page=_config().per_page)
+                                   per_page=portal_config().per_page)
     if listing.total and page > listing.pages:
         return redirect(url_for("history.index", page=listing.pages))
     from db.videos import list_videos
@@ -67,7 +65,7 @@ def detail(comp_id: int):
 def image(comp_id: int, which: str):
     comp = _own(comp_id)
     stored = comp.annotated_path if which == "annotated" else comp.original_path
-    path = storage.resolve(_config().data_dir, stored)
+    path = storage.resolve(portal_config().data_dir, stored)
     if path is None or not path.is_file():
         abort(404)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -79,7 +77,7 @@ def image(comp_id: int, which: str):
 def thumb(comp_id: int):
     comp = _own(comp_id)
     for stored in (comp.annotated_path, comp.original_path):
-        path = storage.resolve(_config().data_dir, stored)
+        path = storage.resolve(portal_config().data_dir, stored)
         if path is not None and path.is_file():
             try:
                 from PIL import Image
@@ -108,7 +106,7 @@ def download_json(comp_id: int):
 def download_pdf(comp_id: int):
     from portal.analyses.pdf import build_pdf
     comp = _own(comp_id)
-    annotated = storage.resolve(_config().data_dir, comp.annotated_path or comp.original_path)
+    annotated = storage.resolve(portal_config().data_dir, comp.annotated_path or comp.original_path)
     data = db.computation_to_dict(comp)
     pdf = build_pdf(data, annotated, username=current_user.username)
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
@@ -124,7 +122,7 @@ def delete(comp_id: int):
         return confirm_page(f"“{comp.title or 'this result'}”", "The result, its images and its downloads "
                             "will be deleted.", url_for("history.detail", comp_id=comp.id),
                             keep={"page": page} if page else None)
-    if analyses.delete(_config().data_dir, current_user.id, comp_id) is None:
+    if analyses.delete(portal_config().data_dir, current_user.id, comp_id) is None:
         abort(404)
     flash("The computation, its images and its downloads have been deleted.", "info")
     page = request.form.get("page", type=int)

@@ -25,6 +25,7 @@ from flask_login import current_user
 from db import museum
 from realtime import ImageError, ImageTooLargeError
 
+from portal.web.settings import museum_settings
 from portal.web import kiosk_connect
 from portal.museum.frame_gate import ServerBusy
 from portal.web.errors import render_error
@@ -87,7 +88,7 @@ def page(exhibit_id: int):
     return render_template("kiosk.html", exhibit=exhibit, org=org, notice=notice,
                            interval_ms=FRAME_INTERVAL_MS, max_pixels=current_app.extensions["frames"].max_pixels,
                            available="recorder" in current_app.extensions, kept=visits.KEPT,
-                           idle_s=current_app.config["MUSEUM"].kiosk_idle_s)
+                           idle_s=museum_settings().kiosk_idle_s)
 
 
 def _recording(recorder, exhibit, session_id):

@@ -18,6 +18,7 @@ import logging
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
+from portal.web.settings import museum_settings, portal_config
 from portal.web import kiosk
 from portal.museum import qr, visits
 from portal.museum.roles import NotAllowed
@@ -52,9 +53,9 @@ def _visit(exhibit):
 @bp.post("/kiosk/<int:exhibit_id>/visit")
 def start(exhibit_id: int):
     exhibit = kiosk._exhibit(exhibit_id)
-    now, museum = clock(), current_app.config["MUSEUM"]
+    now, museum = clock(), museum_settings()
     visits.delete_expired(now)
-    expires = visits.day_end(now, museum.tz, current_app.config["PORTAL"].visit_ends)
+    expires = visits.day_end(now, museum.tz, portal_config().visit_ends)
     code, visit = visits.start(g.kiosk_user, exhibit.organisation_id, expires)
     url = url_for("visit.page", code=code, _external=True)
     return jsonify(code=code, url=url, qr=qr.png_data_uri(url), ends=local_time(visit.expires_at)), 201
@@ -86,7 +87,7 @@ def join(exhibit_id: int):
 @bp.post("/kiosk/<int:exhibit_id>/visit/next")
 def what_next(exhibit_id: int):
     visit = _visit(kiosk._exhibit(exhibit_id))
-    data = visits.overview(visit, current_app.config["MUSEUM"].min_visitors)
+    data = visits.overview(visit, museum_settings().min_visitors)
     return jsonify(visited=data["visited"], suggestions=data["suggestions"],
                    ends=local_time(data["expires_at"]))
 

@@ -16,6 +16,7 @@ import db
 from db import museum as museum
 from db import observations as obs
 
+from portal.web.settings import museum_settings
 from portal.museum import analytics
 from portal.museum import charts
 from portal.museum import exports as exhibit_data
@@ -30,9 +31,6 @@ from portal.museum.notice import NoticeFacts, build_notice
 log = logging.getLogger(__name__)
 bp = Blueprint("museum", __name__)
 
-
-def _settings():
-    return current_app.config["MUSEUM"]
 
 
 def _org(org_id: int):
@@ -80,7 +78,7 @@ def organisation(org_id: int):
                                         form.location.data or "", form.description.data or "")
         flash(f"Exhibit “{exhibit.name}” created.", "success")
         return redirect(url_for("museum.dashboard", exhibit_id=exhibit.id))
-    settings = _settings()
+    settings = museum_settings()
     exhibits = museum.list_exhibits(current_user.id, org.id, include_archived=True)
     overview = {e.id: exhibit_data.exhibit_summary(e, settings, bucket="day") for e in exhibits}
     ranking, problem = museum_curator.page_ranking(exhibits, settings, request.args, overview)
@@ -101,7 +99,7 @@ def invite(org_id: int):
     form = InviteForm()
     role = form.role.data if form.validate_on_submit() else "viewer"
     try:
-        inv = roles.invite(current_user.id, org_id, _dt.timedelta(days=_settings().invitation_days),
+        inv = roles.invite(current_user.id, org_id, _dt.timedelta(days=museum_settings().invitation_days),
                            role)
     except roles.NotAllowed as exc:
         return render_error(403, str(exc).capitalize() + ".")
@@ -186,13 +184,13 @@ def _summary(exhibit, page: bool = False):
         if bucket not in ("hour", "day"):
             raise ValueError("'bucket' must be 'hour' or 'day'")
         bounds = exhibit_data.date_range(request.args.get("from"), request.args.get("to"),
-                                         _settings().tz)
+                                         museum_settings().tz)
     except ValueError as exc:
         if not page:
             abort(400)
         flash(f"{exc}; showing the whole period instead.", "error")
         bucket, bounds = "hour", (None, None)
-    return exhibit_data.exhibit_summary(exhibit, _settings(), *bounds, bucket=bucket), bounds
+    return exhibit_data.exhibit_summary(exhibit, museum_settings(), *bounds, bucket=bucket), bounds
 
 
 @bp.get("/exhibits/<int:exhibit_id>")
@@ -201,12 +199,12 @@ def dashboard(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
     summary, bounds = _summary(exhibit, page=True)
     query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
-    comparison, problem = museum_curator.page_comparison(exhibit, _settings(), request.args)
+    comparison, problem = museum_curator.page_comparison(exhibit, museum_settings(), request.args)
     if problem:
         flash(problem, "error")
     return render_template("museum/dashboard.html", exhibit=exhibit, summary=summary, query=query,
                            comparison=comparison, split=request.args.get("split", ""),
-                           definitions=museum_curator.page_definitions(_settings()),
+                           definitions=museum_curator.page_definitions(museum_settings()),
                            charts=charts.CHARTS, org=exhibit.organisation,
                            role=_role(exhibit.organisation_id),
                            sessions=museum_sessions.session_rows(exhibit.id), post_form=PostForm(),
@@ -216,7 +214,7 @@ def dashboard(exhibit_id: int):
 def _own_rows_hidden(exhibit, bounds) -> bool:
     """True when the user's own observation rows are too few to export (the CSV is only a header)."""
     rows = obs.observation_rows(exhibit.id, *bounds, owner_id=current_user.id)
-    return analytics.visitor_count(rows) < _settings().min_visitors
+    return analytics.visitor_count(rows) < museum_settings().min_visitors
 
 
 @bp.app_template_filter("estimate")
@@ -272,7 +270,7 @@ def export(exhibit_id: int, fmt: str):
 def observations(exhibit_id: int):
     exhibit = _exhibit(exhibit_id)
     _, bounds = _summary(exhibit)
-    text, hidden = exhibit_data.observations_csv(exhibit, _settings(), current_user.id, *bounds)
+    text, hidden = exhibit_data.observations_csv(exhibit, museum_settings(), current_user.id, *bounds)
     extra = {"X-Analytics-Hidden": "too few visitors to show"} if hidden else {}
     return _attachment(text, "text/csv", f"exhibit-{exhibit.id}-observations.csv", **extra)
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from db import comparisons as saved_db
 from db import museum as museum
 
+from portal.web.settings import museum_settings
 from portal.museum import exports as exhibit_data
 from portal.museum import exhibit_stats
 from portal.web.errors import render_error
@@ -55,7 +56,7 @@ def save(exhibit_id: int):
     if refused:
         return refused
     try:
-        day, _ = exhibit_stats.split_time(request.form.get("split"), current_app.config["MUSEUM"].tz)
+        day, _ = exhibit_stats.split_time(request.form.get("split"), museum_settings().tz)
     except ValueError as exc:
         flash(f"{exc}; nothing saved.", "error")
         return redirect(url_for("museum.dashboard", exhibit_id=exhibit.id))
@@ -83,7 +84,7 @@ def _saved_comparisons():
 
 def _period(args) -> tuple[tuple, str]:
     bounds = exhibit_data.date_range(args.get("from"), args.get("to"),
-                                     current_app.config["MUSEUM"].tz)
+                                     museum_settings().tz)
     start, end = args.get("from") or "the first recorded day", args.get("to") or "today"
     return bounds, ("all recorded days" if not (args.get("from") or args.get("to"))
                     else f"{start} to {end}")
@@ -93,7 +94,7 @@ def _period(args) -> tuple[tuple, str]:
 @login_required
 def report(org_id: int):
     org = _org(org_id)
-    settings = current_app.config["MUSEUM"]
+    settings = museum_settings()
     exhibits = museum.list_exhibits(current_user.id, org.id, include_archived=True)
     saved = [(c.exhibit, c.split) for c in saved_db.comparisons_of(org.id)]
     try:

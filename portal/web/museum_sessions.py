@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from db import museum as museum_api, observations
 
+from portal.web.settings import museum_settings
 from portal.museum.recording import PAGE_ORIGINS, finish_session
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def stop(exhibit_id: int, session_id: int):
     if sess.stopped_at is None:
         recorder = current_app.extensions.get("recorder")
         if recorder is None or recorder.stop(current_user.id, sess.id) is None:
-            finish_session(sess, current_app.config["MUSEUM"].min_visitors)  # idle API camera or orphan
+            finish_session(sess, museum_settings().min_visitors)  # idle API camera or orphan
         flash(f"Session #{sess.id} stopped and summarised.", "success")
     return redirect(url_for("museum.dashboard", exhibit_id=exhibit_id) + "#sessions")
 

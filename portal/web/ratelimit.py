@@ -28,10 +28,11 @@ import logging
 import math
 import time
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
+from portal.web.settings import portal_config
 from portal.museum.visits import hide_code
 from portal.accounts.limits import LoginAttempts
 
@@ -41,9 +42,6 @@ log = logging.getLogger(__name__)
 def client_ip() -> str:
     return request.remote_addr or "unknown"
 
-
-def _cfg():
-    return current_app.config["PORTAL"]
 
 
 def _auth_failed(response) -> bool:
@@ -58,9 +56,9 @@ def _user_key() -> str:
 def _apply_limits(app: Flask, limiter: Limiter) -> None:
     """Wrap the views that check a password (POST only)."""
     views = app.view_functions  # login failures: LoginAttempts (one counter per account, atomic)
-    views["auth.register"] = limiter.limit(lambda: _cfg().register_limit, methods=["POST"],
+    views["auth.register"] = limiter.limit(lambda: portal_config().register_limit, methods=["POST"],
                                            key_func=lambda: f"register:{client_ip()}")(views["auth.register"])
-    recheck = limiter.shared_limit(lambda: _cfg().password_check_limit, scope="password-check",
+    recheck = limiter.shared_limit(lambda: portal_config().password_check_limit, scope="password-check",
                                    methods=["POST"], deduct_when=_auth_failed, key_func=_user_key)
     for endpoint in ("account.password", "account.delete", "tokens.index"):
         views[endpoint] = recheck(views[endpoint])

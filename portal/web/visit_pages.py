@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, render_template, url_for
 
 from db.base import utcnow
 
+from portal.web.settings import museum_settings
 from portal.web.errors import render_error
 from portal.museum import qr, visits
 from portal.web.ratelimit import client_ip
@@ -65,7 +66,7 @@ def shown(code: str) -> str:
 
 
 def local_time(value: _dt.datetime) -> str:
-    tz = current_app.config["MUSEUM"].tz
+    tz = museum_settings().tz
     text = value.replace(tzinfo=_dt.timezone.utc).astimezone(tz).strftime("%H:%M")
     return "midnight" if text == "00:00" else text  # "valid until 00:00 today" read as already over
 
@@ -88,7 +89,7 @@ def _refused(exc: VisitRefused):
 @bp.get("/visit/<code>")
 def page(code: str):
     visit = live_visit(code)
-    data = visits.overview(visit, current_app.config["MUSEUM"].min_visitors)
+    data = visits.overview(visit, museum_settings().min_visitors)
     url = url_for("visit.page", code=shown(code), _external=True)
     return _private(render_template("visit.html", code=shown(code), kept=visits.KEPT, url=url,
                                     qr=qr.png_data_uri(url), ends=local_time(data["expires_at"]), **data))

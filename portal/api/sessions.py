@@ -4,7 +4,6 @@ engine's stream tracker (one per session, in memory: the portal's
 per-face observations are stored, never the frames."""
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import math
 
@@ -31,13 +30,9 @@ NOT_FOUND = "session not found"
 MAX_T = 7 * 24 * 3600.0
 
 
-def _iso(value: _dt.datetime | None) -> str | None:
-    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
-
-
 def _session_dict(sess) -> dict:
-    return {"id": sess.id, "exhibit_id": sess.exhibit_id, "started_at": _iso(sess.started_at),
-            "stopped_at": _iso(sess.stopped_at)}
+    return {"id": sess.id, "exhibit_id": sess.exhibit_id, "started_at": db.iso(sess.started_at),
+            "stopped_at": db.iso(sess.stopped_at)}
 
 
 def _running(user: db.User, session_id: int, feeding: bool = False):

@@ -32,36 +32,14 @@ API_PATH = "/api/v1"
 
 
 def mount_realtime(app: FastAPI, config: Config, flask_app, settings=None) -> None:
-    """Mount the Gradio interface (:mod:`portal.gradio_app`) at ``/app``.
-
-    ``settings`` (:class:`portal.analyses.settings.AnalysisSettings`) defaults to the
-    environment's (EMOTION_MODEL, LIVE_DETECTOR, ...).  It is mounted with
-    :func:`portal.web.session.auth_dependency`, so its event handlers see the user's id as
-    ``int(request.username)``, and behind :class:`portal.gradio_app.guard.RequireUser`, so
-    *every* route under ``/app`` (API, uploads, queue, assets) refuses anonymous
-    requests: 401, or a redirect to the login page for page navigations.
-    """
-    import gradio as gr
-
-    from portal.gradio_app import blocks
-    from portal.gradio_app.guard import CachedUserLookup, RequireUser
-    from portal.gradio_app.stream_quota import StreamQuota
-    from portal.gradio_app.upload_quota import UploadQuota
-    settings = settings or analysis_settings_from_env()
-    interface = blocks.build_blocks(config, flask_app, settings=settings,
-                                    recorder=flask_app.extensions.get("recorder"))  # the portal's one
+    """The Gradio interface (:mod:`portal.gradio_app.mount`) at ``/app``, identifying users by the
+    portal's session (:func:`portal.web.session.auth_dependency`), with the portal's one recorder.
+    ``settings`` (:class:`portal.analyses.settings.AnalysisSettings`) default to the environment's."""
+    from portal.gradio_app.mount import mount
     from portal.web.users import token_epoch
-    # webcam streams check ~20 times/s; a log-out anywhere in this process empties the cache
-    user_id = CachedUserLookup(auth_dependency(flask_app), epoch=token_epoch)
-    gr.mount_gradio_app(app, interface, path=REALTIME_PATH, auth_dependency=user_id,
-                        **blocks.mount_options(settings, config.data_dir))
-    app.add_middleware(UploadQuota, path=f"{REALTIME_PATH}/gradio_api/upload", user_id=user_id,
-                       max_body=settings.max_upload_bytes + 65536, per_minute=settings.upload_requests_per_minute)
-    app.add_middleware(StreamQuota, prefix=REALTIME_PATH, user_id=user_id, blocks=interface,
-                       concurrency_id=blocks.WEBCAM_CONCURRENCY_ID, per_user=settings.streams_per_user)
-    app.add_middleware(RequireUser, prefix=REALTIME_PATH, user_id=user_id)
-    log.info("real-time app mounted at %s (upload detector %s, live detector %s)",
-             REALTIME_PATH, settings.upload_detector, settings.live_detector)
+
+    mount(app, config, settings or analysis_settings_from_env(), who=auth_dependency(flask_app), epoch=token_epoch,
+          flask_app=flask_app, recorder=flask_app.extensions.get("recorder"), prefix=REALTIME_PATH)
 
 
 def mount_api(app: FastAPI, config: Config, flask_app, realtime_settings,

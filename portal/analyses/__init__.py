@@ -1,3 +1,4 @@
-"""What the portal, the Gradio interface and the API all need about one computation:
-its files on disk (:mod:`.storage`), its JSON document and download names (:mod:`.documents`),
-its PDF (:mod:`.pdf`).  No web framework here."""
+"""A photo or frame analysed and kept (a computation), with no web framework: the service every channel
+and the photo-batch job use (:mod:`.service`), its settings, each user's fair share (:mod:`.shares`), its
+files on disk (:mod:`.storage`), its JSON document and download names (:mod:`.documents`), its PDF
+(:mod:`.pdf`) and downloads (:mod:`.downloads`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 import db
@@ -19,8 +19,8 @@ from portal.analyses.documents import content_disposition, download_name, json_d
 from realtime import ModelError
 from realtime import ImageError, ImageTooLargeError
 
-from portal.api.auth import current_user
-from portal.api.context import ApiContext, get_ctx
+from portal.api.deps import Ctx, CurrentUser, OwnAnalysis
+from portal.api.context import ApiContext
 from portal.api.schemas import MAX_ID, Analysis, AnalysisPage, Id, declared
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,6 @@ def read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
     return data
 
 
-def _own(user: db.User, analysis_id: int) -> db.Computation:
-    comp = db.get_computation(user.id, analysis_id)
-    if comp is None:
-        raise HTTPException(404, NOT_FOUND)
-    return comp
-
-
 def _document(comp: db.Computation, user: db.User) -> dict:
     return json_document(db.computation_to_dict(comp), user.username)
 
@@ -72,11 +65,11 @@ def _analyse(ctx: ApiContext, user: db.User, data: bytes, **fields) -> dict:
 
 @router.post("", status_code=201, response_model=Analysis, summary="Analyse a photo",
              responses=declared(415, 429, 503))
-def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
+def create(*, image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
            title: str = Form("", max_length=200),
            exhibit_id: int | None = Form(None, ge=1, le=MAX_ID),
            notes: str = Form("", max_length=4000), consent: bool = Form(False),
-           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+           user: CurrentUser, ctx: Ctx):
     """Find and classify every face; store the photo and its result in your history (and, with
     ``exhibit_id``, its faces as observations of that exhibit).  Answers the JSON download."""
     exhibit = None
@@ -97,8 +90,8 @@ def create(image: UploadFile = File(..., description="JPEG, PNG, WebP or BMP"),
 
 
 @router.get("", response_model=AnalysisPage, summary="Your analyses, newest first")
-def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
-          user: db.User = Depends(current_user)):
+def index(*, page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: CurrentUser):
     with db.connection():
         listing = db.list_computations(user.id, page=page, per_page=per_page)
         items = [_document(c, user) for c in listing.items]
@@ -107,14 +100,12 @@ def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1,
 
 
 @router.get("/{analysis_id}", response_model=Analysis)
-def show(analysis_id: Id, user: db.User = Depends(current_user)):
-    with db.connection():
-        return _document(_own(user, analysis_id), user)
+def show(analysis: OwnAnalysis, user: CurrentUser):
+    return _document(analysis, user)
 
 
 @router.delete("/{analysis_id}", status_code=204, summary="Delete an analysis and its images")
-def delete(analysis_id: Id, user: db.User = Depends(current_user),
-           ctx: ApiContext = Depends(get_ctx)):
+def delete(analysis_id: Id, user: CurrentUser, ctx: Ctx):
     with db.connection():
         removed = service.delete(ctx.config.data_dir, user.id, analysis_id)
     if removed is None:
@@ -124,10 +115,7 @@ def delete(analysis_id: Id, user: db.User = Depends(current_user),
 
 @router.get("/{analysis_id}/image/{which}", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}}}})
-def image(analysis_id: Id, which: Literal["annotated", "original"],
-          user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
-    with db.connection():
-        comp = _own(user, analysis_id)
+def image(comp: OwnAnalysis, which: Literal["annotated", "original"], ctx: Ctx):
     stored = comp.annotated_path if which == "annotated" else comp.original_path
     path = storage.resolve(ctx.config.data_dir, stored)
     if path is None or not path.is_file():
@@ -136,20 +124,16 @@ def image(analysis_id: Id, which: Literal["annotated", "original"],
 
 
 @router.get("/{analysis_id}/json", responses={200: {"content": {"application/json": {}}}})
-def download_json(analysis_id: Id, user: db.User = Depends(current_user)):
-    with db.connection():
-        doc = _document(_own(user, analysis_id), user)
+def download_json(analysis: OwnAnalysis, user: CurrentUser):
+    doc = _document(analysis, user)
     return JSONResponse(doc, headers={
         "Content-Disposition": content_disposition(download_name(doc, "json"))})
 
 
 @router.get("/{analysis_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def download_pdf(analysis_id: Id, user: db.User = Depends(current_user),
-                 ctx: ApiContext = Depends(get_ctx)):
-    with db.connection():
-        comp = _own(user, analysis_id)
-        doc = db.computation_to_dict(comp)
+def download_pdf(comp: OwnAnalysis, user: CurrentUser, ctx: Ctx):
+    doc = db.computation_to_dict(comp)
     annotated = storage.resolve(ctx.config.data_dir, comp.annotated_path or comp.original_path)
     if annotated is not None and not annotated.is_file():
         annotated = None

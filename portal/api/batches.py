@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 import db
 from db import videos
-from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError, store_batch
 
-from portal.api.auth import current_user
-from portal.api.jobs import NO_JOBS, job_service
+from portal.api.deps import CurrentUser, Jobs
+from portal.api.jobs import NO_JOBS
 from portal.api.schemas import MAX_ID, Batch, Id, JobSubmitted, declared
 from pydantic import BaseModel
 
@@ -27,10 +26,10 @@ NOT_FOUND = "batch not found"
 
 @router.post("/batches", status_code=202, response_model=JobSubmitted, summary="Analyse many photos (a job)",
              responses=declared(415, 429))
-def upload_batch(photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
+def upload_batch(*, photos: list[UploadFile] = File(..., description="photos and/or zip files of photos"),
                  exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
                  notes: str = Form("", max_length=4000), consent: bool = Form(False),
-                 user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+                 user: CurrentUser, service: Jobs):
     """One analysis per photo (in your history) plus a summary CSV; poll ``GET /jobs/{job_id}``.
     With ``exhibit_id`` each photo's faces feed that exhibit's analytics."""
     exhibit = exhibit_of(user, exhibit_id)
@@ -74,8 +73,8 @@ class BatchPage(BaseModel):
 
 
 @router.get("/batches", response_model=BatchPage, summary="Your photo batches, newest first")
-def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
-          user: db.User = Depends(current_user)):
+def index(*, page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: CurrentUser):
     with db.connection():
         listing = videos.page_batches(user.id, page=page, per_page=per_page)
     items = [{"id": b.id, "job_id": b.job_id, "status": job_status(b), "created_at": created(b),
@@ -84,7 +83,7 @@ def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1,
 
 
 @router.get("/batches/{batch_id}", response_model=Batch, summary="A photo batch and its analyses")
-def show(batch_id: Id, user: db.User = Depends(current_user)):
+def show(batch_id: Id, user: CurrentUser):
     """``analyses``: one per photo analysed so far (``GET /analyses/{analysis_id}`` for its faces)."""
     batch = own_batch(user, batch_id)
     with db.connection():
@@ -97,7 +96,7 @@ def show(batch_id: Id, user: db.User = Depends(current_user)):
 
 @router.get("/batches/{batch_id}/summary.csv", response_class=FileResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def summary_csv(batch_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def summary_csv(batch_id: Id, user: CurrentUser, service: Jobs):
     """One row per face (or per photo without a face / with an error): photo, status, face, box,
     emotion, confidence, 7 probabilities."""
     batch = own_batch(user, batch_id)
@@ -106,7 +105,7 @@ def summary_csv(batch_id: Id, user: db.User = Depends(current_user), service: Jo
 
 
 @router.delete("/batches/{batch_id}", status_code=204, summary="Delete a batch, its photos and analyses")
-def delete(batch_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def delete(batch_id: Id, user: CurrentUser, service: Jobs):
     if not service.delete_batch(user.id, batch_id):  # analyses and their observations go too
         raise HTTPException(404, NOT_FOUND)
     log.info("photo batch deleted via API user_id=%d batch_id=%d", user.id, batch_id)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 
 import db
 from db import jobs as job_rows
-from portal.jobs.service import JobService
 from portal.jobs.uploads import UploadError
 
-from portal.api.auth import current_user
-from portal.api.context import ApiContext, get_ctx
+from portal.api.deps import CurrentUser, Jobs
 from portal.api.schemas import Id, Job, declared
 
 log = logging.getLogger(__name__)
@@ -21,11 +19,6 @@ router = APIRouter(prefix="/jobs", tags=["videos and jobs"], responses=NO_JOBS)
 NOT_FOUND = "job not found"
 
 
-def job_service(ctx: ApiContext = Depends(get_ctx)) -> JobService:
-    """The web app's job service; 503 when this API runs without one."""
-    if ctx.jobs is None:
-        raise HTTPException(503, "background jobs are not available on this server")
-    return ctx.jobs
 
 
 def own_job(user: db.User, job_id: int) -> job_rows.Job:
@@ -36,7 +29,7 @@ def own_job(user: db.User, job_id: int) -> job_rows.Job:
 
 
 @router.get("/{job_id}", response_model=Job, summary="A job's status and progress")
-def show(job_id: Id, user: db.User = Depends(current_user)):
+def show(job_id: Id, user: CurrentUser):
     """``status``: queued, running, done, failed (``error`` says why) or cancelled; ``progress``
     0..1; ``worker``: the process that runs (or ran) it."""
     with db.connection():
@@ -58,14 +51,14 @@ def _act(user: db.User, job_id: int, act, verb: str, which: str) -> dict:
 
 
 @router.post("/{job_id}/cancel", response_model=Job, responses=declared(described={409: "already over"}))
-def cancel(job_id: Id, user: db.User = Depends(current_user),
-           service: JobService = Depends(job_service)):
+def cancel(job_id: Id, user: CurrentUser,
+           service: Jobs):
     """Cancel a queued or running job (a running one stops between two frames)."""
     return _act(user, job_id, service.cancel, "cancelled", "queued or running")
 
 
 @router.post("/{job_id}/retry", response_model=Job, responses=declared(429, described={409: "not failed or cancelled, or its photos are gone"}))
-def retry(job_id: Id, user: db.User = Depends(current_user),
-          service: JobService = Depends(job_service)):
+def retry(job_id: Id, user: CurrentUser,
+          service: Jobs):
     """Queue a failed or cancelled job again."""
     return _act(user, job_id, service.retry, "retried", "failed or cancelled")

@@ -5,13 +5,13 @@ other member may remove themselves (leave).  Other organisations answer 404."""
 from __future__ import annotations
 
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 import db
 from db import museum as museum
 from portal.museum import roles
 
-from portal.api.auth import current_user
+from portal.api.deps import CurrentUser
 from portal.api.museum import organisation_out, refusals
 from portal.api.schemas import Id, Member, Organisation, RoleIn, TransferIn
 
@@ -26,7 +26,7 @@ def _members(org_id: int) -> list[dict]:
 
 
 @router.get("/members", response_model=list[Member])
-def members(organisation_id: Id, user: db.User = Depends(current_user)):
+def members(organisation_id: Id, user: CurrentUser):
     with db.connection(), refusals():
         member = roles.require(user.id, organisation_id, "view")
         return _members(member.organisation_id)
@@ -34,7 +34,7 @@ def members(organisation_id: Id, user: db.User = Depends(current_user)):
 
 @router.patch("/members/{username}", response_model=Member, responses=FORBIDDEN)
 def set_role(organisation_id: Id, username: str, body: RoleIn,
-             user: db.User = Depends(current_user)):
+             user: CurrentUser):
     """Make a member a ``manager`` or a ``viewer`` (owner only)."""
     with db.connection(), refusals():
         roles.set_role(user.id, organisation_id, username, body.role)
@@ -42,7 +42,7 @@ def set_role(organisation_id: Id, username: str, body: RoleIn,
 
 
 @router.delete("/members/{username}", status_code=204, responses=FORBIDDEN)
-def remove(organisation_id: Id, username: str, user: db.User = Depends(current_user)) -> None:
+def remove(organisation_id: Id, username: str, user: CurrentUser) -> None:
     """Remove a member (owner only), or leave (your own name).  Their recordings stay in the
     exhibits' numbers; they lose access at once, tokens included."""
     with db.connection(), refusals():
@@ -50,7 +50,7 @@ def remove(organisation_id: Id, username: str, user: db.User = Depends(current_u
 
 
 @router.post("/transfer", response_model=Organisation, responses=FORBIDDEN)
-def transfer(organisation_id: Id, body: TransferIn, user: db.User = Depends(current_user)):
+def transfer(organisation_id: Id, body: TransferIn, user: CurrentUser):
     """Hand the organisation to another member (owner only); you stay as a manager."""
     with db.connection(), refusals():
         roles.transfer_ownership(user.id, organisation_id, body.username)

@@ -7,7 +7,7 @@ import contextlib
 import datetime as _dt
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 import db
@@ -16,8 +16,8 @@ from portal.museum import exports as exhibit_data
 from portal.museum import exhibit_stats
 from portal.museum import roles
 
-from portal.api.auth import current_user
-from portal.api.context import ApiContext, get_ctx
+from portal.api.deps import Ctx, CurrentUser
+from portal.api.context import ApiContext
 from portal.api.schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn,
                       InvitationOut, Organisation, OrganisationIn, Ranking, Summary)
 
@@ -55,7 +55,7 @@ def exhibit_or_404(user: db.User, exhibit_id: int):
 
 
 @router.post("/organisations", status_code=201, response_model=Organisation)
-def create_organisation(body: OrganisationIn, user: db.User = Depends(current_user)):
+def create_organisation(body: OrganisationIn, user: CurrentUser):
     """Create an organisation (a museum); you become its owner."""
     if not body.name.strip():
         raise HTTPException(422, "the name must not be blank")
@@ -64,13 +64,13 @@ def create_organisation(body: OrganisationIn, user: db.User = Depends(current_us
 
 
 @router.get("/organisations", response_model=list[Organisation])
-def list_organisations(user: db.User = Depends(current_user)):
+def list_organisations(user: CurrentUser):
     with db.connection():
         return [organisation_out(o, user.id) for o in museum.organisations_of(user.id)]
 
 
 @router.get("/organisations/{organisation_id}", response_model=Organisation)
-def show_organisation(organisation_id: Id, user: db.User = Depends(current_user)):
+def show_organisation(organisation_id: Id, user: CurrentUser):
     with db.connection():
         org = museum.get_organisation(user.id, organisation_id)
         if org is None:
@@ -80,8 +80,8 @@ def show_organisation(organisation_id: Id, user: db.User = Depends(current_user)
 
 @router.post("/organisations/{organisation_id}/invitations", status_code=201,
              response_model=InvitationOut, responses={403: {"description": "not the owner"}})
-def invite(organisation_id: Id, body: InvitationIn | None = None,
-           user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+def invite(*, organisation_id: Id, body: InvitationIn | None = None,
+           user: CurrentUser, ctx: Ctx):
     """A single-use invitation code (owner only) for a ``manager`` or a ``viewer`` (the
     default), valid for a few days."""
     role = body.role if body is not None else "viewer"
@@ -93,7 +93,7 @@ def invite(organisation_id: Id, body: InvitationIn | None = None,
 
 
 @router.post("/invitations/{code}/accept", response_model=Organisation)
-def accept(code: str, user: db.User = Depends(current_user)):
+def accept(code: str, user: CurrentUser):
     """Join the organisation the invitation is for."""
     with db.connection():
         org = museum.accept_invitation(user.id, code)
@@ -103,7 +103,7 @@ def accept(code: str, user: db.User = Depends(current_user)):
 
 
 @router.post("/exhibits", status_code=201, response_model=Exhibit)
-def create_exhibit(body: ExhibitIn, user: db.User = Depends(current_user)):
+def create_exhibit(body: ExhibitIn, user: CurrentUser):
     """A new exhibit (the organisation's owner or a manager)."""
     if not body.name.strip():
         raise HTTPException(422, "the name must not be blank")
@@ -115,8 +115,8 @@ def create_exhibit(body: ExhibitIn, user: db.User = Depends(current_user)):
 
 
 @router.get("/exhibits", response_model=list[Exhibit])
-def list_exhibits(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
-                  include_archived: bool = False, user: db.User = Depends(current_user)):
+def list_exhibits(*, organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+                  include_archived: bool = False, user: CurrentUser):
     with db.connection():
         return [museum.exhibit_to_dict(e)
                 for e in museum.list_exhibits(user.id, organisation_id, include_archived)]
@@ -124,9 +124,9 @@ def list_exhibits(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
 
 @router.get("/exhibits/overview", response_model=list[Summary],
             summary="Exhibits side by side (one summary each)")
-def overview(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
-             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"), user: db.User = Depends(current_user),
-             ctx: ApiContext = Depends(get_ctx)):
+def overview(*, organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
+             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"), user: CurrentUser,
+             ctx: Ctx):
     bounds = _range(ctx, start, end)
     with db.connection():
         return [exhibit_data.exhibit_summary(e, ctx.museum, *bounds, bucket="day")
@@ -134,13 +134,13 @@ def overview(organisation_id: int | None = Query(None, ge=1, le=MAX_ID),
 
 
 @router.get("/exhibits/{exhibit_id}", response_model=Exhibit)
-def show_exhibit(exhibit_id: Id, user: db.User = Depends(current_user)):
+def show_exhibit(exhibit_id: Id, user: CurrentUser):
     with db.connection():
         return museum.exhibit_to_dict(exhibit_or_404(user, exhibit_id))
 
 
 @router.patch("/exhibits/{exhibit_id}", response_model=Exhibit)
-def edit_exhibit(exhibit_id: Id, body: ExhibitPatch, user: db.User = Depends(current_user)):
+def edit_exhibit(exhibit_id: Id, body: ExhibitPatch, user: CurrentUser):
     """Change name, location, description; ``{"archived": true}`` archives it (the
     organisation's owner or a manager)."""
     fields = body.model_dump(exclude_none=True)
@@ -160,10 +160,10 @@ def _range(ctx: ApiContext, start: str | None, end: str | None):
 
 
 @router.get("/exhibits/{exhibit_id}/summary", response_model=Summary)
-def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
+def summary(*, exhibit_id: Id, start: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
             end: str | None = Query(None, alias="to", description="YYYY-MM-DD (included)"),
-            bucket: Literal["hour", "day"] = "hour", user: db.User = Depends(current_user),
-            ctx: ApiContext = Depends(get_ctx)):
+            bucket: Literal["hour", "day"] = "hour", user: CurrentUser,
+            ctx: Ctx):
     """Visitors, faces, dwell time, emotions, timeline and heatmap over local days from..to.
     Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden; the others carry
     noise of scale ``noise_scale`` (ANALYTICS_NOISE / visitors), so that no visitor can be
@@ -176,9 +176,9 @@ def summary(exhibit_id: Id, start: str | None = Query(None, alias="from", descri
 
 @router.get("/exhibits/{exhibit_id}/observations.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
-def observations_csv(exhibit_id: Id, start: str | None = Query(None, alias="from"),
+def observations_csv(*, exhibit_id: Id, start: str | None = Query(None, alias="from"),
                      end: str | None = Query(None, alias="to"),
-                     user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+                     user: CurrentUser, ctx: Ctx):
     """One row per face **you** recorded at the exhibit (your sessions, photos and videos; no
     images): other members' recordings are never exported row by row, only as the summary's
     noised aggregates.  Only the header row, and the header ``X-Analytics-Hidden``, when the
@@ -203,10 +203,10 @@ def _unprocessable(function, *args):
 
 @router.get("/exhibits/{exhibit_id}/compare", response_model=Comparison,
             summary="Before and after a date, with intervals and p-values")
-def compare(exhibit_id: Id, split: str | None = Query(None, description="YYYY-MM-DD: the first "
+def compare(*, exhibit_id: Id, split: str | None = Query(None, description="YYYY-MM-DD: the first "
                                                        "day of the 'after' period"),
             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
-            user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+            user: CurrentUser, ctx: Ctx):
     """The exhibit's summary before ``split`` and from it on (within from..to), and per measure
     the difference, its 95 % interval, a permutation test's p-value over visitors and words
     ("Happy: 31% -> 44%, a clear increase").  ``tests`` is null when either period has fewer
@@ -219,10 +219,10 @@ def compare(exhibit_id: Id, split: str | None = Query(None, description="YYYY-MM
 
 @router.get("/organisations/{organisation_id}/ranking", response_model=Ranking,
             summary="Exhibits ranked by a measure, with intervals")
-def ranking(organisation_id: Id, measure: str = Query("happy", description="an emotion, "
+def ranking(*, organisation_id: Id, measure: str = Query("happy", description="an emotion, "
                                                       "attraction, dwell, expressive or uncertain"),
             start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
-            user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+            user: CurrentUser, ctx: Ctx):
     """The organisation's exhibits from the highest ``measure`` down, each with its 95 %
     interval and whether it is clearly above the next (permutation tests over visitors,
     Holm-adjusted); ``notes`` say it in words.  Exhibits with too few visitors come last."""

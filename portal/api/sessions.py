@@ -7,19 +7,19 @@ from __future__ import annotations
 import logging
 import math
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
 import db
 from db import museum, observations
-from portal.accounts.tokens import Grant, exhibit_refusal
+from portal.accounts.tokens import exhibit_refusal
 from portal.museum import roles
 from portal.museum.frame_gate import ServerBusy
 from portal.museum.recording import TooMany, finish_session, frame_faces
 from realtime import ImageError, ImageTooLargeError
 
+from portal.api.deps import Ctx, CurrentGrant, CurrentUser
 from portal.api.analyses import read_limited
-from portal.api.auth import current_grant, current_user
-from portal.api.context import ApiContext, get_ctx
+from portal.api.context import ApiContext
 from portal.api.museum import refusals
 from portal.api.schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
 from portal.api.visits import WRONG_CODES, link_session, visit_for
@@ -54,8 +54,8 @@ def _running(user: db.User, session_id: int, feeding: bool = False):
              responses=declared(described={403: "a kiosk token of another exhibit",
                                            404: "no such exhibit, or a wrong, expired or other "
                                                 "organisation's visit code", 429: WRONG_CODES}))
-def start(body: SessionIn, request: Request, grant: Grant = Depends(current_grant),
-          ctx: ApiContext = Depends(get_ctx)):
+def start(body: SessionIn, request: Request, grant: CurrentGrant,
+          ctx: Ctx):
     """A new session at an exhibit you may record at (the organisation's owner or a manager; a
     kiosk token: its own exhibit only)."""
     user = grant.user
@@ -76,7 +76,7 @@ def start(body: SessionIn, request: Request, grant: Grant = Depends(current_gran
 
 
 @router.get("/{session_id}", response_model=Session)
-def show(session_id: Id, user: db.User = Depends(current_user)):
+def show(session_id: Id, user: CurrentUser):
     with db.connection():
         sess = observations.get_session(user.id, session_id)
     if sess is None:
@@ -124,9 +124,9 @@ def _track(ctx: ApiContext, rec, data: bytes, t: float) -> list[dict]:
                  429: "too many frames (above API_MAX_FPS on average, or more than the burst at once) "
                       "or sessions; send the next frame after Retry-After",
                  503: "the server analyses FRAME_ANALYSES frames already: send again after Retry-After"}))
-def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
+def frame(*, session_id: Id, image: UploadFile = File(..., description="JPEG or PNG frame"),
           t: float = Form(..., description="seconds since the session started"),
-          user: db.User = Depends(current_user), ctx: ApiContext = Depends(get_ctx)):
+          user: CurrentUser, ctx: Ctx):
     """Faces with their track ids; each is stored as an observation (the frame is not).
 
     **Frame rate**: each session may send API_MAX_FPS frames a second on average (default 10) and
@@ -148,8 +148,8 @@ def frame(session_id: Id, image: UploadFile = File(..., description="JPEG or PNG
 
 @router.post("/{session_id}/stop", response_model=SessionSummary, summary="Stop and summarise",
              responses=declared(described={409: "the session was stopped already"}))
-def stop(session_id: Id, user: db.User = Depends(current_user),
-         ctx: ApiContext = Depends(get_ctx)):
+def stop(session_id: Id, user: CurrentUser,
+         ctx: Ctx):
     """Duration (the last frame's ``t``), visitors (tracks), faces, median dwell time, emotion
     shares.  Breakdowns over fewer than ANALYTICS_MIN_VISITORS visitors are hidden."""
     with db.connection():

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 import db
@@ -19,8 +19,8 @@ from portal.jobs.uploads import UploadError, store_video
 from portal.analyses import storage
 from realtime import load_result
 
-from portal.api.auth import current_user
-from portal.api.jobs import NO_JOBS, job_service
+from portal.api.deps import CurrentUser, Jobs
+from portal.api.jobs import NO_JOBS
 from pydantic import BaseModel
 
 from portal.api.schemas import MAX_ID, Id, JobSubmitted, Video, declared
@@ -58,13 +58,13 @@ def refused(exc: UploadError) -> HTTPException:
 
 @router.post("/videos", status_code=202, response_model=JobSubmitted, summary="Analyse a video (a job)",
              responses=declared(415, 429))
-def upload(video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI"),
+def upload(*, video: UploadFile = File(..., description="MP4, MOV, WebM, MKV or AVI"),
            exhibit_id: int | None = Form(None, ge=1, le=MAX_ID), title: str = Form("", max_length=200),
            notes: str = Form("", max_length=4000), consent: bool = Form(False),
            sample_fps: float | None = Form(None, gt=0, le=240, description="empty: every frame"),
            preset: Literal["auto", "default", "close", "room"] = Form(
                "auto", description="auto: the detector is chosen from the faces' sizes in the first seconds"),
-           user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+           user: CurrentUser, service: Jobs):
     """Store the video and queue its analysis; poll ``GET /jobs/{job_id}``.  Refused at once
     (nothing stored): not a video (415), over VIDEO_MAX_MB / VIDEO_MAX_SECONDS (413)."""
     exhibit = exhibit_of(user, exhibit_id)
@@ -135,8 +135,8 @@ def created(row) -> str:
 
 
 @router.get("/videos", response_model=VideoPage, summary="Your videos, newest first")
-def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
-          user: db.User = Depends(current_user)):
+def index(*, page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1, le=100),
+          user: CurrentUser):
     fields = ("id", "job_id", "title", "filename", "exhibit_id", "preset", "duration_s", "frames",
               "dominant_emotion")
     with db.connection():
@@ -147,7 +147,7 @@ def index(page: int = Query(1, ge=1, le=100000), per_page: int = Query(20, ge=1,
 
 
 @router.get("/videos/{video_id}", response_model=Video, summary="A video, its tracks and timeline")
-def show(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def show(video_id: Id, user: CurrentUser, service: Jobs):
     """The analysis fields, ``tracks`` and ``timeline`` are filled once the job is ``done``."""
     video = own_video(user, video_id)
     status = job_status(video)
@@ -161,7 +161,7 @@ def show(video_id: Id, user: db.User = Depends(current_user), service: JobServic
 
 @router.get("/videos/{video_id}/timeline.csv", response_class=FileResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def timeline_csv(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def timeline_csv(video_id: Id, user: CurrentUser, service: Jobs):
     """One row per face per analysed frame: t, frame, track_id, x, y, w, h, emotion, 7 probabilities."""
     video = own_video(user, video_id)
     return FileResponse(stored_file(service, video.csv_path, "timeline"), media_type="text/csv",
@@ -170,7 +170,7 @@ def timeline_csv(video_id: Id, user: db.User = Depends(current_user), service: J
 
 @router.get("/videos/{video_id}/annotated.mp4", response_class=FileResponse,
             responses={200: {"content": {"video/mp4": {}}}})
-def annotated(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def annotated(video_id: Id, user: CurrentUser, service: Jobs):
     """The annotated H.264 MP4 (range requests supported, for seeking)."""
     video = own_video(user, video_id)
     return FileResponse(stored_file(service, video.annotated_path, "annotated video"), media_type="video/mp4",
@@ -178,7 +178,7 @@ def annotated(video_id: Id, user: db.User = Depends(current_user), service: JobS
 
 
 @router.delete("/videos/{video_id}", status_code=204, summary="Delete a video, its files and observations")
-def delete(video_id: Id, user: db.User = Depends(current_user), service: JobService = Depends(job_service)):
+def delete(video_id: Id, user: CurrentUser, service: Jobs):
     if not service.delete_video(user.id, video_id):  # its observations go with it (cascade)
         raise HTTPException(404, NOT_FOUND)
     log.info("video deleted via API user_id=%d video_id=%d", user.id, video_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 import db
@@ -17,8 +17,8 @@ from portal.museum import visits
 from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
 from portal.http import forwarded_client, proxy_networks
 
-from portal.api.auth import current_grant
-from portal.api.context import ApiContext, get_ctx
+from portal.api.deps import Ctx, CurrentGrant
+from portal.api.context import ApiContext
 from portal.api.museum import refusals
 from portal.api.schemas import BodyId, declared
 
@@ -92,8 +92,8 @@ def link_session(visit, session) -> None:
 
 
 @router.post("", status_code=201, response_model=VisitOut, summary="Start an opted-in visit")
-def start(body: VisitIn, request: Request, grant: access.Grant = Depends(current_grant),
-          ctx: ApiContext = Depends(get_ctx)):
+def start(body: VisitIn, request: Request, grant: CurrentGrant,
+          ctx: Ctx):
     """A visit code for a visitor of one of your organisations (owner or manager).  It expires at
     VISIT_ENDS local time (default: the end of the day) and is deleted with its readings.  A kiosk
     token starts visits for its own exhibit's organisation only (403 for any other)."""
@@ -110,7 +110,7 @@ def start(body: VisitIn, request: Request, grant: access.Grant = Depends(current
 
 
 @router.get("/{code}/suggestions", response_model=Suggestions, summary="What to see next")
-def suggestions(code: str, request: Request, ctx: ApiContext = Depends(get_ctx)):
+def suggestions(code: str, request: Request, ctx: Ctx):
     """The exhibits the visit has readings at, and at most three other exhibits of the same
     organisation, each with a score and a reason in words."""
     with db.connection():
@@ -119,7 +119,7 @@ def suggestions(code: str, request: Request, ctx: ApiContext = Depends(get_ctx))
 
 
 @router.delete("/{code}", status_code=204, summary="End the visit and delete its data")
-def end(code: str, request: Request, ctx: ApiContext = Depends(get_ctx)):
+def end(code: str, request: Request, ctx: Ctx):
     """Deletes the visit, the recording sessions started with its code and their observations."""
     with db.connection():
         visits.end(find_or_404(code, request, ctx))

@@ -1,7 +1,8 @@
-"""Fixtures shared by the db and portal tests."""
+"""Fixtures shared by the tests: a database of each backend, the portal's configuration, a model."""
 import pytest
 
 from db.testing import postgres_available, temporary_postgres_schema
+from tests.helpers import SECRET
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -14,6 +15,24 @@ def database_url(request, tmp_path):
         pytest.skip("PostgreSQL not reachable (TEST_DATABASE_URL)")
     with temporary_postgres_schema(prefix="test") as url:
         yield url
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    """Settings of ``config`` that a folder's conftest or a test module changes (keyword arguments
+    of ``portal.config.load_config``)."""
+    return {}
+
+
+@pytest.fixture
+def config(tmp_path, database_url, config_overrides):
+    """The portal's configuration for one test: data and log under ``tmp_path``, the
+    ``database_url`` database, fast password hashes, plus ``config_overrides``."""
+    from portal.config import load_config
+
+    return load_config({}, data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET,
+                       testing=True, password_hash_method="pbkdf2:sha256:1000",
+                       log_file=tmp_path / "logs" / "app.log", **config_overrides)
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,12 @@
 PostgreSQL), a model, users with tokens, and an httpx client per user."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gradio_app"))  # app_testlib
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # api_testlib
-
-import db  # noqa: E402
-from api_testlib import login, make_user  # noqa: E402
-from app_testlib import SECRET, ServerThread, jpeg_bytes, portrait_scene  # noqa: E402
+import db
+from tests.helpers.api import login, make_user
+from tests.helpers.app import ServerThread, jpeg_bytes, portrait_scene
 
 
 @pytest.fixture(scope="session")
@@ -34,12 +28,10 @@ def museum_settings():
 
 
 @pytest.fixture
-def config(tmp_path, database_url):
-    from portal.config import load_config
-
-    return load_config({}, data_dir=tmp_path / "data", database_url=database_url,
-                       secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
-                       log_file=tmp_path / "logs" / "app.log", login_limit="3 per 15 minutes")
+def config_overrides() -> dict:
+    """tests/conftest.py's ``config`` with 3 failed logins per account (test_api_auth.py); a
+    module's own ``config_overrides`` replaces this one."""
+    return {"login_limit": "3 per 15 minutes"}
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from api_testlib import login, make_user
-from app_testlib import ServerThread
-
 import db
+from tests.helpers.api import login, make_user
+from tests.helpers.app import ServerThread
 
 pytestmark = pytest.mark.security
 KEEP = {"app.sqlite3", "app.sqlite3-wal", "app.sqlite3-shm", "secret_key"}

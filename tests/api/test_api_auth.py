@@ -6,8 +6,7 @@ import httpx
 
 import db
 from db import tokens
-
-from api_testlib import make_user
+from tests.helpers.api import make_user
 
 # every route of the API, with a placeholder id
 ROUTES = [("GET", "/analyses"), ("POST", "/analyses"), ("GET", "/analyses/1"),

@@ -13,8 +13,7 @@ import pytest
 
 import db
 from db import museum as museum_api, tokens
-
-from api_testlib import make_user
+from tests.helpers.api import make_user
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 import db
-from app_testlib import ServerThread
 from db import jobs, videos
-from test_api_videos import wait_done
+from tests.helpers.app import ServerThread
+
+from .test_api_videos import wait_done
 
 
 @pytest.fixture
@@ -36,13 +37,9 @@ def limits():
 
 
 @pytest.fixture
-def config(tmp_path, database_url, limits):
-    from app_testlib import SECRET
-    from portal.config import load_config
-
-    return load_config({}, data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET,
-                       testing=True, password_hash_method="pbkdf2:sha256:1000", job_workers=1,
-                       log_file=tmp_path / "logs" / "app.log", **limits)
+def config_overrides(limits) -> dict:
+    """One job worker (the fair share is visible), plus the test's ``limits``."""
+    return {"job_workers": 1, **limits}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_api_museum import _frame, _museum
+from .test_api_museum import _frame, _museum
 
 
 @pytest.fixture

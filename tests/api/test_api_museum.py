@@ -144,7 +144,7 @@ def test_session_refusals(users, portrait_jpeg):
 
 
 def test_a_session_without_faces_lasts_until_its_last_frame(users):
-    from app_testlib import jpeg_bytes
+    from tests.helpers.app import jpeg_bytes
     from realtime.research.scenes import background
 
     alice = users["alice"]

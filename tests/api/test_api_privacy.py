@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import db
-from app_testlib import jpeg_bytes, portrait_scene
 from db import observations
 from portal.museum import analytics
+from tests.helpers.app import jpeg_bytes, portrait_scene
 
 EMOTIONS = analytics.EMOTIONS
 pytestmark = pytest.mark.security

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api_testlib import bearer, create_token, csrf, login, make_user, new_token, portal_login
+from tests.helpers.api import bearer, create_token, csrf, login, make_user, new_token, portal_login
 
 pytestmark = pytest.mark.security
 

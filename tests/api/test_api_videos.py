@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import db
-from app_testlib import ServerThread
+from tests.helpers.app import ServerThread
 
 VIDEO_MAX_MB = 0.5
 TERMINAL = ("done", "failed", "cancelled")
@@ -28,13 +28,8 @@ def app_settings(model_path):
 
 
 @pytest.fixture
-def config(tmp_path, database_url):
-    from app_testlib import SECRET
-    from portal.config import load_config
-
-    return load_config({}, data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET,
-                       testing=True, password_hash_method="pbkdf2:sha256:1000", job_workers=1,
-                       video_max_mb=VIDEO_MAX_MB, log_file=tmp_path / "logs" / "app.log")
+def config_overrides() -> dict:
+    return {"job_workers": 1, "video_max_mb": VIDEO_MAX_MB}
 
 
 @pytest.fixture

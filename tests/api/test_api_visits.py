@@ -16,13 +16,9 @@ CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP
 
 
 @pytest.fixture
-def config(tmp_path, database_url):
-    from app_testlib import SECRET
-    from portal.config import load_config
-
-    return load_config({}, data_dir=tmp_path / "data", database_url=database_url,
-                       secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
-                       log_file=tmp_path / "logs" / "app.log", visit_guess_limit="4 per 10 minutes")
+def config_overrides() -> dict:
+    """4 visit-code guesses per client address (also imported by test_visit_*.py)."""
+    return {"visit_guess_limit": "4 per 10 minutes"}
 
 
 def _face(track: int, emotion: str) -> dict:

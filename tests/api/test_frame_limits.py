@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 import db
-from api_testlib import login, make_user
-from app_testlib import ServerThread
 from db import museum as museum_api
-from test_kiosk import CSRF_RE, portal_login, post_frame
+from tests.helpers.api import login, make_user
+from tests.helpers.app import ServerThread
+
+from .test_kiosk import CSRF_RE, portal_login, post_frame
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(240)]
 SLOTS = 2

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from api_testlib import make_user, portal_login
+from tests.helpers.api import make_user, portal_login
 
 pytestmark = pytest.mark.security
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import db
-from api_testlib import TOKEN_RE, make_user, portal_login
-from app_testlib import ServerThread, jpeg_bytes, png_bytes
 from db import museum, observations
+from tests.helpers import TOKEN_RE
+from tests.helpers.api import make_user, portal_login
+from tests.helpers.app import ServerThread, jpeg_bytes, png_bytes
 
 CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
 
@@ -190,7 +191,7 @@ def test_the_kiosk_records_without_the_real_time_app(config, app_settings, museu
     """Issue 19: the recorder is the portal's (its app factory's), not the Gradio mount's: with
     ``realtime=False`` the kiosk records, and the API's cameras use the same recorder."""
     import run
-    from api_testlib import login
+    from tests.helpers.api import login
 
     app = run.build_app(config, realtime=False, realtime_settings=app_settings,
                         museum_settings=museum_settings)

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import db
-from api_testlib import make_user, portal_login
-from app_testlib import ServerThread, png_bytes
 from db import museum
-from test_kiosk import CSRF_RE, post_frame
+from tests.helpers.api import make_user, portal_login
+from tests.helpers.app import ServerThread, png_bytes
+
+from .test_kiosk import CSRF_RE, post_frame
 
 pytestmark = pytest.mark.slow
 

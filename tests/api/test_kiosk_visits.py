@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 import db
-from api_testlib import TOKEN_RE, bearer, make_user, new_token, portal_login
-from app_testlib import ServerThread
 from db import museum, observations
 from db import visits as visit_table
 from db.observations import Observation, RecordingSession
+from tests.helpers import TOKEN_RE
+from tests.helpers.api import bearer, make_user, new_token, portal_login
+from tests.helpers.app import ServerThread
 
 CSRF_RE = re.compile(r'data-csrf="([^"]+)"')
 

@@ -13,9 +13,8 @@ import pytest
 
 import db
 from db import museum as museum_api, observations
-
-from api_testlib import make_user
-from app_testlib import PASSWORD, REPO
+from tests.helpers import PASSWORD, REPO
+from tests.helpers.api import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")

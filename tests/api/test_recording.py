@@ -8,10 +8,10 @@ import json
 import pytest
 
 import db
-from api_testlib import make_user
 from db import museum as museum_api, observations
 from portal.museum import analytics
 from portal.museum.recording import Recorder, RecordSettings, TooMany
+from tests.helpers.api import make_user
 
 
 class Clock:

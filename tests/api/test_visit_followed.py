@@ -10,10 +10,12 @@ import datetime as _dt
 import httpx
 
 import db
-from api_testlib import TOKEN_RE, portal_login
 from db import visit_outcomes as outcomes
 from db.museum import Membership
-from test_api_visits import _museum, _start, config  # noqa: F401 (config: 4 guesses)
+from tests.helpers import TOKEN_RE
+from tests.helpers.api import portal_login
+
+from .test_api_visits import _museum, _start, config_overrides  # noqa: F401 (4 guesses)
 
 
 def _shown(anon, code: str) -> set[int]:

@@ -9,10 +9,11 @@ import logging
 import httpx
 
 import db
-from api_testlib import TOKEN_RE
 from db import visits as visit_table
 from db.observations import Observation, RecordingSession
-from test_api_visits import _museum, _record, _start, config  # noqa: F401 (config: 4 guesses)
+from tests.helpers import TOKEN_RE
+
+from .test_api_visits import _museum, _record, _start, config_overrides  # noqa: F401 (4 guesses)
 
 
 def _csrf(page: str) -> str:

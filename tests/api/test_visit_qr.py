@@ -12,9 +12,10 @@ import cv2
 import httpx
 import numpy as np
 
-from test_api_visits import _start, config  # noqa: F401 (config: 4 guesses)
-from test_kiosk_visits import _kiosk, _post, site  # noqa: F401 (site: alice's Louvre)
-from api_testlib import portal_login
+from tests.helpers.api import portal_login
+
+from .test_api_visits import _start, config_overrides  # noqa: F401 (4 guesses)
+from .test_kiosk_visits import _kiosk, _post, site  # noqa: F401 (site: alice's Louvre)
 
 DATA_URI = re.compile(r'<img id="visit-qr" class="visit-qr" src="(data:image/png;base64,[A-Za-z0-9+/=]+)"')
 

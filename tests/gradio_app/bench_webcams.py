@@ -1,6 +1,8 @@
 """How many webcam users does this machine serve at >= 10 frames/s each? (issue 9)
 
-    .venv/bin/python tests/gradio_app/bench_webcams.py --users 1 2 4 --seconds 20
+    .venv/bin/python -m tests.gradio_app.bench_webcams --users 1 2 4 --seconds 20
+
+(from the repository root, which makes ``tests.helpers`` importable).
 
 Starts run.py's whole server (portal + /app) in a child process, registers N users and
 drives N simulated webcams through Gradio's own protocol: each joins the stream event with
@@ -13,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from app_testlib import SECRET, ServerThread, free_port, jpeg_bytes, webcam_frames  # noqa: E402
-from gradio_proto import frame_data, fn_index, join, logged_in  # noqa: E402
+from tests.helpers import SECRET
+from tests.helpers.app import ServerThread, free_port, jpeg_bytes, webcam_frames
+from tests.helpers.gradio_proto import frame_data, fn_index, join, logged_in
 
 
 def serve(port: int, data_dir: str, model: str | None, ready) -> None:

@@ -1,16 +1,11 @@
 """Fixtures for the web-app tests: a model, the portal's database and a user, test images."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # for "import app_testlib"
-
-import db  # noqa: E402
-from app_testlib import SECRET, portrait_scene  # noqa: E402
+import db
+from tests.helpers.app import portrait_scene
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +17,10 @@ def settings(model_path):
 
 
 @pytest.fixture
-def config(tmp_path):
-    from portal.config import load_config
-
-    return load_config({}, data_dir=tmp_path / "data", database_url=str(tmp_path / "data" / "app.sqlite3"),
-                       secret_key=SECRET, testing=True, password_hash_method="pbkdf2:sha256:1000",
-                       log_file=tmp_path / "logs" / "app.log")
+def database_url(tmp_path) -> str:
+    """SQLite only: the web app's pages and events do not depend on the database (the portal's
+    and the API's tests run on both), so tests/conftest.py's ``config`` runs once per test here."""
+    return str(tmp_path / "data" / "app.sqlite3")
 
 
 @pytest.fixture

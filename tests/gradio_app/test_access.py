@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app_testlib import csrf_token, register
+from tests.helpers.app import csrf_token, register
 
 
 # (method, path): pages, config, API info, queue, uploads, streams, files, assets...

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app_testlib import PASSWORD, REPO, ServerThread, jpeg_bytes, webcam_frames, write_y4m
+from tests.helpers import PASSWORD, REPO
+from tests.helpers.app import ServerThread, jpeg_bytes, webcam_frames, write_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ import time
 import pytest
 
 import db
-from app_testlib import SECRET, ServerThread, jpeg_bytes, png_bytes
-from gradio_proto import (STREAMED, call, close_stream, file_data, first_frame, fn_index, frame_data, join,
-                          logged_in, messages, upload)
+from tests.helpers import SECRET
+from tests.helpers.app import ServerThread, jpeg_bytes, png_bytes
+from tests.helpers.gradio_proto import (STREAMED, call, close_stream, file_data, first_frame, fn_index,
+                                        frame_data, join, logged_in, messages, upload)
 
 pytestmark = pytest.mark.security
 
@@ -290,8 +291,8 @@ def test_uploads_per_minute_are_limited(server, alice, portrait):
 
 # ------------------------------------------------------------- 4. Gradio's temp files
 def test_deleting_a_computation_leaves_no_copy_of_its_images(server, alice):
-    from app_testlib import portrait_scene
-    from gradio_proto import TOKEN_RE
+    from tests.helpers import TOKEN_RE
+    from tests.helpers.app import portrait_scene
 
     photo = jpeg_bytes(portrait_scene(x=150, y=60))  # not the other tests' photo: its own bytes
     fd = upload(alice, "face.jpg", photo)

@@ -11,9 +11,9 @@ import pytest
 from pypdf import PdfReader
 
 import db
-from app_testlib import jpeg_bytes, png_bytes, webcam_frames
 from portal.analyses.service import Analyses, AppError, LiveSession, stream_frame
 from portal.gradio_app.events import capture, live_caption, run_upload
+from tests.helpers.app import jpeg_bytes, png_bytes, webcam_frames
 
 
 @pytest.fixture

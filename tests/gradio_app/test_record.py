@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 import db
-from app_testlib import jpeg_bytes
 from db import museum as museum_api, observations
 from portal.museum.recording import Recorder, RecordSettings
+from tests.helpers.app import jpeg_bytes
 
 
 def req(user_id):

@@ -10,9 +10,10 @@ import time
 import pytest
 
 import db
-from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
-                         write_y4m)
 from db import museum, observations
+from tests.helpers import REPO
+from tests.helpers.app import (CHROMIUM, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
+                               write_y4m)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import db
-from app_testlib import PASSWORD, TOKEN_RE, csrf_token, register
+from tests.helpers import PASSWORD, TOKEN_RE
+from tests.helpers.app import csrf_token, register
 
 pytestmark = pytest.mark.security
 
@@ -61,7 +62,7 @@ def test_forwarded_for_from_localhost_does_not_bypass_the_ip_limit(config):
     import uvicorn
 
     import run
-    from app_testlib import free_port
+    from tests.helpers.app import free_port
 
     config = dataclasses.replace(config, port=free_port(), login_ip_limit="3 per hour")
     server = uvicorn.Server(uvicorn.Config(run.build_app(config, realtime=False),
@@ -139,7 +140,7 @@ def test_data_is_created_owner_only(tmp_path, config, settings, user_id, portrai
     import os
 
     import run
-    from app_testlib import png_bytes
+    from tests.helpers.app import png_bytes
     from portal.analyses.service import Analyses
     from portal.gradio_app.events import run_upload
 

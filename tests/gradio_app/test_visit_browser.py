@@ -9,10 +9,11 @@ import time
 import pytest
 
 import db
-from app_testlib import (CHROMIUM, REPO, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
-                         write_y4m)
 from db import museum
 from db import visits as visit_table
+from tests.helpers import REPO
+from tests.helpers.app import (CHROMIUM, ServerThread, launch_with_camera, register_in_browser, webcam_frames,
+                               write_y4m)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = REPO / "docs" / "screenshots"

@@ -1,4 +1,4 @@
-"""Helpers for the JSON API tests (importable thanks to conftest's sys.path entry)."""
+"""Helpers for the JSON API tests: users, tokens and httpx clients."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ import re
 import httpx
 
 import db
-from app_testlib import PASSWORD
+from tests.helpers import PASSWORD, TOKEN_RE
 
 
 def make_user(config, name: str) -> int:
@@ -24,10 +24,6 @@ def login(server, name: str) -> httpx.Client:
     assert r.json()["token_type"] == "bearer"
     return httpx.Client(base_url=f"{server.url}/api/v1", timeout=60,
                         headers={"Authorization": f"Bearer {r.json()['access_token']}"})
-
-
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 
 
 def portal_login(url: str, name: str) -> httpx.Client:

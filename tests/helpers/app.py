@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import re
 import socket
 import threading
 import time
@@ -11,10 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import PASSWORD, REPO, TOKEN_RE
+
 REAL_MODEL = REPO / "onnx" / "emotion.onnx"
-SECRET = "s" * 8 + "0123456789abcdef" * 3
-PASSWORD = "Correct-Horse-42"
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -92,10 +90,6 @@ class ServerThread:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(timeout=15)
-
-
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
 
 
 def csrf_token(client, url: str) -> str:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets
 
 import httpx
 
-from app_testlib import PASSWORD
-
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
+from tests.helpers import PASSWORD, TOKEN_RE
 
 
 def logged_in(base_url: str, name: str) -> httpx.Client:

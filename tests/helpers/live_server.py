@@ -2,15 +2,14 @@
 served by uvicorn with ``run.server_options`` (the options production runs with) on a free port."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import db
-
-SECRET = "t" * 8 + "0123456789abcdef" * 3
+from tests.helpers import SECRET
+from tests.helpers.app import free_port
 
 
 def portal_config(tmp_path: Path, env: dict | None = None, **overrides):
@@ -20,12 +19,6 @@ def portal_config(tmp_path: Path, env: dict | None = None, **overrides):
     values = dict(data_dir=tmp_path / "data", secret_key=SECRET, testing=True,
                   password_hash_method="pbkdf2:sha256:1000", log_file=tmp_path / "logs" / "app.log")
     return load_config(env or {}, **{**values, **overrides})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

@@ -1,14 +1,10 @@
-"""Helpers for the portal tests (importable thanks to conftest's sys.path entry)."""
+"""Helpers for the portal tests: its forms through Flask's test client (or an httpx client)."""
 import json
-import re
 import time
 from pathlib import Path
 
 import db
-
-PASSWORD = "Correct-Horse-42"
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'type="hidden" name="csrf_token" value="([^"]+)"')
+from tests.helpers import PASSWORD, TOKEN_RE
 
 
 def csrf_token(client, url):

@@ -1,6 +1,6 @@
 import db
-
-from portal_testlib import PASSWORD, add_computation, login, logout, post, register
+from tests.helpers import PASSWORD
+from tests.helpers.web import add_computation, login, logout, post, register
 
 
 def test_account_page_shows_information(client, config, alice):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_server import live_server, portal_config
-from portal_testlib import PASSWORD, csrf_token, login, post, register, wait_job
-
 import db
 from db import videos
+from tests.helpers import PASSWORD
+from tests.helpers.live_server import live_server, portal_config
+from tests.helpers.web import csrf_token, login, post, register, wait_job
 
 pytestmark = [pytest.mark.security, pytest.mark.slow, pytest.mark.timeout(300)]
 USER_DATA = ("uploads", "downloads", "videos", "batches")

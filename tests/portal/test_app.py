@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import db
-from portal.web.factory import create_app
 from portal.config import ConfigError, load_config, validate
+from portal.web.factory import create_app
 from realtime.logsetup import configure_logging
-
-from portal_testlib import PASSWORD, post, register
+from tests.helpers import PASSWORD
+from tests.helpers.web import post, register
 
 GOOD_KEY = "9f4c2e7a1b8d36f05e2a9c7b4d1f8e630a5c2b9e7d4f1a8c"  # random, as generated
 

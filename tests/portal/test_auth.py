@@ -2,8 +2,8 @@ import pytest
 
 import db
 from portal.accounts.passwords import password_problem
-
-from portal_testlib import PASSWORD, csrf_token, login, logout, post, register
+from tests.helpers import PASSWORD
+from tests.helpers.web import csrf_token, login, logout, post, register
 
 PROTECTED = ["/menu", "/account", "/account/password", "/account/delete", "/history",
              "/history/1", "/history/1/pdf", "/history/1/json", "/history/1/thumb",

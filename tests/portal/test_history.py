@@ -4,8 +4,7 @@ import json
 import pytest
 
 import db
-
-from portal_testlib import add_computation, csrf_token, post, register
+from tests.helpers.web import add_computation, csrf_token, post, register
 
 PER_COMPUTATION_GETS = ["/history/{id}", "/history/{id}/image/annotated",
                         "/history/{id}/image/original", "/history/{id}/thumb",

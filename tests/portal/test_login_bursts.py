@@ -10,8 +10,9 @@ import threading
 
 import httpx
 import pytest
-from live_server import live_server, portal_config
-from portal_testlib import PASSWORD, csrf_token, register
+from tests.helpers import PASSWORD
+from tests.helpers.live_server import live_server, portal_config
+from tests.helpers.web import csrf_token, register
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(120)]
 LIMIT = 5

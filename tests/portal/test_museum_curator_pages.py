@@ -9,8 +9,7 @@ import re
 import db
 from db import observations
 from portal.museum.analytics import EMOTIONS
-
-from portal_testlib import post
+from tests.helpers.web import post
 
 MARCH_1, MARCH_20 = dt.datetime(2026, 3, 1, 10), dt.datetime(2026, 3, 20, 10)
 

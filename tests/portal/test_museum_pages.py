@@ -10,8 +10,7 @@ import pytest
 import db
 from db import museum, observations, tokens
 from portal.museum import exports as exhibit_data
-
-from portal_testlib import post, register
+from tests.helpers.web import post, register
 
 PROBS = {"angry": 0.05, "disgust": 0.05, "fear": 0.05, "happy": 0.6, "sad": 0.05,
          "surprise": 0.1, "neutral": 0.1}
@@ -211,7 +210,7 @@ def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config,
     from pathlib import Path
 
     from portal.accounts.retention import apply_retention
-    from portal_testlib import add_computation
+    from tests.helpers.web import add_computation
 
     _, exhibit_id = _make(client)
     old, new = add_computation(config, alice.id, faces=2), add_computation(config, alice.id, faces=1)
@@ -231,7 +230,7 @@ def test_retention_deletes_old_image_files_and_keeps_the_numbers(client, config,
 
 
 def test_a_photo_from_the_history_is_attached_to_an_exhibit_once(client, config, alice, bob):
-    from portal_testlib import add_computation
+    from tests.helpers.web import add_computation
 
     _, exhibit_id = _make(client)
     comp = add_computation(config, alice.id, faces=3)

@@ -11,9 +11,9 @@ from pypdf import PdfReader
 import db
 from db import comparisons
 from db.museum import Exhibit
+from tests.helpers.web import post, register
 
-from portal_testlib import post, register
-from test_museum_curator_pages import MARCH_1, MARCH_20, _exhibits, _record
+from .test_museum_curator_pages import MARCH_1, MARCH_20, _exhibits, _record
 
 
 def _text(pdf: bytes) -> str:

@@ -8,8 +8,7 @@ import pytest
 
 import db
 from db import museum as museum_api, tokens
-
-from portal_testlib import post, register
+from tests.helpers.web import post, register
 
 pytestmark = pytest.mark.security
 

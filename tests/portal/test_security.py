@@ -8,8 +8,8 @@ import pytest
 
 import db
 from portal.web.session import user_id_from_cookies
-
-from portal_testlib import PASSWORD, add_computation, login, logout, post
+from tests.helpers import PASSWORD
+from tests.helpers.web import add_computation, login, logout, post
 
 pytestmark = pytest.mark.security
 
@@ -91,7 +91,7 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(config):
 
 
 def test_registration_is_rate_limited(app):
-    from portal_testlib import register
+    from tests.helpers.web import register
     client = _from(app.test_client(), "10.3.0.1")
     for i in range(10):
         assert register(client, f"user{i}", password="x").status_code == 400
@@ -328,7 +328,7 @@ def _production(tmp_path, database_url, **env):
 
 
 def _login_cookies(client, **kwargs):
-    from portal_testlib import register
+    from tests.helpers.web import register
     assert register(client, "carol", **kwargs).status_code == 302
     logout(client)
     resp = login(client, "carol", remember=True)
@@ -367,7 +367,7 @@ def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
                                    HTTP_REFERER="https://localhost/")
         cookies = _login_cookies(client, email=f"carol{peer[-1]}@example.org") if secure else None
         if not secure:  # the header is ignored: plain HTTP, no Secure flag
-            from portal_testlib import register
+            from tests.helpers.web import register
             resp = register(client, "dave")
             cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
         assert cookies and all(("; Secure" in c) == secure for c in cookies), (peer, cookies)
@@ -377,7 +377,7 @@ def test_forwarded_https_is_believed_only_from_the_configured_proxy(config):
 @pytest.mark.parametrize("weak", ["password12345", "Welcome2026", "Qwerty123!", "iloveyou2026",
                                   "abcd1234abcd", "Monkey2025"])
 def test_common_and_guessable_passwords_are_refused(client, weak):
-    from portal_testlib import register
+    from tests.helpers.web import register
     resp = register(client, "erin", password=weak)
     assert resp.status_code == 400
     assert "too easy to guess" in resp.text or "too common" in resp.text
@@ -395,7 +395,7 @@ def test_weak_new_password_is_refused_on_the_account_page(client, alice):
 
 
 def test_strong_passwords_are_accepted(client):
-    from portal_testlib import register
+    from tests.helpers.web import register
     assert register(client, "frank", password="Tuba-Meadow-Quartz-81").status_code == 302
 
 

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 import db
 from portal.web.session import auth_dependency, current_user_id, user_id_from_cookies
-
-from portal_testlib import PASSWORD, csrf_token, post
+from tests.helpers import PASSWORD
+from tests.helpers.web import csrf_token, post
 
 
 def root_app(flask_app):

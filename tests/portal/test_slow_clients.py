@@ -10,8 +10,9 @@ import time
 
 import httpx
 import pytest
-from live_server import live_server, portal_config
-from portal_testlib import PASSWORD, csrf_token, register
+from tests.helpers import PASSWORD
+from tests.helpers.live_server import live_server, portal_config
+from tests.helpers.web import csrf_token, register
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(120)]
 SLOW_CLIENTS = 12  # a2wsgi runs the portal in 10 threads

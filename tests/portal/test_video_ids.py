@@ -3,7 +3,7 @@ database cannot compare such a number: SQLite overflows, PostgreSQL's bigint is 
 from __future__ import annotations
 
 import pytest
-from portal_testlib import csrf_token
+from tests.helpers.web import csrf_token
 
 HUGE = (2**63, 2**64 + 7, 10**30)
 

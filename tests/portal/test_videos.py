@@ -6,11 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
-from portal_testlib import csrf_token, logout, post, register
-from portal_testlib import wait_job as wait_done
-
 import db
 from db import videos
+from tests.helpers.web import csrf_token, logout, post, register, wait_job as wait_done
 
 VIDEO_FILES = ("annotated.mp4", "result.json", "timeline.csv")
 

@@ -35,7 +35,7 @@ def fer_faces() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def config(standin_model):
+def pipeline_config(standin_model):
     from realtime.config import PipelineConfig
 
     return PipelineConfig(model_path=str(standin_model))

@@ -67,23 +67,23 @@ def test_fer_faces_composited_found_and_labelled_like_raw_crops(fer_faces, answe
 
 
 @pytest.mark.parametrize("name", list(REAL_FACES))
-def test_real_photos(name, config):
-    result = analyze(real_photo(name), config)
+def test_real_photos(name, pipeline_config):
+    result = analyze(real_photo(name), pipeline_config)
     assert len(result.faces) == 1
     assert iou(result.faces[0].box, REAL_FACES[name][0]) >= 0.5
 
 
-def test_no_face_scenes(config):
+def test_no_face_scenes(pipeline_config):
     for name in NO_FACE[:8]:
-        result = analyze(real_photo(name), config)
+        result = analyze(real_photo(name), pipeline_config)
         assert result.faces == [], name
         doc = result.to_dict()
         assert doc["faces"] == [] and doc["message"] == "no face found"
 
 
-def test_twelve_small_faces(config):
+def test_twelve_small_faces(pipeline_config):
     scene = shrunk_group([40] * 12, seed=0)
-    result = analyze(scene.rgb, config)
+    result = analyze(scene.rgb, pipeline_config)
     assert len(result.faces) >= 10
     matched = sum(any(iou(f.box, g) >= 0.5 for f in result.faces) for g in scene.faces)
     assert matched >= 10
@@ -91,8 +91,8 @@ def test_twelve_small_faces(config):
     assert drawn.shape[1] > scene.rgb.shape[1]  # crowded: side panel
 
 
-def test_to_dict_shape(config):
-    result = analyze(real_photo("astronaut"), config)
+def test_to_dict_shape(pipeline_config):
+    result = analyze(real_photo("astronaut"), pipeline_config)
     result.draw()
     doc = json.loads(json.dumps(result.to_dict()))
     assert set(doc) == {"image", "faces", "model", "uncertainty", "detector", "timing_ms"}
@@ -112,26 +112,26 @@ def test_to_dict_shape(config):
     assert doc["timing_ms"]["draw"] > 0
 
 
-def test_exif_rotated_photo_boxes_in_upright_coordinates(config):
+def test_exif_rotated_photo_boxes_in_upright_coordinates(pipeline_config):
     upright = real_photo("astronaut")[:, :400]  # 400x512, not square
     stored = np.ascontiguousarray(np.rot90(upright, k=1))  # stored rotated 90 CCW...
     exif = Image.Exif()
     exif[0x0112] = 6  # ...and tagged "rotate 90 CW to view"
     buf = io.BytesIO()
     Image.fromarray(stored).save(buf, format="JPEG", quality=95, exif=exif)
-    result = analyze(buf.getvalue(), config)
+    result = analyze(buf.getvalue(), pipeline_config)
     assert (result.width, result.height) == (400, 512)
     assert len(result.faces) == 1
     assert iou(result.faces[0].box, REAL_FACES["astronaut"][0]) >= 0.7
 
 
-def test_draw_small_and_large_images(config, tmp_path):
+def test_draw_small_and_large_images(pipeline_config, tmp_path):
     small = cv2.resize(real_photo("grace_hopper"), (128, 150), interpolation=cv2.INTER_AREA)
-    result = analyze(small, config)
+    result = analyze(small, pipeline_config)
     assert len(result.faces) == 1
     drawn = result.draw()
     assert max(drawn.shape[:2]) >= 480  # upscaled for legible text
-    big = analyze(cv2.resize(real_photo("grace_hopper"), (1024, 1200)), config)
+    big = analyze(cv2.resize(real_photo("grace_hopper"), (1024, 1200)), pipeline_config)
     out = big.draw()
     assert out.shape == (1200, 1024, 3) and not np.array_equal(out, big.image)
     # boxes are drawn in the emotion's colour (an uncertain face's dashed, in slate gray)

@@ -95,9 +95,9 @@ def test_smoothing_converges_to_a_steady_signal():
     assert abs(vals[-1] - vals[-2]) < 0.08  # swing 0.15 raw -> 0.05 smoothed
 
 
-def test_real_stream_keeps_one_track(config):
+def test_real_stream_keeps_one_track(pipeline_config):
     frames = stream_frames(20)
-    stream = Stream(config)
+    stream = Stream(pipeline_config)
     ids = [[f.track_id for f in stream.process(fr).faces] for fr in frames]
     assert sum(1 for i in ids if i == [1]) >= 18  # the one face keeps id 1 while it moves
     assert all(i in ([], [1]) for i in ids)

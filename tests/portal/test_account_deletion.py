@@ -1,7 +1,8 @@
 """Issue 18, finding 4: deleting an account leaves nothing behind.  Over real HTTP against
 run.py's server, the way a browser does it: alice logs in, uploads a video and a photo batch
-with the forms, waits for both jobs, then deletes her account with the form (password, CSRF
-token).  No file of hers is left under DATA_DIR (uploads, downloads, videos, batches) and no row
+with the forms, waits for both jobs, analyses a photo as the upload tab does (Gradio's cache holds the
+upload and a copy of the result), then deletes her account with the form (password, CSRF token).  No
+file of hers is left under DATA_DIR (uploads, downloads, videos, batches, Gradio's temp dir) and no row
 in the database; the next user, who gets her id again, finds nothing of hers.  At start-up,
 video/batch folders of users that no longer exist are removed."""
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.helpers.live_server import live_server, portal_config
 from tests.helpers.web import csrf_token, login, post, register, wait_job
 
 pytestmark = [pytest.mark.security, pytest.mark.slow, pytest.mark.timeout(300)]
-USER_DATA = ("uploads", "downloads", "videos", "batches")
+USER_DATA = ("uploads", "downloads", "videos", "batches", "gradio")
 OWNER_COLUMNS = ("owner_id", "user_id", "created_by_id")
 
 
@@ -71,7 +72,31 @@ def upload_video_and_batch(web: httpx.Client, clip: bytes, user_id: int) -> tupl
     return video, batch
 
 
-def test_deleting_the_account_leaves_no_file_and_no_row(tmp_path):
+def analyse_photo_as_the_upload_tab(data_dir: Path, user_id: int, model_path: str) -> Path:
+    """The upload tab's path: Gradio caches the upload, the service analyses and records it (and removes
+    the upload), Gradio keeps a copy of the result image it shows.  Returns that copy."""
+    import shutil
+
+    from portal.analyses.service import Analyses
+    from portal.analyses.settings import AnalysisSettings
+    from portal.analyses.storage import gradio_cache_dir
+    from portal.gradio_app.events import run_upload
+
+    cache = gradio_cache_dir(data_dir)
+    upload = cache / "f1" / "photo.png"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(png("astronaut"))
+    ctx = Analyses(data_dir=data_dir, settings=AnalysisSettings(model_path=model_path, warm_up=False),
+                   upload_dir=cache)
+    out = run_upload(ctx, user_id, upload, "Portrait")
+    shown = cache / "f2" / out.image_path.name
+    shown.parent.mkdir(parents=True)
+    shutil.copyfile(out.image_path, shown)
+    assert not upload.exists() and shown.is_file()
+    return shown
+
+
+def test_deleting_the_account_leaves_no_file_and_no_row(tmp_path, model_path):
     from realtime.research.video_synth import one_face
 
     clip = one_face(n_frames=24, first=4, last=19).write(tmp_path / "clip.mp4").read_bytes()
@@ -85,13 +110,14 @@ def test_deleting_the_account_leaves_no_file_and_no_row(tmp_path):
             with db.connection():
                 alice = db.get_user_by_username("alice").id
             video, batch = upload_video_and_batch(web, clip, alice)
+            shown = analyse_photo_as_the_upload_tab(data_dir, alice, model_path)
             assert web.get(f"/history/{_first_computation(alice)}/pdf").status_code == 200  # a download made
             assert (data_dir / video.folder / "annotated.mp4").is_file() and (data_dir / batch.folder).is_dir()
             assert rows_of(alice) and user_files(data_dir)
 
             r = post(web, "/account/delete", {"password": PASSWORD, "confirm": "y"})
             assert r.status_code == 302 and "Your account and all its data have been deleted" in web.get("/").text
-        assert user_files(data_dir) == []
+        assert user_files(data_dir) == [] and not shown.exists()
         assert rows_of(alice) == {}
         with db.connection():
             assert [m.select().count() for m in (videos.Video, videos.Batch, videos.BatchItem, db.Computation)] == [0] * 4

@@ -1,10 +1,11 @@
 import threading
 
-import peewee as pw
 import pytest
 
 import db
-from db import migrations, museum, observations, tokens
+from db import museum, observations, tokens
+
+from .conftest import database_at
 
 
 def make_user(name="alice", email=None):
@@ -40,18 +41,9 @@ def test_sqlite_uses_wal_in_created_directory(tmp_path):
 
 
 def test_migration_from_version_1_keeps_data(database_url):
-    db.init(database_url)  # point the proxy at the database
-    real = db.database.obj
+    newer = [model._meta.table_name for model in observations.MODELS + tokens.MODELS + museum.MODELS]
+    real = database_at(database_url, 1)
     with db.connection():
-        newer = [model._meta.table_name for model in observations.MODELS + tokens.MODELS + museum.MODELS]
-        sqlite = isinstance(real, db.base.pw.SqliteDatabase)
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in real.get_tables():
-            real.execute_sql(f'DROP TABLE IF EXISTS "{table}"' + ("" if sqlite else " CASCADE"))
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = ON")
-        assert migrations.migrate(real, target=1) == 1
         cols = {c.name for c in real.get_columns("users")}
         assert "last_login_at" not in cols
         real.execute_sql("INSERT INTO users (username, email, password_hash, full_name, "

@@ -4,26 +4,13 @@ its videos and batches instead of leaving them pointing at a missing (or later r
 import peewee as pw
 
 import db
-from db import migrations, museum, observations, videos
+from db import museum, observations, videos
 
-
-def _database_at(database_url, version: int):
-    db.init(database_url)
-    real = db.database.obj
-    sqlite = isinstance(real, pw.SqliteDatabase)
-    with db.connection():
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in real.get_tables():
-            real.execute_sql(f'DROP TABLE IF EXISTS "{table}"' + ("" if sqlite else " CASCADE"))
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = ON")
-        assert migrations.migrate(real, target=version) == version
-    return real
+from .conftest import database_at
 
 
 def test_migration_11_keeps_rows_clears_dangling_ids_and_links_exhibits(database_url):
-    real = _database_at(database_url, 10)
+    real = database_at(database_url, 10)
     with db.connection():
         owner = db.create_user("ann", "ann@example.org", "h").id
         org = museum.create_organisation(owner, "Louvre")

@@ -3,38 +3,24 @@ members become managers and existing tokens keep their full rights; roles change
 leave, the ownership moves; viewers cannot add data."""
 import datetime as dt
 
-import peewee as pw
 import pytest
 
 import db
-from db import migrations, museum
+from db import museum
 from db import museum as m
 from db import observations as obs
 from db import tokens
+
+from .conftest import database_at
 
 
 def _user(name):
     return db.create_user(name, f"{name}@example.org", "hash").id
 
 
-def _drop_everything(real) -> None:
-    """An empty database, whatever tables later migrations add."""
-    if isinstance(real, pw.SqliteDatabase):
-        real.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in real.get_tables():
-            real.execute_sql(f'DROP TABLE "{table}"')
-        real.execute_sql("PRAGMA foreign_keys = ON")
-    else:
-        for table in real.get_tables():
-            real.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-
-
 def test_migration_6_makes_members_managers_and_keeps_tokens_full(database_url):
-    db.init(database_url)
-    real = db.database.obj
+    real = database_at(database_url, 5)
     with db.connection():
-        _drop_everything(real)
-        assert migrations.migrate(real, target=5) == 5
         real.execute_sql("INSERT INTO users (username, email, password_hash, full_name, organisation, "
                          "created_at, computation_count, auth_token) VALUES "
                          "('a', 'a@x.org', 'h', '', '', '2025-01-01 00:00:00', 0, 't'), "

@@ -7,12 +7,13 @@ import io
 import pytest
 
 import db
-from db import migrations
 from db import museum as m
 from db import observations as obs
 from portal.museum import charts
 from portal.museum import exports as exhibit_data
 from portal.museum.settings import MuseumSettings
+
+from .conftest import database_at
 
 DOUBTFUL = {"angry": 0.05, "disgust": 0.05, "fear": 0.35, "happy": 0.1, "sad": 0.1, "surprise": 0.05, "neutral": 0.3}
 SURE = {"angry": 0.0, "disgust": 0.0, "fear": 0.1, "happy": 0.7, "sad": 0.0, "surprise": 0.1, "neutral": 0.1}
@@ -26,26 +27,8 @@ def _insert_observation(real, exhibit_id: int, track: int, probs: dict) -> None:
                      f"{values})")
 
 
-def _database_at(database_url, version: int):
-    """The database emptied (also of tables newer than this test) and migrated up to ``version`` only."""
-    import peewee as pw
-
-    db.init(database_url)
-    real = db.database.obj
-    sqlite = isinstance(real, pw.SqliteDatabase)
-    with db.connection():
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in real.get_tables():
-            real.execute_sql(f'DROP TABLE IF EXISTS "{table}"' + ("" if sqlite else " CASCADE"))
-        if sqlite:
-            real.execute_sql("PRAGMA foreign_keys = ON")
-        assert migrations.migrate(real, target=version) == version
-    return real
-
-
 def test_migration_7_marks_old_doubtful_observations(database_url):
-    real = _database_at(database_url, 6)
+    real = database_at(database_url, 6)
     with db.connection():
         owner = db.create_user("alice", "alice@example.org", "h").id  # tables older than migration 7
         exhibit = m.create_exhibit(owner, m.create_organisation(owner, "M").id, "Vase")

@@ -16,6 +16,7 @@ import db
 from db import museum as museum
 from db import observations as obs
 
+from portal.web.lookup import own_exhibit, own_organisation
 from portal.web.settings import museum_settings
 from portal.museum import analytics
 from portal.museum import charts
@@ -30,21 +31,6 @@ from portal.museum.notice import NoticeFacts, build_notice
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum", __name__)
-
-
-
-def _org(org_id: int):
-    org = museum.get_organisation(current_user.id, org_id)
-    if org is None:
-        abort(404)
-    return org
-
-
-def _exhibit(exhibit_id: int):
-    exhibit = museum.get_exhibit(current_user.id, exhibit_id)
-    if exhibit is None:
-        abort(404)
-    return exhibit
 
 
 def _role(org_id: int) -> str | None:
@@ -68,7 +54,7 @@ def organisations():
 @login_required
 def organisation(org_id: int):
     """Members, invitations, exhibits side by side (overview) and a new-exhibit form."""
-    org = _org(org_id)
+    org = own_organisation(org_id)
     form = ExhibitForm()
     role = _role(org.id)
     if form.is_submitted() and role not in roles.PERMISSIONS["edit"]:
@@ -95,7 +81,7 @@ def organisation(org_id: int):
 @login_required
 def invite(org_id: int):
     """A single-use invitation link for a manager or a viewer (the owner only)."""
-    _org(org_id)
+    own_organisation(org_id)
     form = InviteForm()
     role = form.role.data if form.validate_on_submit() else "viewer"
     try:
@@ -150,7 +136,7 @@ def attach(comp_id: int):
 @bp.route("/exhibits/<int:exhibit_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(exhibit_id: int):
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     if _role(exhibit.organisation_id) not in roles.PERMISSIONS["edit"]:
         return render_error(403, roles.REFUSALS["edit"].capitalize() + ".")
     form = ExhibitForm(obj=exhibit)
@@ -167,7 +153,7 @@ def edit(exhibit_id: int):
 @bp.post("/exhibits/<int:exhibit_id>/archive")
 @login_required
 def archive(exhibit_id: int):
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     if _role(exhibit.organisation_id) not in roles.PERMISSIONS["edit"]:
         return render_error(403, roles.REFUSALS["edit"].capitalize() + ".")
     museum.update_exhibit(current_user.id, exhibit.id, archived=not exhibit.archived)
@@ -196,7 +182,7 @@ def _summary(exhibit, page: bool = False):
 @bp.get("/exhibits/<int:exhibit_id>")
 @login_required
 def dashboard(exhibit_id: int):
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     summary, bounds = _summary(exhibit, page=True)
     query = {k: v for k, v in request.args.items() if k in ("from", "to", "bucket") and v}
     comparison, problem = museum_curator.page_comparison(exhibit, museum_settings(), request.args)
@@ -234,7 +220,7 @@ def _change(test, measure: str = "share") -> str:
 def chart(exhibit_id: int, name: str):
     if name not in charts.CHARTS:
         abort(404)
-    summary, _ = _summary(_exhibit(exhibit_id))
+    summary, _ = _summary(own_exhibit(exhibit_id))
     body = charts.render(summary, name) if summary["visitors"] else _no_visitors_svg()
     return Response(body, mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})
@@ -256,7 +242,7 @@ def _attachment(body: str, mimetype: str, name: str, **headers) -> Response:
 @login_required
 def export(exhibit_id: int, fmt: str):
     """The aggregates (what the dashboard shows)."""
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     summary, _ = _summary(exhibit)
     if fmt == "json":
         return _attachment(json.dumps(summary, indent=2), "application/json",
@@ -268,7 +254,7 @@ def export(exhibit_id: int, fmt: str):
 @bp.get("/exhibits/<int:exhibit_id>/observations.csv")
 @login_required
 def observations(exhibit_id: int):
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     _, bounds = _summary(exhibit)
     text, hidden = exhibit_data.observations_csv(exhibit, museum_settings(), current_user.id, *bounds)
     extra = {"X-Analytics-Hidden": "too few visitors to show"} if hidden else {}
@@ -286,7 +272,7 @@ def notice_facts(app) -> NoticeFacts:
 @bp.get("/exhibits/<int:exhibit_id>/notice.pdf")
 @login_required
 def notice(exhibit_id: int):
-    exhibit = _exhibit(exhibit_id)
+    exhibit = own_exhibit(exhibit_id)
     org = exhibit.organisation
     pdf = build_notice(exhibit.name, exhibit.location, org.name, org.owner.email,
                        facts=notice_facts(current_app))  # what this installation keeps

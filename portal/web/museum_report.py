@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from db import comparisons as saved_db
 from db import museum as museum
 
+from portal.web.lookup import own_exhibit, own_organisation
 from portal.web.settings import museum_settings
 from portal.museum import exports as exhibit_data
 from portal.museum import exhibit_stats
@@ -32,13 +33,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("museum_report", __name__)
 
 
-def _org(org_id: int):
-    org = museum.get_organisation(current_user.id, org_id)
-    if org is None:
-        abort(404)
-    return org
-
-
 def _may_edit(org_id: int):
     """None when the user may save comparisons, else the 403 page."""
     if roles.role_of(current_user.id, org_id) in roles.PERMISSIONS["edit"]:
@@ -49,9 +43,7 @@ def _may_edit(org_id: int):
 @bp.post("/exhibits/<int:exhibit_id>/comparisons")
 @login_required
 def save(exhibit_id: int):
-    exhibit = museum.get_exhibit(current_user.id, exhibit_id)
-    if exhibit is None:
-        abort(404)
+    exhibit = own_exhibit(exhibit_id)
     refused = _may_edit(exhibit.organisation_id)
     if refused:
         return refused
@@ -68,7 +60,7 @@ def save(exhibit_id: int):
 @bp.post("/organisations/<int:org_id>/comparisons/<int:comparison_id>/delete")
 @login_required
 def delete(org_id: int, comparison_id: int):
-    refused = _may_edit(_org(org_id).id)
+    refused = _may_edit(own_organisation(org_id).id)
     if refused:
         return refused
     if not saved_db.delete_comparison(org_id, comparison_id):
@@ -93,7 +85,7 @@ def _period(args) -> tuple[tuple, str]:
 @bp.get("/organisations/<int:org_id>/report.pdf")
 @login_required
 def report(org_id: int):
-    org = _org(org_id)
+    org = own_organisation(org_id)
     settings = museum_settings()
     exhibits = museum.list_exhibits(current_user.id, org.id, include_archived=True)
     saved = [(c.exhibit, c.split) for c in saved_db.comparisons_of(org.id)]

@@ -9,8 +9,9 @@ import logging
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from db import museum as museum_api, observations
+from db import observations
 
+from portal.web.lookup import own_exhibit
 from portal.web.settings import museum_settings
 from portal.museum.recording import PAGE_ORIGINS, finish_session
 
@@ -34,8 +35,7 @@ def session_rows(exhibit_id: int) -> list[dict]:
 
 
 def _own(exhibit_id: int, session_id: int):
-    if museum_api.get_exhibit(current_user.id, exhibit_id) is None:
-        abort(404)
+    own_exhibit(exhibit_id)
     sess = observations.get_session(current_user.id, session_id)
     if sess is None or sess.exhibit_id != exhibit_id:
         abort(404)

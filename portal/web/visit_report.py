@@ -8,8 +8,8 @@ import logging
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-from db import museum as museum_api
 
+from portal.web.lookup import own_organisation
 from portal.museum import followed, roles
 
 log = logging.getLogger(__name__)
@@ -19,9 +19,7 @@ bp = Blueprint("visit_report", __name__)
 @bp.get("/organisations/<int:org_id>/visits")
 @login_required
 def report(org_id: int):
-    org = museum_api.get_organisation(current_user.id, org_id)
-    if org is None:
-        abort(404)
+    org = own_organisation(org_id)
     try:
         data = followed.followed(current_user.id, org.id)
     except roles.NotFound:

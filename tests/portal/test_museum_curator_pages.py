@@ -55,7 +55,8 @@ def test_the_dashboard_shows_intervals_definitions_and_a_before_after_comparison
     page = client.get(f"/exhibits/{exhibit_id}?split=2026-03-10").get_data(as_text=True)
     words = page.split('id="compare-words"')[1].split("</ul>")[0]
     assert re.search(r"Happy: \d+% -&gt; \d+%, a clear increase", words), words
-    assert "Attraction: 50% -&gt; 50%, no clear change" in words
+    # half of each period stays 8 s (published with the privacy noise, keyed by the server's secret)
+    assert re.search(r"Attraction: (49|50|51)% -&gt; (49|50|51)%, no clear change", words), words
     assert 'id="compare-table"' in page and "points (" in page
     rows = {r.split("</th>")[0]: r for r in page.split('id="compare-table"')[1].split('<th scope="row">')[1:]}
     assert "<strong>clear</strong>" in rows["happy"] and "<strong>clear</strong>" not in rows["angry"]

@@ -18,10 +18,10 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from portal.web.factory import body_limit, create_app
-from portal.config import (Config, ConfigError, analysis_settings_from_env, load_config,
-                           museum_settings_from_env, validate)
+from portal.config import (Config, ConfigError, analysis_settings_from_env, load_config, museum_settings_from_env,
+                           validate)
 from portal.http import SecurityHeaders
+from portal.web.factory import body_limit, create_app
 from portal.web.request_body import BufferedBody
 from portal.web.session import auth_dependency
 from realtime.logsetup import configure_logging

@@ -14,8 +14,8 @@ import logging
 import peewee as pw
 
 from db.base import BaseModel, utcnow
-from db.users import User
 from db.museum import Exhibit, Organisation
+from db.users import User
 
 log = logging.getLogger(__name__)
 

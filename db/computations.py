@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import logging
 
+import peewee as pw
+
 from db.base import BaseModel, Page, database, iso, utcnow, valid_id
 from db.users import User
-
-import peewee as pw
 
 log = logging.getLogger(__name__)
 

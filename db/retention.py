@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from db.jobs import Job, cancel_job
 from db.base import database, utcnow
 from db.computations import Computation
+from db.jobs import Job, cancel_job
 from db.videos import Batch, BatchItem, Video
 
 

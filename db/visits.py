@@ -17,10 +17,9 @@ import logging
 import peewee as pw
 
 from db.base import BaseModel, database, utcnow
-from db.users import User
 from db.museum import Exhibit, Organisation
-from db.observations import Observation, RecordingSession
-from db.observations import observation_rows
+from db.observations import Observation, RecordingSession, observation_rows
+from db.users import User
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ import logging
 import peewee as pw
 from playhouse import migrate as pwm
 
+from db.base import SchemaVersion, utcnow
+from db.migrations.v3_museum import create_v3
 from db.migrations.v4_jobs_videos import v4_jobs_videos
 from db.migrations.v5_video_observations import v5_video_observations
 from db.migrations.v6_roles_and_scopes import v6_roles_and_scopes
@@ -26,8 +28,6 @@ from db.migrations.v8_visits import v8_visits
 from db.migrations.v9_visit_suggestions import v9_visit_suggestions
 from db.migrations.v10_saved_comparisons import v10_saved_comparisons
 from db.migrations.v11_exhibit_links import v11_exhibit_links
-from db.base import SchemaVersion, utcnow
-from db.migrations.v3_museum import create_v3
 
 log = logging.getLogger(__name__)
 

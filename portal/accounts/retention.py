@@ -19,9 +19,8 @@ from pathlib import Path
 
 import db
 from db import retention
-
-from portal.jobs.uploads import remove_job_folder
 from portal.analyses.storage import remove_files
+from portal.jobs.uploads import remove_job_folder
 
 log = logging.getLogger(__name__)
 EVERY_S = 6 * 3600

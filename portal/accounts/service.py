@@ -24,7 +24,6 @@ from pathlib import Path
 import db
 from db import jobs as job_rows
 from db import videos
-
 from portal.analyses import storage
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,8 @@ import db
 from db import museum
 from db import tokens as token_rows
 from db.tokens import SCOPES
-
-from portal.museum import roles
 from portal.accounts.passwords import verify_password
+from portal.museum import roles
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from realtime import color_for
-from realtime import PROBABILITY_NOTE, label_for, uncertain_note
+from realtime import PROBABILITY_NOTE, color_for, label_for, uncertain_note
 
 log = logging.getLogger(__name__)
 

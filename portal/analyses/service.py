@@ -27,17 +27,12 @@ from pathlib import Path
 import numpy as np
 
 import db
-from realtime import ModelError, load_classifier
-from realtime import DetectorError
-from realtime import encode
-from realtime import ImageError, ImageTooLargeError, load_image
-from realtime import Analysis, Analyzer, get_analyzer
-from realtime import Stream
-
 from portal.analyses.downloads import write_downloads
 from portal.analyses.settings import AnalysisSettings
 from portal.analyses.shares import StreamShare, UploadShare
 from portal.analyses.storage import downloads_dir, new_image_paths, remove_downloads, remove_files
+from realtime import (Analysis, Analyzer, DetectorError, ImageError, ImageTooLargeError, ModelError, Stream, encode,
+                      get_analyzer, load_classifier, load_image)
 
 log = logging.getLogger(__name__)
 LIVE_PARTS = ("detect", "classify", "draw")  # a live frame's timed parts; the rest of its time is "other"

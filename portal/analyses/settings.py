@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from realtime import DEFAULT_DETECTOR, PipelineConfig
-from realtime import DEFAULT_MAX_PIXELS
+from realtime import DEFAULT_DETECTOR, DEFAULT_MAX_PIXELS, PipelineConfig
 
 
 @dataclass(frozen=True)

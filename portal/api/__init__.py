@@ -17,21 +17,20 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
-from portal.config import Config
-from portal.museum.frame_gate import FrameGate
-from portal.jobs.service import JobService
-from portal.museum.settings import MuseumSettings
-from portal.http import DOCS_CSP
 from portal.accounts.limits import LoginAttempts
 from portal.accounts.passwords import hash_password
 from portal.analyses.service import Analyses
 from portal.analyses.settings import AnalysisSettings
-from portal.museum.recording import Recorder
-
 from portal.api import analyses, auth, batches, errors, jobs, members, museum, sessions, videos, visits
 from portal.api.context import ApiContext
 from portal.api.limits import BodyLimit
 from portal.api.schemas import COMMON, declared
+from portal.config import Config
+from portal.http import DOCS_CSP
+from portal.jobs.service import JobService
+from portal.museum.frame_gate import FrameGate
+from portal.museum.recording import Recorder
+from portal.museum.settings import MuseumSettings
 
 PREFIX = "/api/v1"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other form fields

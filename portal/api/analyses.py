@@ -11,17 +11,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 import db
 from db import museum
 from db.observations import attach_computation
-from portal.analyses import storage
-from portal.analyses.pdf import build_pdf
-from portal.analyses import service
-from portal.analyses.service import AppError, UploadQuotaError
+from portal.analyses import service, storage
 from portal.analyses.documents import content_disposition, download_name, json_document
-from realtime import ModelError
-from realtime import ImageError, ImageTooLargeError
-
-from portal.api.deps import Ctx, CurrentUser, OwnAnalysis
+from portal.analyses.pdf import build_pdf
+from portal.analyses.service import AppError, UploadQuotaError
 from portal.api.context import ApiContext
+from portal.api.deps import Ctx, CurrentUser, OwnAnalysis
 from portal.api.schemas import MAX_ID, Analysis, AnalysisPage, Id, declared
+from realtime import ImageError, ImageTooLargeError, ModelError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/analyses", tags=["analyses"])

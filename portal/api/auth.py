@@ -12,17 +12,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import (HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer,
-                              OAuth2PasswordRequestForm)
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer, OAuth2PasswordRequestForm
 
 import db
 from db import observations, tokens
 from portal.accounts import tokens as access
-from portal.http import forwarded_client, proxy_networks
 from portal.accounts.passwords import verify_password
-
 from portal.api.context import ApiContext, get_ctx
 from portal.api.schemas import TokenOut, declared
+from portal.http import forwarded_client, proxy_networks
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["authentication"])

@@ -7,17 +7,15 @@ import logging
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
 
 import db
 from db import videos
-from portal.jobs.uploads import UploadError, store_batch
-
 from portal.api.deps import CurrentUser, Jobs
 from portal.api.jobs import NO_JOBS
 from portal.api.schemas import MAX_ID, Batch, Id, JobSubmitted, declared
-from pydantic import BaseModel
-
 from portal.api.videos import created, exhibit_of, job_status, page_of, refused, stored_file
+from portal.jobs.uploads import UploadError, store_batch
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)

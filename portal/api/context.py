@@ -5,13 +5,13 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from portal.config import Config
-from portal.museum.frame_gate import FrameGate
-from portal.jobs.service import JobService
-from portal.museum.settings import MuseumSettings
 from portal.accounts.limits import LoginAttempts
 from portal.analyses.service import Analyses
+from portal.config import Config
+from portal.jobs.service import JobService
+from portal.museum.frame_gate import FrameGate
 from portal.museum.recording import Recorder
+from portal.museum.settings import MuseumSettings
 
 
 @dataclass

@@ -15,11 +15,10 @@ from fastapi import Depends, HTTPException
 
 import db
 from portal.accounts.tokens import Grant
-from portal.jobs.service import JobService
-
 from portal.api.auth import current_grant, current_user
 from portal.api.context import ApiContext, get_ctx
 from portal.api.schemas import Id
+from portal.jobs.service import JobService
 
 CurrentGrant = Annotated[Grant, Depends(current_grant)]
 CurrentUser = Annotated[db.User, Depends(current_user)]

@@ -8,10 +8,9 @@ from fastapi import APIRouter, HTTPException
 
 import db
 from db import jobs as job_rows
-from portal.jobs.uploads import UploadError
-
 from portal.api.deps import CurrentUser, Jobs
 from portal.api.schemas import Id, Job, declared
+from portal.jobs.uploads import UploadError
 
 log = logging.getLogger(__name__)
 NO_JOBS = declared(described={503: "background jobs are not available on this server"})

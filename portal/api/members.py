@@ -4,16 +4,14 @@ Members list; the owner changes roles, removes members and hands the ownership o
 other member may remove themselves (leave).  Other organisations answer 404."""
 from __future__ import annotations
 
-
 from fastapi import APIRouter
 
 import db
 from db import museum as museum
-from portal.museum import roles
-
 from portal.api.deps import CurrentUser
 from portal.api.museum import organisation_out, refusals
 from portal.api.schemas import Id, Member, Organisation, RoleIn, TransferIn
+from portal.museum import roles
 
 router = APIRouter(prefix="/organisations/{organisation_id}", tags=["organisations and exhibits"])
 FORBIDDEN = {403: {"description": "your role does not allow it (the message says which does)"}}

@@ -12,14 +12,13 @@ from fastapi.responses import Response
 
 import db
 from db import museum as museum
-from portal.museum import exports as exhibit_data
-from portal.museum import exhibit_stats
-from portal.museum import roles
-
-from portal.api.deps import Ctx, CurrentUser
 from portal.api.context import ApiContext
-from portal.api.schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn,
-                      InvitationOut, Organisation, OrganisationIn, Ranking, Summary)
+from portal.api.deps import Ctx, CurrentUser
+from portal.api.schemas import (MAX_ID, Comparison, Exhibit, ExhibitIn, ExhibitPatch, Id, InvitationIn, InvitationOut,
+                                Organisation, OrganisationIn, Ranking, Summary)
+from portal.museum import exhibit_stats
+from portal.museum import exports as exhibit_data
+from portal.museum import roles
 
 router = APIRouter(tags=["organisations and exhibits"])
 ORG_NOT_FOUND = "organisation not found"

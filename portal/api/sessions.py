@@ -12,17 +12,16 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 import db
 from db import museum, observations
 from portal.accounts.tokens import exhibit_refusal
+from portal.api.analyses import read_limited
+from portal.api.context import ApiContext
+from portal.api.deps import Ctx, CurrentGrant, CurrentUser
+from portal.api.museum import refusals
+from portal.api.schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
+from portal.api.visits import WRONG_CODES, link_session, visit_for
 from portal.museum import roles
 from portal.museum.frame_gate import ServerBusy
 from portal.museum.recording import TooMany, finish_session, frame_faces
 from realtime import ImageError, ImageTooLargeError
-
-from portal.api.deps import Ctx, CurrentGrant, CurrentUser
-from portal.api.analyses import read_limited
-from portal.api.context import ApiContext
-from portal.api.museum import refusals
-from portal.api.schemas import FrameOut, Id, Session, SessionIn, SessionSummary, declared
-from portal.api.visits import WRONG_CODES, link_session, visit_for
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sessions", tags=["recording sessions"])

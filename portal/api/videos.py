@@ -10,20 +10,18 @@ from typing import Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
 
 import db
 from db import jobs as job_rows
 from db import museum, videos
-from portal.jobs.service import JobService
-from portal.jobs.uploads import UploadError, store_video
 from portal.analyses import storage
-from realtime import load_result
-
 from portal.api.deps import CurrentUser, Jobs
 from portal.api.jobs import NO_JOBS
-from pydantic import BaseModel
-
 from portal.api.schemas import MAX_ID, Id, JobSubmitted, Video, declared
+from portal.jobs.service import JobService
+from portal.jobs.uploads import UploadError, store_video
+from realtime import load_result
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos and jobs"], responses=NO_JOBS)

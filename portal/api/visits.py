@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 import db
 from db.base import utcnow
 from portal.accounts import tokens as access
-from portal.museum import visits
-from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
-from portal.http import forwarded_client, proxy_networks
-
-from portal.api.deps import Ctx, CurrentGrant
 from portal.api.context import ApiContext
+from portal.api.deps import Ctx, CurrentGrant
 from portal.api.museum import refusals
 from portal.api.schemas import BodyId, declared
+from portal.http import forwarded_client, proxy_networks
+from portal.museum import visits
+from portal.museum.guesses import Guesses  # noqa: F401 (build_api makes one)
 
 log = logging.getLogger(__name__)
 WRONG_CODES = "too many wrong visit codes from this address (VISIT_GUESS_LIMIT); Retry-After says when"

@@ -21,18 +21,15 @@ import numpy as np
 
 import db
 from portal.analyses.pdf import emotion_order
-from portal.analyses.storage import downloads_dir
-from realtime import encode
-from realtime import ImageError
-
 from portal.analyses.service import Analyses, AppError, stream_frame, warm_up
-from portal.gradio_app.events import (bars_help, capture, checked_upload, live_caption, run_upload,
-                                      table_headers)
-from portal.gradio_app.header import header_html, logout_token, username_for
-from portal.gradio_app import record
 from portal.analyses.settings import AnalysisSettings
+from portal.analyses.storage import downloads_dir
+from portal.gradio_app import record
+from portal.gradio_app.events import bars_help, capture, checked_upload, live_caption, run_upload, table_headers
+from portal.gradio_app.header import header_html, logout_token, username_for
 from portal.gradio_app.tempfiles import start_pruning, use_private_cache
 from portal.gradio_app.webcam import WebcamImage
+from realtime import ImageError, encode
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,7 @@ from portal.analyses import service
 from portal.analyses.pdf import emotion_order, face_label, uncertain_count
 from portal.analyses.service import LIVE_PARTS, Analyses, AppError, LiveSession, Outcome, _regular_file
 from portal.analyses.settings import AnalysisSettings
-from realtime import contract
-from realtime import DEFAULT_MODEL, ModelError
-from realtime import PROBABILITY_NOTE, uncertain_note
+from realtime import DEFAULT_MODEL, PROBABILITY_NOTE, ModelError, contract, uncertain_note
 
 log = logging.getLogger(__name__)
 

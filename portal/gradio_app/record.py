@@ -14,12 +14,12 @@ from types import SimpleNamespace
 import gradio as gr
 
 import db
-from db import museum as museum_api, observations
+from db import museum as museum_api
+from db import observations
 from db.museum import CONTRIBUTOR_ROLES
+from portal.analyses.service import Analyses, AppError
 from portal.museum.recording import Recorder, TooMany, frame_faces
 from portal.museum.settings import MuseumSettings
-
-from portal.analyses.service import Analyses, AppError
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,11 @@ from typing import Any
 import db
 from db import jobs, videos
 from db.observations import attach_computation
-from realtime import PipelineConfig
-from realtime import ImageError
-from realtime import Analysis, get_analyzer
-
 from portal.analyses import service as analyses
 from portal.analyses.storage import remove_files
-from portal.jobs.settings import JobSettings
 from portal.jobs.reporting import JobInputError, Reporter
+from portal.jobs.settings import JobSettings
+from realtime import Analysis, ImageError, PipelineConfig, get_analyzer
 
 log = logging.getLogger(__name__)
 

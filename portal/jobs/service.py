@@ -5,9 +5,7 @@ import logging
 
 import db
 from db import jobs, videos
-
 from portal.analyses.storage import remove_files
-
 from portal.jobs.batch_task import NO_UPLOADS, discard_uploads, has_uploads
 from portal.jobs.settings import JobSettings
 from portal.jobs.uploads import UploadError, queue_message, remove_folder

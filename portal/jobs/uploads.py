@@ -17,14 +17,12 @@ from typing import BinaryIO
 
 import db
 from db import jobs, videos
-from realtime import PRESET_CHOICES
-from realtime import (ACCEPTED_SUFFIXES, CorruptVideoError, UnsupportedVideoError, VideoError, VideoTooLargeError,
-                      probe)
-
 from portal.jobs.batch_task import MANIFEST, UPLOADS
 from portal.jobs.settings import JobSettings
-from portal.jobs.upload_checks import (MAX_PHOTO_BYTES, PHOTO_SUFFIXES, OverLimit, UploadError, batch_budget,  # noqa: F401
-                            copy_limited, photos_from)
+from portal.jobs.upload_checks import (MAX_PHOTO_BYTES, PHOTO_SUFFIXES, OverLimit, UploadError,  # noqa: F401
+                                       batch_budget, copy_limited, photos_from)
+from realtime import (ACCEPTED_SUFFIXES, PRESET_CHOICES, CorruptVideoError, UnsupportedVideoError, VideoError,
+                      VideoTooLargeError, probe)
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 one row per track (its mean probabilities), the timeline chart in place of the image."""
 from __future__ import annotations
 
-import db
-
 from typing import Any
+
+import db
 
 
 def video_as_computation(video: Any, doc: dict[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,9 @@ from typing import Any
 import db
 from db import jobs, videos
 from db.observations import add_video_observations
-from realtime import VideoConfig, analyse_video
-from realtime import iter_timeline_csv
-
-from portal.jobs.settings import JobSettings
 from portal.jobs.reporting import JobInputError, Reporter
+from portal.jobs.settings import JobSettings
+from realtime import VideoConfig, analyse_video, iter_timeline_csv
 
 log = logging.getLogger(__name__)
 

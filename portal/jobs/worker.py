@@ -10,7 +10,6 @@ from typing import Callable
 
 import db
 from db import jobs
-
 from portal.jobs.reporting import JobInputError, JobStopped, Reporter  # noqa: F401  (re-exported)
 from portal.jobs.settings import JobSettings
 
@@ -20,8 +19,7 @@ _ready_for: str | None = None  # the database URL this process was initialised f
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from realtime import ImageError
-    from realtime import VideoError
+    from realtime import ImageError, VideoError
 
     return (VideoError, ImageError, JobInputError)
 

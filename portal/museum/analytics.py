@@ -11,12 +11,12 @@ visitors than ``min_visitors`` is replaced by :data:`HIDDEN`; ``blur`` (what mem
 """
 from __future__ import annotations
 
-from db import EMOTIONS  # the seven classes, fixed by the observations' columns
-
 import datetime as _dt
 import statistics
 from collections import defaultdict
 from zoneinfo import ZoneInfo
+
+from db import EMOTIONS  # the seven classes, fixed by the observations' columns
 
 UNCERTAIN = "uncertain"  # faces the model marked doubtful: a share of their own, never their top class
 HIDDEN = "too few visitors to show"

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portal.museum import analytics
-from portal.museum import stats
+from portal.museum import analytics, stats
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+from portal.museum import curator, exhibit_stats
 from portal.museum import exports as exhibit_data
-from portal.museum import exhibit_stats
-from portal.museum import curator
 from portal.museum.settings import MuseumSettings
 
 log = logging.getLogger(__name__)

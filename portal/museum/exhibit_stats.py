@@ -11,10 +11,9 @@ import datetime as _dt
 import logging
 
 from db.observations import observation_rows
-
-from portal.museum import analytics
+from portal.museum import analytics, curator
 from portal.museum import exports as exhibit_data
-from portal.museum import curator, published
+from portal.museum import published
 from portal.museum.settings import MuseumSettings
 
 log = logging.getLogger(__name__)

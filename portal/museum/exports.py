@@ -11,9 +11,7 @@ import datetime as _dt
 import io
 
 from db.observations import observation_rows
-
-from portal.museum import analytics
-from portal.museum import curator, published
+from portal.museum import analytics, curator, published
 from portal.museum.privacy import Blur
 from portal.museum.settings import MuseumSettings
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 
 from db import visit_outcomes
-
 from portal.museum import roles
 from portal.museum.stats import wilson
 

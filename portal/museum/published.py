@@ -24,9 +24,8 @@ import math
 
 import numpy as np
 
-from portal.museum import analytics
+from portal.museum import analytics, curator, stats
 from portal.museum.settings import MuseumSettings
-from portal.museum import curator, stats
 
 log = logging.getLogger(__name__)
 

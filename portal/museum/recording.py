@@ -38,10 +38,9 @@ from typing import Callable
 import db
 from db import observations
 from db.base import valid_id
-from realtime import Stream
-
 from portal.museum import analytics
 from portal.museum.frame_rate import FrameBucket
+from realtime import Stream
 
 log = logging.getLogger(__name__)
 PAGE_ORIGINS = ("live", "kiosk")  # recordings the pages start (Recorder.start)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from portal.museum import curator, exhibit_stats
 from portal.museum import exports as exhibit_data
-from portal.museum import exhibit_stats
-from portal.museum.settings import MuseumSettings
-from portal.museum import curator
 from portal.museum.published import value_of
+from portal.museum.settings import MuseumSettings
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,12 @@ aggregates.  Pure: no web framework, no database; plain numbers in, plain dicts 
 """
 from __future__ import annotations
 
-from db import EMOTIONS  # the seven classes, fixed by the observations' columns
-
 import logging
 import math
 import statistics
 from dataclasses import dataclass, field
 
+from db import EMOTIONS  # the seven classes, fixed by the observations' columns
 from portal.museum import analytics
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,7 @@ import secrets
 from db import visit_outcomes
 from db import visits as visit_rows
 from db.base import utcnow
-from db.observations import observation_rows
-from db.observations import RecordingSession
-
+from db.observations import RecordingSession, observation_rows
 from portal.museum import roles, suggest
 from portal.museum.roles import NotFound
 

@@ -7,12 +7,11 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
-from portal.web.settings import portal_config
 from portal.accounts import tokens as access
-
+from portal.accounts.passwords import hash_password, password_problem, verify_password
 from portal.accounts.service import delete_account
 from portal.web.forms import AccountForm, DeleteAccountForm, PasswordForm
-from portal.accounts.passwords import hash_password, password_problem, verify_password
+from portal.web.settings import portal_config
 from portal.web.users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)

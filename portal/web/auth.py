@@ -4,17 +4,15 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 import db
 from db import tokens
-
-from portal.web.settings import portal_config
+from portal.accounts.passwords import hash_password, password_problem, verify_password
 from portal.web.forms import LoginForm, PostForm, RegisterForm
 from portal.web.ratelimit import client_ip
-from portal.accounts.passwords import hash_password, password_problem, verify_password
+from portal.web.settings import portal_config
 from portal.web.users import PortalUser, rotate_token
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,9 @@
     from portal.web.factory import create_app
     app = create_app(load_config())
 
-Blueprints: main (landing, menu), auth (register, log in/out), account,
-history.  The real-time app (Gradio, issue 6) is mounted beside it by run.py
-and identifies the user with :func:`portal.web.session.current_user_id`.
+Blueprints: main (landing, menu), auth (register, log in/out), account, tokens, history, videos,
+the museum pages, the kiosk and the opted-in visit pages.  The real-time app (Gradio) is mounted
+beside it by run.py and identifies the user with :func:`portal.web.session.current_user_id`.
 """
 from __future__ import annotations
 
@@ -19,16 +19,21 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 import db
-
-from portal.web import errors
-from portal.web import ratelimit
 from portal.accounts.service import remove_orphan_folders
 from portal.analyses import storage
+from portal.analyses.service import Analyses
+from portal.analyses.settings import AnalysisSettings
 from portal.config import Config, validate
-from portal.museum.frame_gate import FrameGate
 from portal.http import TrustedProxyFix, security_headers
+from portal.museum.frame_gate import FrameGate
+from portal.museum.guesses import Guesses
+from portal.museum.recording import Recorder
+from portal.museum.settings import MuseumSettings
 from portal.museum.visits import hide_code
+from portal.web import (account, auth, errors, history, kiosk, kiosk_connect, kiosk_visits, main, museum_members,
+                        museum_pages, museum_report, museum_sessions, ratelimit, tokens, visit_pages, visit_report)
 from portal.web.users import login_manager
+from portal.web.videos import init_jobs
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -60,9 +65,31 @@ def create_app(config: Config, museum_settings=None, analysis_settings=None) -> 
     zone, retention (:class:`portal.museum.settings.MuseumSettings`; default: its defaults);
     ``analysis_settings``: the recorder's trackers' model and detector
     (:class:`portal.analyses.settings.AnalysisSettings`; default: its defaults)."""
-    from portal.museum.settings import MuseumSettings
     validate(config)
     app = PortalFlask(__name__)
+    _configure(app, config, museum_settings)
+    _prepare_storage(config)
+    app.extensions["frames"] = FrameGate.from_config(config)  # kiosk and API frames, one process-wide gate
+    app.extensions["recorder"] = _recorder(config, app.config["MUSEUM"], analysis_settings)
+    app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    errors.register(app)
+    _register_hooks(app)
+    _register_blueprints(app)
+    init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
+    ratelimit.init_app(app, config)
+
+    @app.context_processor
+    def _globals():
+        return {"realtime_links": REAL_TIME_LINKS}
+
+    log.info("portal ready (env=%s, data dir %s, database %s)", config.app_env,
+             config.data_dir, db.describe(config.database_url))
+    return app
+
+
+def _configure(app: Flask, config: Config, museum_settings) -> None:
     app.config.update(
         SECRET_KEY=config.secret_key,
         DEBUG=config.debug,
@@ -81,63 +108,33 @@ def create_app(config: Config, museum_settings=None, analysis_settings=None) -> 
         MUSEUM=(museum_settings or MuseumSettings()).with_secret(config.secret_key),
     )
     if config.proxy_count:
-        app.wsgi_app = TrustedProxyFix(app.wsgi_app, config.proxy_count,
-                                                 config.trusted_proxies)
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, config.proxy_count, config.trusted_proxies)
+
+
+def _prepare_storage(config: Config) -> None:
+    """The database migrated, the data folder private, and what a crash or a deleted account left
+    behind removed (images no row refers to; video/batch folders of users that no longer exist)."""
     db.init(config.database_url)
     storage.make_private(config.data_dir, db.sqlite_file(config.database_url))
-    with db.connection():  # what a crash (SIGKILL mid-upload) left behind
+    with db.connection():
         storage.remove_orphans(config.data_dir, db.stored_paths())
-    remove_orphan_folders(config.data_dir)  # video/batch folders of deleted accounts
-    app.extensions["frames"] = FrameGate.from_config(config)  # kiosk and API frames, one process-wide gate
-    app.extensions["recorder"] = _recorder(config, app.config["MUSEUM"], analysis_settings)
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    errors.register(app)
-    _register_hooks(app)
+    remove_orphan_folders(config.data_dir)
 
-    from portal.web import account
-    from portal.web import auth
-    from portal.web import history
-    from portal.web import kiosk
-    from portal.web import kiosk_connect
-    from portal.web import main
-    from portal.web import museum_members
-    from portal.web import museum_pages
-    from portal.web import museum_report
-    from portal.web import museum_sessions
-    from portal.web import tokens
+
+def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, account, history, museum_pages, museum_members, museum_sessions,
-                   museum_report, tokens, kiosk, kiosk_connect):
+                   museum_report, tokens, kiosk, kiosk_connect,
+                   visit_pages,  # the visitor's phone page of an opted-in visit (issue 21)
+                   visit_report,  # the organisation's "suggested, then visited next" (issue 21)
+                   kiosk_visits):  # the kiosk's Personalise / I have a code / What next (issue 21)
         app.register_blueprint(module.bp)
-    from portal.web import visit_pages  # the visitor's phone page of an opted-in visit (issue 21)
-    from portal.museum.guesses import Guesses
-    app.extensions["visit_guesses"] = Guesses(config)  # wrong visit codes, shared with the API
-    app.register_blueprint(visit_pages.bp)
-    from portal.web import visit_report  # the organisation's "suggested, then visited next" (issue 21)
-    app.register_blueprint(visit_report.bp)
-    from portal.web import kiosk_visits  # the kiosk's Personalise / I have a code / What next (issue 21)
-    app.register_blueprint(kiosk_visits.bp)
-    csrf.exempt(kiosk_visits.bp)  # checked after the kiosk's login, as the kiosk's own routes
-    from portal.web.videos import init_jobs
-    init_jobs(app, config)  # videos + photo batches as background jobs (issue 12)
     csrf.exempt(kiosk.bp)  # checked by the kiosk itself, after the login (401 first)
-    ratelimit.init_app(app, config)
-
-    @app.context_processor
-    def _globals():
-        return {"realtime_links": REAL_TIME_LINKS}
-
-    log.info("portal ready (env=%s, data dir %s, database %s)", config.app_env,
-             config.data_dir, db.describe(config.database_url))
-    return app
+    csrf.exempt(kiosk_visits.bp)  # checked after the kiosk's login, as the kiosk's own routes
 
 
 def _recorder(config: Config, museum, analysis_settings):
     """The process's one recorder (portal.museum.recording): the live page's Record, the kiosk
     and the API's cameras; run.py hands it to the API and the real-time app."""
-    from portal.analyses.service import Analyses
-    from portal.analyses.settings import AnalysisSettings
-    from portal.museum.recording import Recorder
     analyses = Analyses(data_dir=config.data_dir, settings=analysis_settings or AnalysisSettings(),
                         downloads=False)
     return Recorder.from_settings(museum, analyses)

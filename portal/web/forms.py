@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length,
-                                Optional, Regexp)
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
 from portal.accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
 

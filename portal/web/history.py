@@ -5,20 +5,18 @@ import io
 import logging
 import mimetypes
 
-from flask import (Blueprint, Response, abort, flash, redirect,
-                   render_template, request, send_file, url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 import db
-from realtime import PROBABILITY_NOTE, uncertain_note
-
-from portal.web.settings import portal_config
 from portal.analyses import service as analyses
 from portal.analyses import storage
-from portal.web.confirm import confirm_page, confirmed
 from portal.analyses.documents import content_disposition, download_name, json_bytes
 from portal.analyses.pdf import emotion_order, face_label
+from portal.web.confirm import confirm_page, confirmed
 from portal.web.forms import PostForm
+from portal.web.settings import portal_config
+from realtime import PROBABILITY_NOTE, uncertain_note
 
 log = logging.getLogger(__name__)
 bp = Blueprint("history", __name__, url_prefix="/history")

@@ -18,21 +18,19 @@ from __future__ import annotations
 import logging
 import math
 
-from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from db import museum
-from realtime import ImageError, ImageTooLargeError
-
-from portal.web.settings import museum_settings
-from portal.web import kiosk_connect
-from portal.museum.frame_gate import ServerBusy
-from portal.web.errors import render_error
 from portal.museum import roles, visits
+from portal.museum.frame_gate import ServerBusy
 from portal.museum.notice import notice_text
-from portal.web.museum_pages import notice_facts
 from portal.museum.recording import TooMany, frame_faces
+from portal.web import kiosk_connect
+from portal.web.errors import render_error
+from portal.web.museum_pages import notice_facts
+from portal.web.settings import museum_settings
+from realtime import ImageError, ImageTooLargeError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kiosk", __name__)

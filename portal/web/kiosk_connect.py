@@ -17,7 +17,6 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
 from db import museum
-
 from portal.accounts import tokens as access
 
 log = logging.getLogger(__name__)

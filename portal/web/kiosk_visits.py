@@ -18,12 +18,12 @@ import logging
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from portal.web.settings import museum_settings, portal_config
-from portal.web import kiosk
 from portal.museum import qr, visits
-from portal.museum.roles import NotAllowed
 from portal.museum.recording import TooMany
+from portal.museum.roles import NotAllowed
+from portal.web import kiosk
 from portal.web.ratelimit import client_ip
+from portal.web.settings import museum_settings, portal_config
 from portal.web.visit_pages import NOT_FOUND, VisitRefused, clock, end_visit, live_visit, local_time
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import logging
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from portal.museum import roles
 from portal.web.errors import render_error
 from portal.web.forms import PostForm
-from portal.museum import roles
 from portal.web.museum_forms import RoleForm
 
 log = logging.getLogger(__name__)

@@ -8,26 +8,23 @@ import datetime as _dt
 import json
 import logging
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 import db
 from db import museum as museum
 from db import observations as obs
-
-from portal.web.lookup import own_exhibit, own_organisation
-from portal.web.settings import museum_settings
-from portal.museum import analytics
-from portal.museum import charts
-from portal.museum import exports as exhibit_data
+from portal.museum import analytics, charts, curator
 from portal.museum import dashboard as museum_curator
+from portal.museum import exports as exhibit_data
+from portal.museum import roles
+from portal.museum.notice import NoticeFacts, build_notice
 from portal.web import museum_sessions
 from portal.web.errors import render_error
 from portal.web.forms import PostForm
-from portal.museum import curator, roles
+from portal.web.lookup import own_exhibit, own_organisation
 from portal.web.museum_forms import ExhibitForm, InviteForm, OrganisationForm
-from portal.museum.notice import NoticeFacts, build_notice
+from portal.web.settings import museum_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum", __name__)

@@ -18,16 +18,15 @@ from flask_login import current_user, login_required
 
 from db import comparisons as saved_db
 from db import museum as museum
-
-from portal.web.lookup import own_exhibit, own_organisation
-from portal.web.settings import museum_settings
-from portal.museum import exports as exhibit_data
+from portal.analyses.documents import content_disposition, slug
 from portal.museum import exhibit_stats
-from portal.web.errors import render_error
+from portal.museum import exports as exhibit_data
 from portal.museum import roles
 from portal.museum.report import organisation_report
-from portal.analyses.documents import content_disposition, slug
 from portal.museum.report_pdf import build_report_pdf
+from portal.web.errors import render_error
+from portal.web.lookup import own_exhibit, own_organisation
+from portal.web.settings import museum_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_report", __name__)

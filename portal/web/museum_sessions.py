@@ -10,10 +10,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from db import observations
-
+from portal.museum.recording import PAGE_ORIGINS, finish_session
 from portal.web.lookup import own_exhibit
 from portal.web.settings import museum_settings
-from portal.museum.recording import PAGE_ORIGINS, finish_session
 
 log = logging.getLogger(__name__)
 bp = Blueprint("museum_sessions", __name__)

@@ -32,9 +32,9 @@ from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
-from portal.web.settings import portal_config
-from portal.museum.visits import hide_code
 from portal.accounts.limits import LoginAttempts
+from portal.museum.visits import hide_code
+from portal.web.settings import portal_config
 
 log = logging.getLogger(__name__)
 

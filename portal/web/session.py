@@ -25,7 +25,6 @@ from flask import Flask
 from itsdangerous import BadSignature
 
 import db
-
 from portal.web.users import user_from_login_id
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from db import museum
-from db import tokens
-
+from db import museum, tokens
 from portal.accounts import tokens as access
-from portal.web.forms import PostForm
 from portal.museum import roles
+from portal.web.forms import PostForm
 from portal.web.museum_forms import TokenForm
 
 log = logging.getLogger(__name__)

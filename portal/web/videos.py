@@ -10,23 +10,21 @@ import json
 import logging
 from pathlib import Path
 
-from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
 from flask_login import current_user, login_required
 
 import db
 from db import jobs, museum, videos
 from db.museum import CONTRIBUTOR_ROLES
-from realtime import PRESETS
-from realtime import iter_timeline_csv, load_summary
-
-from portal.web.confirm import confirm_page, confirmed
 from portal.analyses import storage
 from portal.analyses.documents import slug
-from portal.web.forms import PostForm
 from portal.jobs.service import JobService
 from portal.jobs.settings import JobSettings
 from portal.jobs.uploads import UploadError, store_batch, store_video
+from portal.web.confirm import confirm_page, confirmed
+from portal.web.forms import PostForm
+from realtime import PRESETS, iter_timeline_csv, load_summary
 
 log = logging.getLogger(__name__)
 bp = Blueprint("videos", __name__, url_prefix="/videos")

@@ -16,11 +16,10 @@ import logging
 from flask import Blueprint, current_app, render_template, url_for
 
 from db.base import utcnow
-
-from portal.web.settings import museum_settings
-from portal.web.errors import render_error
 from portal.museum import qr, visits
+from portal.web.errors import render_error
 from portal.web.ratelimit import client_ip
+from portal.web.settings import museum_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visit", __name__)

@@ -8,9 +8,8 @@ import logging
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-
-from portal.web.lookup import own_organisation
 from portal.museum import followed, roles
+from portal.web.lookup import own_organisation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visit_report", __name__)

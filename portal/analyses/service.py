@@ -59,6 +59,9 @@ class DownloadsFailed(AppError):
 
 @dataclass
 class Analyses:
+    """What the service needs, built once per channel: where files go, the settings (model, detectors,
+    limits), Gradio's upload cache (the upload tab only) and each user's fair share of streams and uploads."""
+
     data_dir: Path
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
     upload_dir: Path | None = None  # Gradio's upload cache: the only place an input file may be
@@ -113,7 +116,6 @@ class Outcome:
     pdf_path: Path | None  # None: not written (Analyses.downloads off)
     json_path: Path | None
     image_path: Path | None = None  # the annotated JPEG beside the downloads, named after the id
-
 
 
 def _username(user_id: int) -> str:

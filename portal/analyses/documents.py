@@ -36,15 +36,20 @@ def content_disposition(name: str, disposition: str = "attachment") -> str:
     return header
 
 
+def file_name(prefix: str, row_id: int, title: str, created: datetime | None, ext: str, fallback: str) -> str:
+    """``<prefix>-<id>-<title slug, or fallback>-<YYYYmmdd-HHMM>.<ext>``: every download's name
+    (photos: ``emotion-12-mona-lisa-20250101-1200.pdf``; videos: ``video-3-hall-20250101-1200.mp4``)."""
+    stamp = created.strftime("%Y%m%d-%H%M") if created is not None else "undated"
+    return f"{prefix}-{row_id}-{slug(title or '') or fallback}-{stamp}.{ext}"
+
+
 def download_name(comp: dict, ext: str) -> str:
-    """``emotion-<id>-<title slug, or the kind>-<YYYYmmdd-HHMM>.<ext>`` for ``db.computation_to_dict`` output."""
-    created = str(comp.get("created_at") or "").rstrip("Z")
+    """:func:`file_name` of ``db.computation_to_dict`` output (its ``created_at`` is ISO text)."""
     try:
-        stamp = datetime.fromisoformat(created).strftime("%Y%m%d-%H%M")
+        created = datetime.fromisoformat(str(comp.get("created_at") or "").rstrip("Z"))
     except ValueError:
-        stamp = "undated"
-    kind = comp.get("kind") or "computation"
-    return f"emotion-{comp['id']}-{slug(comp.get('title') or '') or kind}-{stamp}.{ext}"
+        created = None
+    return file_name("emotion", comp["id"], comp.get("title") or "", created, ext, comp.get("kind") or "computation")
 
 
 def json_document(comp: dict, username: str) -> dict:

@@ -6,7 +6,6 @@ someone else's video, batch or job answers 404.
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -14,17 +13,16 @@ from flask import (Blueprint, Flask, abort, current_app, flash, jsonify, redirec
                    url_for)
 from flask_login import current_user, login_required
 
-import db
 from db import jobs, museum, videos
 from db.museum import CONTRIBUTOR_ROLES
 from portal.analyses import storage
-from portal.analyses.documents import slug
+from portal.analyses.documents import file_name
 from portal.jobs.service import JobService
 from portal.jobs.settings import JobSettings
 from portal.jobs.uploads import UploadError, store_batch, store_video
 from portal.web.confirm import confirm_page, confirmed
 from portal.web.forms import PostForm
-from realtime import PRESETS, iter_timeline_csv, load_summary
+from realtime import iter_timeline_csv, load_summary
 
 log = logging.getLogger(__name__)
 bp = Blueprint("videos", __name__, url_prefix="/videos")
@@ -64,8 +62,8 @@ def _file(stored: str) -> Path:
 
 
 def download_name(video: videos.Video, ext: str) -> str:
-    """``video-<id>-<title slug>-<YYYYmmdd-HHMM>.<ext>``, the slug of ``records.documents`` (accents kept)."""
-    return f"video-{video.id}-{slug(video.title or '') or 'video'}-{video.created_at:%Y%m%d-%H%M}.{ext}"
+    """``video-<id>-<title slug>-<YYYYmmdd-HHMM>.<ext>`` (:func:`portal.analyses.documents.file_name`)."""
+    return file_name("video", video.id, video.title, video.created_at, ext, "video")
 
 
 @bp.before_request

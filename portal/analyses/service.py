@@ -254,10 +254,10 @@ def _bounded(source: Path | bytes, limit: int) -> None:
             raise AppError(f"The file is too large ({len(source) / 1048576:.1f} MB); the limit is "
                            f"{limit / 1048576:.0f} MB.")
         return
-    _regular_file(Path(source), limit)
+    regular_file(Path(source), limit)
 
 
-def _regular_file(path: Path, limit: int) -> Path:
+def regular_file(path: Path, limit: int) -> Path:
     """``path`` if it is a regular file (no link, device or pipe) of at most ``limit`` bytes;
     checked without opening it."""
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from portal.analyses import service
 from portal.analyses.pdf import emotion_order, face_label, uncertain_count
-from portal.analyses.service import LIVE_PARTS, Analyses, AppError, LiveSession, Outcome, _regular_file
+from portal.analyses.service import LIVE_PARTS, Analyses, AppError, LiveSession, Outcome, regular_file
 from portal.analyses.settings import AnalysisSettings
 from realtime import DEFAULT_MODEL, PROBABILITY_NOTE, ModelError, contract, uncertain_note
 
@@ -115,7 +115,7 @@ def checked_upload(ctx: Analyses, file_path: str | Path | None) -> Path | None:
     if not inside:
         log.warning("event input outside Gradio's upload cache refused")
         raise AppError("The uploaded file could not be read; please upload it again.")
-    return _regular_file(path, ctx.settings.max_upload_bytes)
+    return regular_file(path, ctx.settings.max_upload_bytes)
 
 
 def discard_upload(ctx: Analyses, path: Path) -> None:
